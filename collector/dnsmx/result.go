@@ -1,0 +1,78 @@
+// Package dnsmx resolves a mail domain to the hosts and addresses that receive
+// its mail: MX records (RFC 5321 section 5.1, null MX of RFC 7505, implicit
+// MX), then the A and AAAA records of every MX host.
+//
+// It speaks DNS itself (github.com/miekg/dns) so that every outcome a mail
+// admin cares about stays distinct: NXDOMAIN is not NODATA is not SERVFAIL is
+// not a timeout. It knows nothing of Prometheus.
+package dnsmx
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Outcome classifies one lookup.
+type Outcome string
+
+// Lookup outcomes.
+const (
+	OutcomeAnswer   Outcome = "answer"   // NOERROR with records of the asked type
+	OutcomeNXDomain Outcome = "nxdomain" // the name does not exist
+	OutcomeNoData   Outcome = "nodata"   // the name exists, no record of that type
+	OutcomeServFail Outcome = "servfail" // SERVFAIL from every server
+	OutcomeRefused  Outcome = "refused"  // REFUSED from every server
+	OutcomeTimeout  Outcome = "timeout"  // no answer within the deadline
+	OutcomeError    Outcome = "error"    // anything else: malformed answer, other rcode, network error
+)
+
+// Family is an address family a lookup may return.
+type Family string
+
+// Address families.
+const (
+	IPv4 Family = "ipv4"
+	IPv6 Family = "ipv6"
+)
+
+// Options bound a domain resolution.
+type Options struct {
+	Families            []Family // which address records to ask for; empty means both
+	MaxMXHosts          int      // 0 means no cap
+	MaxAddressesPerHost int      // 0 means no cap
+}
+
+// Domain is the resolution of one mail domain.
+type Domain struct {
+	Name     string        // as asked, lower case, no trailing dot
+	Outcome  Outcome       // of the MX query
+	Rcode    string        // DNS rcode of the deciding answer ("NOERROR", "NXDOMAIN", …), "" without one
+	Err      string        // human explanation when Outcome is not answer/nodata
+	Duration time.Duration // MX lookup time, including retries
+	Server   string        // the server that gave the deciding answer
+
+	// NullMX is true when the domain publishes "MX 0 ." (RFC 7505): it
+	// accepts no mail. Hosts is then empty, and that is not a failure.
+	NullMX bool
+	// Implicit is true when there was no MX record and the domain's own
+	// address records stand in as an MX of preference 0 (RFC 5321 5.1).
+	Implicit bool
+
+	Hosts        []Host // by preference, then name
+	HostsDropped int    // MX hosts left out by MaxMXHosts
+}
+
+// Host is one MX host and its addresses.
+type Host struct {
+	Name       string // lower case, no trailing dot
+	Preference uint16
+
+	Addrs        []netip.Addr // filtered by family, capped, IPv6 after IPv4 in answer order
+	AddrsDropped int          // left out by MaxAddressesPerHost
+	Outcome      Outcome      // of the address lookups taken together
+	Err          string       // e.g. "no A or AAAA record", "NXDOMAIN"
+	// CNAME is the canonical name when the MX target is an alias, which
+	// RFC 2181 section 10.3 forbids; it is followed and reported.
+	CNAME    string
+	Duration time.Duration // address lookup time
+}

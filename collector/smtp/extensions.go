@@ -1,0 +1,36 @@
+package smtp
+
+// Extensions is what a server advertised in its EHLO reply (RFC 5321 4.1.1.1).
+type Extensions struct {
+	// Greeting is the first line of the EHLO reply: the server's name and
+	// whatever it adds. It is server-controlled text, never a metric label.
+	Greeting string
+	// Keywords maps each advertised keyword, upper-cased, to its parameters
+	// as sent ("" when it has none).
+	Keywords map[string]string
+	// SizeAdvertised is true when SIZE was advertised; Size is its value in
+	// bytes, 0 when the server declared no fixed limit (bare "SIZE" or "SIZE 0").
+	SizeAdvertised bool
+	Size           int64
+	// Auth lists the SASL mechanisms of AUTH (and the old "AUTH=" form), upper-cased.
+	Auth []string
+}
+
+// Has reports whether keyword (upper case) was advertised.
+func (e *Extensions) Has(keyword string) bool {
+	if e == nil {
+		return false
+	}
+	_, ok := e.Keywords[keyword]
+	return ok
+}
+
+// KnownExtensions are the ESMTP keywords exported one series each, so that a
+// dashboard sees 0 when one disappears. Other keywords stay in the transcript
+// and the JSON report: a server cannot grow our label set.
+var KnownExtensions = []string{
+	"8BITMIME", "AUTH", "BINARYMIME", "CHUNKING", "DELIVERBY", "DSN",
+	"ENHANCEDSTATUSCODES", "ETRN", "LIMITS", "MT-PRIORITY", "MTRK",
+	"NO-SOLICITING", "PIPELINING", "REQUIRETLS", "RRVS", "SIZE", "SMTPUTF8",
+	"STARTTLS", "VRFY",
+}

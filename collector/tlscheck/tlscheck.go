@@ -1,0 +1,116 @@
+// Package tlscheck turns a finished TLS handshake into the facts a mail admin
+// asks about: protocol version, cipher, the leaf certificate and whether the
+// chain verifies for the MX host name.
+//
+// SMTP clients handshake without verification (RFC 3207 section 4.1: most
+// MTAs deliver over TLS whatever the certificate), so the dialogue handshakes
+// with InsecureSkipVerify and this package verifies afterwards, turning a
+// self-signed or expired certificate into a reported fact rather than a
+// failed connection.
+package tlscheck
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Info describes one TLS session.
+type Info struct {
+	Version     string // "TLS 1.3"
+	CipherSuite string // IANA name, e.g. "TLS_AES_128_GCM_SHA256"
+	ServerName  string // name the chain was verified against
+
+	LeafSubject   string
+	LeafIssuer    string
+	LeafDNSNames  []string
+	LeafNotBefore time.Time
+	LeafNotAfter  time.Time
+	// ChainNotAfter is the earliest expiry of any certificate in the
+	// verified chain (or of the presented certificates when it does not
+	// verify): the day TLS to this host breaks.
+	ChainNotAfter time.Time
+
+	Verified    bool
+	VerifyError string // why the chain did not verify, "" when Verified
+}
+
+// Inspect verifies the peer certificates of state for serverName against
+// roots (nil: the system pool) at time now.
+func Inspect(state tls.ConnectionState, serverName string, roots *x509.CertPool, now time.Time) *Info {
+	info := &Info{
+		Version:     tls.VersionName(state.Version),
+		CipherSuite: tls.CipherSuiteName(state.CipherSuite),
+		ServerName:  serverName,
+	}
+	certs := state.PeerCertificates
+	if len(certs) == 0 {
+		info.VerifyError = "server presented no certificate"
+		return info
+	}
+	leaf := certs[0]
+	info.LeafSubject = leaf.Subject.String()
+	info.LeafIssuer = leaf.Issuer.String()
+	info.LeafDNSNames = append([]string(nil), leaf.DNSNames...)
+	info.LeafNotBefore = leaf.NotBefore
+	info.LeafNotAfter = leaf.NotAfter
+	info.ChainNotAfter = earliestExpiry(certs)
+
+	intermediates := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		intermediates.AddCert(c)
+	}
+	chains, err := leaf.Verify(x509.VerifyOptions{
+		DNSName:       serverName,
+		Roots:         roots,
+		Intermediates: intermediates,
+		CurrentTime:   now,
+	})
+	if err != nil {
+		info.VerifyError = describe(err)
+		return info
+	}
+	info.Verified = true
+	if len(chains) > 0 {
+		info.ChainNotAfter = earliestExpiry(chains[0])
+	}
+	return info
+}
+
+func earliestExpiry(certs []*x509.Certificate) time.Time {
+	var earliest time.Time
+	for _, c := range certs {
+		if earliest.IsZero() || c.NotAfter.Before(earliest) {
+			earliest = c.NotAfter
+		}
+	}
+	return earliest
+}
+
+// describe shortens x509's errors to what an on-call reader needs.
+func describe(err error) string {
+	var unknown x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &unknown):
+		return "certificate signed by unknown authority"
+	case errors.As(err, &hostname):
+		names := hostname.Certificate.DNSNames
+		if len(names) > 5 {
+			names = append(names[:5:5], "…")
+		}
+		return fmt.Sprintf("certificate is not valid for %s (names: %s)", hostname.Host, strings.Join(names, ", "))
+	case errors.As(err, &invalid):
+		switch invalid.Reason {
+		case x509.Expired:
+			return "certificate has expired or is not yet valid"
+		default:
+			return "certificate is invalid: " + invalid.Error()
+		}
+	}
+	return err.Error()
+}

@@ -1,0 +1,108 @@
+// Package config loads and validates mx_exporter's YAML configuration.
+//
+// Every error names the file, the line and the key it is about; unknown keys
+// are rejected, so a typo never silently falls back to a default.
+package config
+
+import (
+	"time"
+)
+
+// StartTLS modes of a module.
+const (
+	StartTLSOff           = "off"           // never send STARTTLS
+	StartTLSOpportunistic = "opportunistic" // use it when advertised (default)
+	StartTLSRequired      = "required"      // fail the probe when it is not advertised or fails
+)
+
+// Address families.
+const (
+	IPv4 = "ipv4"
+	IPv6 = "ipv6"
+)
+
+// DefaultModuleName is the module a target uses when it names none. A
+// built-in module of that name exists even when the file defines none.
+const DefaultModuleName = "default"
+
+// Defaults. They are documented in the README's configuration section; keep
+// the two in step.
+const (
+	DefaultPort                = 25
+	DefaultTimeout             = 15 * time.Second
+	DefaultInterval            = 60 * time.Second
+	DefaultMaxMXHosts          = 10
+	DefaultMaxAddressesPerHost = 4
+	DefaultDNSTimeout          = 2 * time.Second
+	DefaultDNSAttempts         = 2
+	DefaultResolvConf          = "/etc/resolv.conf"
+)
+
+// Config is the whole file.
+type Config struct {
+	DNS     DNS                `yaml:"dns"`
+	Modules map[string]*Module `yaml:"modules"`
+	Targets []*Target          `yaml:"targets"`
+
+	// File is the path the config was loaded from ("" when built in code).
+	File string `yaml:"-"`
+}
+
+// DNS configures the resolver used for MX and address lookups.
+type DNS struct {
+	// Resolvers are "host" or "host:port" ("[v6]:port"); empty means the
+	// nameservers of /etc/resolv.conf.
+	Resolvers []string `yaml:"resolvers"`
+	// Timeout bounds one query attempt to one server.
+	Timeout time.Duration `yaml:"timeout"`
+	// Attempts is how many times each server is asked before the next one.
+	Attempts int `yaml:"attempts"`
+}
+
+// Module says how to probe: which port, what to say, what to expect.
+type Module struct {
+	Port     int           `yaml:"port"`
+	Timeout  time.Duration `yaml:"timeout"`  // whole probe of one target, all addresses
+	Interval time.Duration `yaml:"interval"` // how often the daemon probes
+
+	EHLO       string   `yaml:"ehlo"`        // name sent in EHLO/HELO; default: this machine's host name
+	MailFrom   string   `yaml:"mail_from"`   // reverse path; "" is the null sender <>
+	Recipients []string `yaml:"recipients"`  // mailboxes that must be accepted
+	RelayCheck string   `yaml:"relay_check"` // an outside address that must be refused; "" skips the check
+	VRFY       string   `yaml:"vrfy"`        // address to VRFY; "" skips VRFY
+
+	StartTLS string `yaml:"starttls"` // off, opportunistic, required
+	TLS      TLS    `yaml:"tls"`
+
+	AddressFamilies     []string `yaml:"address_families"` // ipv4, ipv6; default both
+	MaxMXHosts          int      `yaml:"max_mx_hosts"`
+	MaxAddressesPerHost int      `yaml:"max_addresses_per_host"`
+}
+
+// TLS configures certificate verification after STARTTLS.
+type TLS struct {
+	CAFile     string `yaml:"ca_file"`     // PEM bundle; default: the system roots
+	ServerName string `yaml:"server_name"` // verify against this name instead of the MX host name
+	// RequireVerified fails the probe (tls_verify_failed) when the chain does
+	// not verify. Off by default: SMTP between MTAs is opportunistic, and an
+	// unverified certificate is reported, not fatal.
+	RequireVerified bool `yaml:"require_verified"`
+}
+
+// Target is one thing to probe: a mail domain (MX lookup) or a host.
+type Target struct {
+	Domain string `yaml:"domain"` // resolve MX records, probe every MX host
+	Host   string `yaml:"host"`   // "host" or "host:port": probe directly, no MX lookup
+	Module string `yaml:"module"` // default "default"
+
+	Interval time.Duration `yaml:"interval"` // overrides the module's
+	Timeout  time.Duration `yaml:"timeout"`  // overrides the module's
+}
+
+// Name is what identifies the target in logs and labels: the domain, or the host.
+func (t *Target) Name() string {
+	if t.Domain != "" {
+		return t.Domain
+	}
+	return t.Host
+}
