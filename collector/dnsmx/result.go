@@ -60,6 +60,12 @@ type Domain struct {
 
 	Hosts        []Host // by preference, then name
 	HostsDropped int    // MX hosts left out by MaxMXHosts
+
+	// Notes are findings that are not failures, for reports and debug
+	// output: an "MX 0 ." among other MX records (ignored), a host listed at
+	// two preferences, a domain that is an alias, an implicit MX whose
+	// address lookup failed. Free text, never a label.
+	Notes []string
 }
 
 // Host is one MX host and its addresses.
@@ -67,10 +73,14 @@ type Host struct {
 	Name       string // lower case, no trailing dot
 	Preference uint16
 
-	Addrs        []netip.Addr // filtered by family, capped, IPv6 after IPv4 in answer order
+	Addrs        []netip.Addr // filtered by family, deduplicated, IPv4 then IPv6, each sorted; capped
 	AddrsDropped int          // left out by MaxAddressesPerHost
-	Outcome      Outcome      // of the address lookups taken together
-	Err          string       // e.g. "no A or AAAA record", "NXDOMAIN"
+	// Outcome is of the address lookups taken together: a failed A or AAAA
+	// lookup (timeout, servfail, …) wins even when the other family brought
+	// addresses, which then stay in Addrs; else answer when there is an
+	// address, nxdomain when every lookup said so, nodata otherwise.
+	Outcome Outcome
+	Err     string // e.g. "no A or AAAA record", "NXDOMAIN"
 	// CNAME is the canonical name when the MX target is an alias, which
 	// RFC 2181 section 10.3 forbids; it is followed and reported.
 	CNAME    string
