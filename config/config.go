@@ -36,6 +36,12 @@ const (
 	DefaultDNSTimeout          = 2 * time.Second
 	DefaultDNSAttempts         = 2
 	DefaultResolvConf          = "/etc/resolv.conf"
+
+	// DefaultEHLOFallback is the EHLO name when this machine's host name is
+	// unknown or not a valid host name (see DefaultEHLO). A name under
+	// .invalid (RFC 6761) is an FQDN, which many MTAs insist on, that no one
+	// can own, and it tells the remote postmaster who is knocking.
+	DefaultEHLOFallback = "mx-exporter.invalid"
 )
 
 // Config is the whole file.

@@ -1,0 +1,146 @@
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Error is one problem in a config file. Its text has one stable shape,
+//
+//	mx.yml:12: modules.default.starttls: must be one of off, opportunistic, required, got "sometimes"
+//
+// so that editors can jump to it and tests can compare it whole.
+type Error struct {
+	File string // as given to Load or Parse; "" is shown as "<config>"
+	Line int    // 1-based; 0 when YAML gave no position
+	Path string // key path, e.g. "targets[1].domain" (0-based indexes); "" for the whole file
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File == "" {
+		b.WriteString("<config>")
+	} else {
+		b.WriteString(e.File)
+	}
+	if e.Line > 0 {
+		b.WriteString(":")
+		b.WriteString(strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Errors is every problem found in one file, sorted by line. Parse and Load
+// return it (never empty) so that a user fixes a file in one round, not one
+// error per reload.
+type Errors []*Error
+
+// Error puts one error on each line.
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap lets errors.As find an *Error in the list.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+func (es Errors) sort() {
+	sort.SliceStable(es, func(i, j int) bool { return es[i].Line < es[j].Line })
+}
+
+// joinKey appends a mapping key to a path, quoting keys that would make the
+// path ambiguous (module names are the user's).
+func joinKey(path, key string) string {
+	if !plainKey(key) {
+		key = strconv.Quote(key)
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func joinIndex(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
+}
+
+func plainKey(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// suggest returns ` (did you mean "x"?)` for the candidate nearest to s, when
+// it is near enough to be a typo rather than a different word.
+func suggest(s string, candidates []string) string {
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(s), c)
+		limit := 2
+		if len(c) <= 4 {
+			limit = 1
+		}
+		if d <= limit && d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the optimal string alignment distance: Levenshtein plus
+// transposition of neighbours, the commonest typo ("domian").
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 1 << 30 // not a typo of a key; and keeps fuzzed keys cheap
+	}
+	ra, rb := []rune(a), []rune(b)
+	// d[i][j] is the distance between ra[:i] and rb[:j].
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
+}

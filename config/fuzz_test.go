@@ -1,0 +1,72 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzParse checks that no input panics, that every failure is an Errors of
+// well-formed *Error, and that every accepted config keeps the invariants
+// the rest of the exporter relies on.
+func FuzzParse(f *testing.F) {
+	files, _ := filepath.Glob("testdata/*.yml")
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("modules:\n  a: &a {port: 26}\n  b: {<<: *a, port: 27}\n  c: {<<: [*a, *a]}\ntargets: [{host: x}, *a]\n"))
+	f.Add([]byte("x: &a [*a]\n"))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const file = "testdata/fuzz.yml" // so that "ca_file: ca.pem" resolves
+		c, err := Parse(data, file)
+		if err != nil {
+			var es Errors
+			if !errors.As(err, &es) || len(es) == 0 {
+				t.Fatalf("error %#v is not a non-empty Errors", err)
+			}
+			for i, e := range es {
+				if e == nil || e.File != file || e.Line < 0 || e.Msg == "" {
+					t.Fatalf("malformed error %#v", e)
+				}
+				if i > 0 && es[i-1].Line > e.Line {
+					t.Fatalf("errors not sorted by line: %v", err)
+				}
+			}
+			_ = err.Error()
+			return
+		}
+		if _, ok := c.Module(""); !ok {
+			t.Fatal("no default module")
+		}
+		for name, m := range c.Modules {
+			if m == nil || m.Port < 1 || m.Timeout <= 0 || m.Timeout > m.Interval || len(m.AddressFamilies) == 0 {
+				t.Fatalf("module %q accepted with %+v", name, m)
+			}
+		}
+		for i, tg := range c.Targets {
+			if tg == nil || (tg.Domain == "") == (tg.Host == "") {
+				t.Fatalf("targets[%d] accepted with %+v", i, tg)
+			}
+			if _, ok := c.Modules[tg.Module]; !ok {
+				t.Fatalf("targets[%d] accepted with unknown module %q", i, tg.Module)
+			}
+			if c.TargetTimeout(tg) > c.TargetInterval(tg) {
+				t.Fatalf("targets[%d] accepted with timeout %v > interval %v", i, c.TargetTimeout(tg), c.TargetInterval(tg))
+			}
+			if tg.Host != "" {
+				if h, _ := tg.HostPort(); h == "" {
+					t.Fatalf("targets[%d] accepted with host %q that HostPort cannot split", i, tg.Host)
+				}
+			}
+		}
+		if len(c.DNS.Servers()) != len(c.DNS.Resolvers) {
+			t.Fatalf("resolvers %q accepted, servers %q", c.DNS.Resolvers, c.DNS.Servers())
+		}
+	})
+}

@@ -1,0 +1,420 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// validator checks a decoded config and normalises the few values that
+// have a canonical form (target domains and hosts, the default module name,
+// relative CA file paths).
+type validator struct {
+	*decoder
+	decodeErrs int    // d.errs[:decodeErrs] came from decoding
+	dir        string // directory of the config file
+}
+
+// errorf reports a problem with the value at path base.key ("" key: base
+// itself), on the line of that key, else of base when the value is a default.
+func (v *validator) errorf(base, key, format string, args ...any) {
+	path := base
+	if key != "" {
+		path = joinKey(base, key)
+	}
+	if v.failed(path) {
+		return
+	}
+	line, ok := v.pos[path]
+	if !ok {
+		line = v.pos[base]
+	}
+	v.decoder.errorf(line, path, format, args...)
+}
+
+// failed reports whether decoding already failed at or under path: the value
+// there is a leftover default, and a second error about it would mislead.
+func (v *validator) failed(path string) bool {
+	for _, e := range v.errs[:v.decodeErrs] {
+		if e.Path == path || strings.HasPrefix(e.Path, path+".") || strings.HasPrefix(e.Path, path+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *validator) set(path string) bool {
+	_, ok := v.pos[path]
+	return ok
+}
+
+func (v *validator) config(c *Config) {
+	v.dns(&c.DNS)
+	names := make([]string, 0, len(c.Modules))
+	for name := range c.Modules {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		v.module(joinKey("modules", name), name, c.Modules[name])
+	}
+	seen := map[targetKey]int{}
+	for i, t := range c.Targets {
+		v.target(joinIndex("targets", i), t, c, names, seen, i)
+	}
+}
+
+func (v *validator) dns(d *DNS) {
+	for i, r := range d.Resolvers {
+		host, _, err := splitHostPort(r)
+		switch {
+		case err != nil:
+			v.errorf(joinIndex("dns.resolvers", i), "", "%v", err)
+		case !isIP(host):
+			// Resolving the resolver would ask the system's DNS on every
+			// query and blame its failures on ours.
+			v.errorf(joinIndex("dns.resolvers", i), "", "must be an IP address, optionally with a port (192.0.2.53, [2001:db8::53]:53), got %q", r)
+		}
+	}
+	if d.Timeout <= 0 {
+		v.errorf("dns", "timeout", "must be positive, got %s", fmtDuration(d.Timeout))
+	}
+	if d.Attempts < 1 {
+		v.errorf("dns", "attempts", "must be at least 1, got %d", d.Attempts)
+	}
+}
+
+func (v *validator) module(path, name string, m *Module) {
+	if strings.TrimSpace(name) == "" {
+		v.errorf(path, "", "module name must not be blank")
+	}
+	if m.Port < 1 || m.Port > 65535 {
+		v.errorf(path, "port", "must be between 1 and 65535, got %d", m.Port)
+	}
+	timeoutOK, intervalOK := m.Timeout > 0, m.Interval >= time.Second
+	if !timeoutOK {
+		v.errorf(path, "timeout", "must be positive, got %s", fmtDuration(m.Timeout))
+	}
+	if !intervalOK {
+		v.errorf(path, "interval", "must be at least 1s, got %s", fmtDuration(m.Interval))
+	}
+	if timeoutOK && intervalOK && m.Timeout > m.Interval && !v.failed(path+".timeout") && !v.failed(path+".interval") {
+		// Blame whichever the file sets; the other is a default.
+		if v.set(path + ".timeout") {
+			v.errorf(path, "timeout", "%s is longer than the interval %s", fmtDuration(m.Timeout), fmtDuration(m.Interval))
+		} else {
+			v.errorf(path, "interval", "%s is shorter than the timeout %s", fmtDuration(m.Interval), fmtDuration(m.Timeout))
+		}
+	}
+	if !validHostname(m.EHLO) && !validAddressLiteral(m.EHLO) {
+		v.errorf(path, "ehlo", "must be a host name or an address literal like [192.0.2.1] or [IPv6:2001:db8::1], got %q", m.EHLO)
+	}
+	if m.MailFrom != "" {
+		if msg := checkMailbox(m.MailFrom); msg != "" {
+			v.errorf(path, "mail_from", "%s (leave it empty for the null sender), got %q", msg, m.MailFrom)
+		}
+	}
+	seen := map[string]int{}
+	for i, r := range m.Recipients {
+		p := joinIndex(path+".recipients", i)
+		if msg := checkMailbox(r); msg != "" {
+			v.errorf(p, "", "%s, got %q", msg, r)
+			continue
+		}
+		if first, dup := seen[strings.ToLower(r)]; dup {
+			v.errorf(p, "", "duplicate of recipients[%d]", first)
+			continue
+		}
+		seen[strings.ToLower(r)] = i
+	}
+	if m.RelayCheck != "" {
+		if msg := checkMailbox(m.RelayCheck); msg != "" {
+			v.errorf(path, "relay_check", "%s, got %q", msg, m.RelayCheck)
+		}
+	}
+	if m.VRFY != "" {
+		msg := ""
+		if strings.Contains(m.VRFY, "@") {
+			msg = checkMailbox(m.VRFY)
+		} else if !plainText(m.VRFY) {
+			msg = "must be a user name or an address like postmaster@example.com"
+		}
+		if msg != "" {
+			v.errorf(path, "vrfy", "%s, got %q", msg, m.VRFY)
+		}
+	}
+	switch m.StartTLS {
+	case StartTLSOff, StartTLSOpportunistic, StartTLSRequired:
+	default:
+		v.errorf(path, "starttls", "must be one of %s, %s, %s, got %q", StartTLSOff, StartTLSOpportunistic, StartTLSRequired, m.StartTLS)
+	}
+	v.tls(path+".tls", &m.TLS)
+	v.families(path, m.AddressFamilies)
+	if m.MaxMXHosts < 1 {
+		v.errorf(path, "max_mx_hosts", "must be at least 1, got %d", m.MaxMXHosts)
+	}
+	if m.MaxAddressesPerHost < 1 {
+		v.errorf(path, "max_addresses_per_host", "must be at least 1, got %d", m.MaxAddressesPerHost)
+	}
+}
+
+func (v *validator) tls(path string, t *TLS) {
+	if t.CAFile != "" {
+		if !filepath.IsAbs(t.CAFile) {
+			t.CAFile = filepath.Join(v.dir, t.CAFile)
+		}
+		if _, err := loadCertPool(t.CAFile); err != nil {
+			v.errorf(path, "ca_file", "%v", err)
+		}
+	}
+	if t.ServerName != "" && !validHostname(t.ServerName) {
+		v.errorf(path, "server_name", "must be a host name, got %q", t.ServerName)
+	}
+}
+
+func (v *validator) families(path string, fams []string) {
+	if len(fams) == 0 {
+		v.errorf(path, "address_families", "must list %s, %s or both", IPv4, IPv6)
+		return
+	}
+	seen := map[string]bool{}
+	for i, f := range fams {
+		p := joinIndex(path+".address_families", i)
+		switch {
+		case f != IPv4 && f != IPv6:
+			v.errorf(p, "", "must be %s or %s, got %q", IPv4, IPv6, f)
+		case seen[f]:
+			v.errorf(p, "", "%s is listed twice", f)
+		}
+		seen[f] = true
+	}
+}
+
+// targetKey identifies a target. Its name is the `domain` label of every
+// series it exports, so two targets of one name, even with different
+// modules, would export the same series.
+type targetKey struct{ kind, name string }
+
+func (v *validator) target(path string, t *Target, c *Config, modules []string, seen map[targetKey]int, i int) {
+	var key targetKey
+	switch {
+	case t.Domain == "" && t.Host == "":
+		v.errorf(path, "", "needs a domain (to look up its MX hosts) or a host (to probe directly)")
+	case t.Domain != "" && t.Host != "":
+		v.errorf(path, "", "has both domain and host; a target is one or the other")
+	case t.Domain != "":
+		t.Domain = strings.ToLower(strings.TrimSuffix(t.Domain, "."))
+		if msg := checkDomain(t.Domain); msg != "" {
+			v.errorf(path, "domain", "%s", msg)
+		}
+		key = targetKey{"domain", t.Domain}
+	default:
+		host, port, err := splitHostPort(t.Host)
+		switch {
+		case err != nil:
+			v.errorf(path, "host", "%v", err)
+		case port != 0:
+			t.Host = net.JoinHostPort(host, strconv.Itoa(port))
+		default:
+			t.Host = host
+		}
+		key = targetKey{"host", t.Host}
+	}
+
+	if t.Module == "" {
+		t.Module = DefaultModuleName
+	}
+	_, ok := c.Modules[t.Module]
+	if !ok {
+		v.errorf(path, "module", "unknown module %q%s; known modules: %s", t.Module, suggest(t.Module, modules), strings.Join(modules, ", "))
+	}
+
+	timeoutOK := !v.set(path+".timeout") || t.Timeout > 0
+	intervalOK := !v.set(path+".interval") || t.Interval >= time.Second
+	if !timeoutOK {
+		v.errorf(path, "timeout", "must be positive, got %s (leave it out to use the module's)", fmtDuration(t.Timeout))
+	}
+	if !intervalOK {
+		v.errorf(path, "interval", "must be at least 1s, got %s", fmtDuration(t.Interval))
+	}
+	if ok && timeoutOK && intervalOK && (t.Timeout > 0 || t.Interval > 0) && !v.failed(path+".timeout") && !v.failed(path+".interval") {
+		timeout, interval := c.TargetTimeout(t), c.TargetInterval(t)
+		switch {
+		case timeout <= interval:
+		case t.Timeout > 0 && t.Interval > 0:
+			v.errorf(path, "timeout", "%s is longer than the interval %s", fmtDuration(timeout), fmtDuration(interval))
+		case t.Timeout > 0:
+			v.errorf(path, "timeout", "%s is longer than the interval %s of module %q", fmtDuration(timeout), fmtDuration(interval), t.Module)
+		default:
+			v.errorf(path, "interval", "%s is shorter than the timeout %s of module %q", fmtDuration(interval), fmtDuration(timeout), t.Module)
+		}
+	}
+
+	if key.kind != "" && !v.failed(path) {
+		if first, dup := seen[key]; dup {
+			v.errorf(path, "", "same %s %q as targets[%d]; a target is probed by one module (its name labels its series)", key.kind, key.name, first)
+		} else {
+			seen[key] = i
+		}
+	}
+}
+
+// checkDomain says what is wrong with a (lower-cased) mail domain, or "".
+func checkDomain(d string) string {
+	switch {
+	case validHostname(d):
+		if _, err := netip.ParseAddr(d); err == nil {
+			return fmt.Sprintf("%q is an IP address; use host to probe an address", d)
+		}
+		return ""
+	case !isASCII(d):
+		return fmt.Sprintf("must be a DNS name in ASCII, got %q (write internationalised names as xn--… A-labels)", d)
+	default:
+		return fmt.Sprintf("must be a DNS name like example.com, got %q", d)
+	}
+}
+
+// splitHostPort parses "host", "host:port", "ip", "[ipv6]" and "[ipv6]:port"
+// (host names lower-cased, brackets removed, port 0 when absent).
+func splitHostPort(s string) (host string, port int, err error) {
+	bad := fmt.Errorf(`must be "host", "host:port", an IP address or "[ipv6]:port", got %q`, s)
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a.String(), 0, nil
+	}
+	if inner, ok := strings.CutPrefix(s, "["); ok {
+		if inner, ok := strings.CutSuffix(inner, "]"); ok {
+			if a, err := netip.ParseAddr(inner); err == nil && a.Is6() {
+				return a.String(), 0, nil
+			}
+			return "", 0, bad
+		}
+	}
+	h, p, splitErr := net.SplitHostPort(s)
+	if splitErr != nil {
+		// No port: a bare host name.
+		h = strings.ToLower(strings.TrimSuffix(s, "."))
+		if strings.Contains(s, ":") || !validHostname(h) {
+			return "", 0, bad
+		}
+		return h, 0, nil
+	}
+	if a, err := netip.ParseAddr(h); err == nil {
+		h = a.String()
+	} else {
+		h = strings.ToLower(strings.TrimSuffix(h, "."))
+		if !validHostname(h) {
+			return "", 0, bad
+		}
+	}
+	port, err = strconv.Atoi(p)
+	if err != nil || port < 1 || port > 65535 || p[0] == '+' {
+		return "", 0, fmt.Errorf("port must be a number from 1 to 65535, got %q in %q", p, s)
+	}
+	return h, port, nil
+}
+
+// validHostname reports whether s is a host name as RFC 1123 and RFC 5321
+// have it: dot-separated labels of letters, digits and inner hyphens, at most
+// 63 bytes each and 253 in all. No trailing dot, no underscores.
+func validHostname(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// validAddressLiteral accepts the RFC 5321 address literals [192.0.2.1] and
+// [IPv6:2001:db8::1].
+func validAddressLiteral(s string) bool {
+	inner, ok := strings.CutPrefix(s, "[")
+	if !ok {
+		return false
+	}
+	if inner, ok = strings.CutSuffix(inner, "]"); !ok {
+		return false
+	}
+	if v6, ok := strings.CutPrefix(inner, "IPv6:"); ok {
+		a, err := netip.ParseAddr(v6)
+		return err == nil && a.Is6() && a.Zone() == ""
+	}
+	a, err := netip.ParseAddr(inner)
+	return err == nil && a.Is4()
+}
+
+// checkMailbox says what keeps s from being a plausible local@domain
+// address, or "". It is deliberately loose about the local part (servers
+// differ) and strict about what would break the SMTP command line.
+func checkMailbox(s string) string {
+	const want = "must be an address like postmaster@example.com"
+	if strings.ContainsAny(s, "<>") {
+		return want + " without <>"
+	}
+	if !plainText(s) {
+		return want + " without spaces"
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at > 64 {
+		return want
+	}
+	if domain := s[at+1:]; !validHostname(domain) && !validAddressLiteral(domain) {
+		return want
+	}
+	return ""
+}
+
+// plainText reports whether s is non-empty valid UTF-8 without spaces,
+// control characters or angle brackets: safe inside an SMTP command.
+func plainText(s string) bool {
+	if s == "" || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || r == '<' || r == '>' || r == 0x85 || r == 0xa0 || r == 0x2028 || r == 0x2029 {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// fmtDuration prints 1m rather than time.Duration's 1m0s.
+func fmtDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func isIP(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
