@@ -3,7 +3,11 @@ package smtp
 import (
 	"context"
 	"crypto/x509"
+	"errors"
+	"fmt"
 	"net"
+	"strings"
+	"time"
 )
 
 // StartTLS says whether the dialogue upgrades to TLS.
@@ -43,4 +47,84 @@ type Options struct {
 
 	// DialContext opens the connection; nil uses a net.Dialer.
 	DialContext func(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// Defaults for zero Options fields, applied by Probe.
+const (
+	DefaultPort                 = 25
+	DefaultMaxLineBytes         = 2048
+	DefaultMaxReplyLines        = 100
+	DefaultMaxTranscriptLines   = 200
+	DefaultMaxTranscriptLineLen = 512
+	// DefaultTimeout bounds a Probe whose context has no deadline: a silent
+	// server must never hold a probe slot for ever.
+	DefaultTimeout = 30 * time.Second
+)
+
+// withDefaults fills in zero fields.
+func (o Options) withDefaults() Options {
+	if o.Port == 0 {
+		o.Port = DefaultPort
+	}
+	if o.StartTLS == "" {
+		o.StartTLS = StartTLSOpportunistic
+	}
+	if o.MaxLineBytes <= 0 {
+		o.MaxLineBytes = DefaultMaxLineBytes
+	}
+	if o.MaxReplyLines <= 0 {
+		o.MaxReplyLines = DefaultMaxReplyLines
+	}
+	if o.MaxTranscriptLines <= 0 {
+		o.MaxTranscriptLines = DefaultMaxTranscriptLines
+	}
+	if o.MaxTranscriptLineLen <= 0 {
+		o.MaxTranscriptLineLen = DefaultMaxTranscriptLineLen
+	}
+	return o
+}
+
+// Validate reports options that cannot make a well-formed dialogue. Above
+// all, no string that goes into a command may carry a line break: a
+// recipient "a@b>\r\nDATA" would otherwise make the probe send DATA.
+// Config validation should call it; Probe does too, and refuses to connect.
+func (o Options) Validate() error {
+	if o.EHLOName == "" {
+		return errors.New("EHLO name is empty")
+	}
+	if strings.ContainsFunc(o.EHLOName, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return fmt.Errorf("EHLO name %q contains blanks or control characters", o.EHLOName)
+	}
+	if o.Port < 0 || o.Port > 65535 {
+		return fmt.Errorf("port %d out of range", o.Port)
+	}
+	switch o.StartTLS {
+	case "", StartTLSOff, StartTLSOpportunistic, StartTLSRequired:
+	default:
+		return fmt.Errorf("unknown starttls mode %q", o.StartTLS)
+	}
+	check := func(what, s string, mayBeEmpty bool) error {
+		switch {
+		case s == "" && !mayBeEmpty:
+			return fmt.Errorf("%s is empty", what)
+		case strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f || r == '<' || r == '>' }):
+			return fmt.Errorf("%s %q contains angle brackets or control characters", what, s)
+		}
+		return nil
+	}
+	if err := check("mail_from", o.MailFrom, true); err != nil {
+		return err
+	}
+	for _, r := range o.Recipients {
+		if err := check("recipient", r, false); err != nil {
+			return err
+		}
+	}
+	if err := check("relay_check", o.RelayCheck, true); err != nil {
+		return err
+	}
+	if err := check("vrfy", o.VRFY, true); err != nil {
+		return err
+	}
+	return check("tls server name", o.TLSServerName, true)
 }

@@ -20,22 +20,22 @@ import (
 
 // Info describes one TLS session.
 type Info struct {
-	Version     string // "TLS 1.3"
-	CipherSuite string // IANA name, e.g. "TLS_AES_128_GCM_SHA256"
-	ServerName  string // name the chain was verified against
+	Version     string `json:"version"`      // "TLS 1.3"
+	CipherSuite string `json:"cipher_suite"` // IANA name, e.g. "TLS_AES_128_GCM_SHA256"
+	ServerName  string `json:"server_name"`  // name the chain was verified against
 
-	LeafSubject   string
-	LeafIssuer    string
-	LeafDNSNames  []string
-	LeafNotBefore time.Time
-	LeafNotAfter  time.Time
+	LeafSubject   string    `json:"leaf_subject"`
+	LeafIssuer    string    `json:"leaf_issuer"`
+	LeafDNSNames  []string  `json:"leaf_dns_names"`
+	LeafNotBefore time.Time `json:"leaf_not_before"`
+	LeafNotAfter  time.Time `json:"leaf_not_after"`
 	// ChainNotAfter is the earliest expiry of any certificate in the
 	// verified chain (or of the presented certificates when it does not
 	// verify): the day TLS to this host breaks.
-	ChainNotAfter time.Time
+	ChainNotAfter time.Time `json:"chain_not_after"`
 
-	Verified    bool
-	VerifyError string // why the chain did not verify, "" when Verified
+	Verified    bool   `json:"verified"`
+	VerifyError string `json:"verify_error,omitempty"` // why the chain did not verify, "" when Verified
 }
 
 // Inspect verifies the peer certificates of state for serverName against

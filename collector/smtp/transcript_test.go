@@ -1,0 +1,154 @@
+package smtp
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestEscapeLine(t *testing.T) {
+	tests := []struct {
+		in      string
+		maxLen  int
+		want    string
+		wantCut bool
+	}{
+		{"250 OK", 100, "250 OK", false},
+		{"a\x00b\x7fc\td", 100, `a\x00b\x7fc\x09d`, false},
+		{"caf\xc3\xa9 ok", 100, "café ok", false},
+		{"bad \xff\xfe utf8", 100, `bad \xff\xfe utf8`, false},
+		{"bidi \u202e override", 100, `bidi \xe2\x80\xae override`, false},
+		{"abcdefghij", 10, "abcdefghij", false},
+		{"abcdefghijk", 10, "abcdefg…", true},
+		{"abcdef\x00\x00", 10, `abcdef…`, true},
+		{"ééééé", 8, "éé…", true},
+		{"abc", 2, "", true},
+		{"", 5, "", false},
+	}
+	for _, tt := range tests {
+		got, cut := escapeLine([]byte(tt.in), tt.maxLen)
+		if got != tt.want || cut != tt.wantCut {
+			t.Fatalf("escapeLine(%q, %d) = %q, %v; want %q, %v", tt.in, tt.maxLen, got, cut, tt.want, tt.wantCut)
+		}
+	}
+}
+
+func FuzzEscapeLine(f *testing.F) {
+	f.Add([]byte("250 OK\x00\xff é"), uint16(8))
+	f.Fuzz(func(t *testing.T, b []byte, maxLen uint16) {
+		s, _ := escapeLine(b, int(maxLen))
+		if len(s) > int(maxLen) || !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+			t.Fatalf("escapeLine(%q, %d) = %q", b, maxLen, s)
+		}
+	})
+}
+
+func TestTranscriptCaps(t *testing.T) {
+	tests := []struct {
+		maxLines, added int
+		wantLen         int
+		wantTruncated   bool
+		wantFirst       string
+		wantLast        string
+	}{
+		{maxLines: 200, added: 10, wantLen: 10, wantFirst: "line 0", wantLast: "line 9"},
+		// 20 lines: 14 from the head, an omission note, 5 from the tail.
+		{maxLines: 20, added: 100, wantLen: 20, wantTruncated: true, wantFirst: "line 0", wantLast: "line 99"},
+		{maxLines: 20, added: 19, wantLen: 19, wantFirst: "line 0", wantLast: "line 18"},
+		// Too small for a tail: the head only.
+		{maxLines: 4, added: 10, wantLen: 4, wantTruncated: true, wantFirst: "line 0", wantLast: "line 3"},
+	}
+	for _, tt := range tests {
+		name := fmt.Sprintf("%d lines capped at %d", tt.added, tt.maxLines)
+		tr := newTranscript(time.Now(), tt.maxLines, 512)
+		for i := range tt.added {
+			tr.add(Received, []byte(fmt.Sprintf("line %d", i)))
+		}
+		lines, truncated := tr.lines()
+		if len(lines) != tt.wantLen || truncated != tt.wantTruncated ||
+			lines[0].Text != tt.wantFirst || lines[len(lines)-1].Text != tt.wantLast {
+			t.Fatalf("%s: %d lines (truncated %v) from %q to %q; want %d (%v) from %q to %q",
+				name, len(lines), truncated, lines[0].Text, lines[len(lines)-1].Text,
+				tt.wantLen, tt.wantTruncated, tt.wantFirst, tt.wantLast)
+		}
+		for i := 1; i < len(lines); i++ {
+			if lines[i].At < lines[i-1].At {
+				t.Fatalf("%s: line %d at %v before line %d at %v", name, i, lines[i].At, i-1, lines[i-1].At)
+			}
+		}
+	}
+}
+
+func TestTranscriptLongLine(t *testing.T) {
+	tr := newTranscript(time.Now(), 10, 16)
+	tr.add(Received, []byte(strings.Repeat("x", 100)))
+	lines, truncated := tr.lines()
+	if !truncated || len(lines[0].Text) > 16 {
+		t.Fatalf("line %q (truncated %v), want at most 16 bytes, truncated", lines[0].Text, truncated)
+	}
+}
+
+func TestBannerHostname(t *testing.T) {
+	long := strings.Repeat("a", 63)
+	tests := []struct {
+		first string
+		want  string
+	}{
+		{"mx1.good.test ESMTP Postfix (Debian/GNU)", "mx1.good.test"},
+		{"MX.Example.COM. ready", "mx.example.com"},
+		{"localhost", "localhost"},
+		{"mx-1.example.com", "mx-1.example.com"},
+		{"", ""},
+		{" mx.example.com", ""},
+		{"[127.0.0.1] hi", ""},
+		{"-mx.example.com", ""},
+		{"mx-.example.com", ""},
+		{"mx..example.com", ""},
+		{"mx_1.example.com", ""},
+		{"mx.exämple.com", ""},
+		{"<script>", ""},
+		{long + ".com", long + ".com"},
+		{long + "a.com", ""},
+		{strings.Repeat(long+".", 4)[:253], strings.Repeat(long+".", 4)[:253]},
+		{strings.Repeat(long+".", 4)[:254] + "a", ""},
+	}
+	for _, tt := range tests {
+		if got := bannerHostname(Reply{Code: 220, Lines: []string{tt.first, "second line"}}); got != tt.want {
+			t.Fatalf("bannerHostname(%q) = %q, want %q", tt.first, got, tt.want)
+		}
+	}
+	if got := bannerHostname(Reply{}); got != "" {
+		t.Fatalf("bannerHostname of no reply = %q, want \"\"", got)
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	ok := Options{EHLOName: "probe.test", MailFrom: "a@b.test", Recipients: []string{"c@d.test"}}
+	tests := []struct {
+		name    string
+		mod     func(*Options)
+		wantErr string
+	}{
+		{name: "valid", mod: func(*Options) {}},
+		{name: "null sender", mod: func(o *Options) { o.MailFrom = "" }},
+		{name: "no EHLO name", mod: func(o *Options) { o.EHLOName = "" }, wantErr: "EHLO name is empty"},
+		{name: "EHLO name with space", mod: func(o *Options) { o.EHLOName = "a b" }, wantErr: "blanks"},
+		{name: "CRLF in recipient", mod: func(o *Options) { o.Recipients = []string{"a@b>\r\nDATA"} }, wantErr: "recipient"},
+		{name: "empty recipient", mod: func(o *Options) { o.Recipients = []string{""} }, wantErr: "recipient is empty"},
+		{name: "LF in sender", mod: func(o *Options) { o.MailFrom = "a\n" }, wantErr: "mail_from"},
+		{name: "bracket in relay check", mod: func(o *Options) { o.RelayCheck = "a@b> NOTIFY=NEVER" }, wantErr: "relay_check"},
+		{name: "CR in VRFY", mod: func(o *Options) { o.VRFY = "x\r" }, wantErr: "vrfy"},
+		{name: "bad port", mod: func(o *Options) { o.Port = 70000 }, wantErr: "port"},
+		{name: "bad mode", mod: func(o *Options) { o.StartTLS = "sometimes" }, wantErr: "starttls"},
+	}
+	for _, tt := range tests {
+		o := ok
+		tt.mod(&o)
+		err := o.Validate()
+		if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Fatalf("%s: Validate() = %v, want an error containing %q", tt.name, err, tt.wantErr)
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package tlscheck
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+)
+
+// chain makes a CA and a leaf for mx.tls.test valid from notBefore to
+// notAfter; the CA outlives the leaf unless caNotAfter says otherwise.
+func chain(t *testing.T, notBefore, notAfter, caNotAfter time.Time) (ca, leaf *x509.Certificate) {
+	t.Helper()
+	key := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatalf("key: %v", err)
+		}
+		return k
+	}
+	create := func(tmpl, parent *x509.Certificate, pub, signer *ecdsa.PrivateKey) *x509.Certificate {
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &pub.PublicKey, signer)
+		if err != nil {
+			t.Fatalf("certificate: %v", err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatalf("parse: %v", err)
+		}
+		return c
+	}
+	caKey, leafKey := key(), key()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"},
+		NotBefore: notBefore, NotAfter: caNotAfter,
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	ca = create(caTmpl, caTmpl, caKey, caKey)
+	leaf = create(&x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "mx.tls.test"},
+		DNSNames: []string{"mx.tls.test"}, NotBefore: notBefore, NotAfter: notAfter,
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, ca, leafKey, caKey)
+	return ca, leaf
+}
+
+func TestInspect(t *testing.T) {
+	now := time.Now().Truncate(time.Second)
+	ca, leaf := chain(t, now.Add(-time.Hour), now.Add(24*time.Hour), now.Add(48*time.Hour))
+	shortCA, shortLeaf := chain(t, now.Add(-time.Hour), now.Add(24*time.Hour), now.Add(2*time.Hour))
+	pool := func(c *x509.Certificate) *x509.CertPool {
+		p := x509.NewCertPool()
+		p.AddCert(c)
+		return p
+	}
+	tests := []struct {
+		name         string
+		certs        []*x509.Certificate
+		serverName   string
+		roots        *x509.CertPool
+		at           time.Time
+		wantVerified bool
+		wantErr      string
+		wantChainEnd time.Time
+	}{
+		{name: "verified", certs: []*x509.Certificate{leaf}, serverName: "mx.tls.test", roots: pool(ca), at: now, wantVerified: true, wantChainEnd: leaf.NotAfter},
+		{name: "chain ends with the CA", certs: []*x509.Certificate{shortLeaf}, serverName: "mx.tls.test", roots: pool(shortCA), at: now, wantVerified: true, wantChainEnd: shortCA.NotAfter},
+		{name: "unknown authority", certs: []*x509.Certificate{leaf}, serverName: "mx.tls.test", roots: x509.NewCertPool(), at: now, wantErr: "unknown authority", wantChainEnd: leaf.NotAfter},
+		{name: "wrong name", certs: []*x509.Certificate{leaf}, serverName: "mx.other.test", roots: pool(ca), at: now, wantErr: "not valid for mx.other.test (names: mx.tls.test)", wantChainEnd: leaf.NotAfter},
+		{name: "expired", certs: []*x509.Certificate{leaf}, serverName: "mx.tls.test", roots: pool(ca), at: now.Add(30 * time.Hour), wantErr: "expired", wantChainEnd: leaf.NotAfter},
+		{name: "no certificate", serverName: "mx.tls.test", at: now, wantErr: "no certificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			state := tls.ConnectionState{Version: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256, PeerCertificates: tt.certs}
+			info := Inspect(state, tt.serverName, tt.roots, tt.at)
+			if info.Verified != tt.wantVerified || !strings.Contains(info.VerifyError, tt.wantErr) || (tt.wantErr == "") != (info.VerifyError == "") {
+				t.Fatalf("verified %v (%q), want %v (%q)", info.Verified, info.VerifyError, tt.wantVerified, tt.wantErr)
+			}
+			if info.Version != "TLS 1.3" || info.CipherSuite != "TLS_AES_128_GCM_SHA256" || info.ServerName != tt.serverName {
+				t.Fatalf("info %+v, want TLS 1.3, TLS_AES_128_GCM_SHA256, %s", info, tt.serverName)
+			}
+			if !info.ChainNotAfter.Equal(tt.wantChainEnd) {
+				t.Fatalf("chain not after %v, want %v", info.ChainNotAfter, tt.wantChainEnd)
+			}
+		})
+	}
+}
