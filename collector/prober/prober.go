@@ -1,0 +1,214 @@
+// Package prober fans one target out the way a mail admin does by hand:
+// domain → MX hosts → addresses → one SMTP dialogue per address. It returns
+// a Report of plain data; it knows nothing of Prometheus or of scheduling.
+package prober
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/smtp"
+)
+
+// Target is one thing to probe: a mail domain, or a host probed directly.
+type Target struct {
+	Domain string // MX lookup; exclusive with Host
+	Host   string // host name or IP literal, no MX lookup
+	Port   int    // overrides Settings.SMTP.Port for a host target; 0 keeps it
+}
+
+// Name is the domain or the host, as configured.
+func (t Target) Name() string {
+	if t.Domain != "" {
+		return t.Domain
+	}
+	return t.Host
+}
+
+// Settings are what a module says about how to probe.
+type Settings struct {
+	SMTP    smtp.Options
+	DNS     dnsmx.Options
+	Timeout time.Duration // the whole target: DNS and every dialogue
+	// Resolver, when set, replaces Prober.Resolver: a reloaded config may
+	// name other DNS servers.
+	Resolver *dnsmx.Resolver
+}
+
+// Gate bounds concurrency. Acquire blocks until the address may be probed
+// (the daemon allows one dialogue per address at a time and a global cap) or
+// ctx ends; release must be called when the dialogue is over.
+type Gate interface {
+	Acquire(ctx context.Context, addr string) (release func(), err error)
+}
+
+// Prober runs probes. A Resolver is required, here or in Settings.
+type Prober struct {
+	Resolver *dnsmx.Resolver
+	Logger   *slog.Logger
+	// Gate, when set, is asked before each dialogue. Nil means no limit
+	// beyond MaxParallel.
+	Gate Gate
+	// MaxParallel bounds the dialogues of one target run at once (default 8).
+	MaxParallel int
+}
+
+// Report is one probe of one target.
+type Report struct {
+	Target   Target
+	Start    time.Time
+	Duration time.Duration
+	DNS      *dnsmx.Domain // nil for a host target
+	Hosts    []HostReport  // MX hosts in preference order (one for a host target)
+}
+
+// HostReport is one MX host: its resolution and one dialogue per address.
+type HostReport struct {
+	dnsmx.Host
+	Results []*smtp.Result // same order as Addrs
+}
+
+// Success reports whether the whole target met the module's expectations:
+// its MX lookup answered, every MX host has an address, and every dialogue
+// succeeded. A null MX domain succeeds with nothing to probe.
+func (r *Report) Success() bool {
+	if r.DNS != nil {
+		if r.DNS.NullMX {
+			return true
+		}
+		if r.DNS.Outcome != dnsmx.OutcomeAnswer && !r.DNS.Implicit {
+			return false
+		}
+	}
+	if len(r.Hosts) == 0 {
+		return false
+	}
+	for _, h := range r.Hosts {
+		if len(h.Addrs) == 0 {
+			return false
+		}
+		for _, res := range h.Results {
+			if res == nil || !res.Success {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Probe runs target with settings within ctx and Settings.Timeout.
+func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
+	if s.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.Timeout)
+		defer cancel()
+	}
+	rep := &Report{Target: target, Start: time.Now()}
+	logger := p.logger().With("target", target.Name())
+
+	resolver := p.Resolver
+	if s.Resolver != nil {
+		resolver = s.Resolver
+	}
+	opts := s.SMTP
+	if target.Domain != "" {
+		rep.DNS = resolver.Domain(ctx, target.Domain, s.DNS)
+		rep.Hosts = make([]HostReport, len(rep.DNS.Hosts))
+		for i, h := range rep.DNS.Hosts {
+			rep.Hosts[i].Host = h
+		}
+		if rep.DNS.Err != "" {
+			logger.Debug("MX lookup failed", "outcome", rep.DNS.Outcome, "err", rep.DNS.Err)
+		}
+	} else {
+		if target.Port != 0 {
+			opts.Port = target.Port
+		}
+		rep.Hosts = []HostReport{{Host: resolver.Host(ctx, target.Host, s.DNS)}}
+	}
+
+	p.dialAll(ctx, rep.Hosts, opts)
+	rep.Duration = time.Since(rep.Start)
+	logger.Debug("probe finished", "success", rep.Success(), "duration_seconds", rep.Duration.Seconds())
+	return rep
+}
+
+// dialAll runs one dialogue per address of every host, MaxParallel at a time.
+func (p *Prober) dialAll(ctx context.Context, hosts []HostReport, opts smtp.Options) {
+	parallel := p.MaxParallel
+	if parallel <= 0 {
+		parallel = 8
+	}
+	sem := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i := range hosts {
+		h := &hosts[i]
+		h.Results = make([]*smtp.Result, len(h.Addrs))
+		for j, addr := range h.Addrs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				h.Results[j] = p.dial(ctx, h.Name, addr, opts)
+			}()
+		}
+	}
+	wg.Wait()
+}
+
+func (p *Prober) dial(ctx context.Context, host string, addr netip.Addr, opts smtp.Options) *smtp.Result {
+	ip := addr.String()
+	if p.Gate != nil {
+		release, err := p.Gate.Acquire(ctx, ip)
+		if err != nil {
+			return notRun(host, ip, opts.Port, err)
+		}
+		defer release()
+	}
+	return smtp.Probe(ctx, host, ip, opts)
+}
+
+// notRun is the result of a dialogue that never started because the probe's
+// deadline passed while it waited for its turn.
+func notRun(host, ip string, port int, err error) *smtp.Result {
+	return &smtp.Result{
+		Host:   host,
+		Addr:   ip,
+		Port:   port,
+		Start:  time.Now(),
+		Reason: smtp.ReasonTimeout,
+		Detail: "not started: " + err.Error() + " while waiting for a free probe slot",
+	}
+}
+
+// SplitHostPort splits "host", "host:port", "ip" or "[v6]:port" into the host
+// and the port (0 when none was given).
+func SplitHostPort(s string) (host string, port int, err error) {
+	if _, err := netip.ParseAddr(s); err == nil || !strings.Contains(s, ":") {
+		return s, 0, nil
+	}
+	h, ps, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, err
+	}
+	n, err := strconv.Atoi(ps)
+	if err != nil || n < 1 || n > 65535 {
+		return "", 0, &net.AddrError{Err: "invalid port", Addr: s}
+	}
+	return h, n, nil
+}
+
+func (p *Prober) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}

@@ -1,0 +1,41 @@
+package prober
+
+import (
+	"fmt"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/smtp"
+	"github.com/mx-exporter/mx_exporter/config"
+)
+
+// FromModule turns a validated config module into probe settings. It reads
+// the module's CA file, so callers do it once per config load, not per probe.
+func FromModule(m *config.Module) (Settings, error) {
+	s := Settings{
+		Timeout: m.Timeout,
+		SMTP: smtp.Options{
+			Port:               m.Port,
+			EHLOName:           m.EHLO,
+			MailFrom:           m.MailFrom,
+			Recipients:         append([]string(nil), m.Recipients...),
+			RelayCheck:         m.RelayCheck,
+			VRFY:               m.VRFY,
+			StartTLS:           smtp.StartTLS(m.StartTLS),
+			TLSServerName:      m.TLS.ServerName,
+			RequireVerifiedTLS: m.TLS.RequireVerified,
+		},
+		DNS: dnsmx.Options{
+			MaxMXHosts:          m.MaxMXHosts,
+			MaxAddressesPerHost: m.MaxAddressesPerHost,
+		},
+	}
+	for _, f := range m.AddressFamilies {
+		s.DNS.Families = append(s.DNS.Families, dnsmx.Family(f))
+	}
+	pool, err := m.LoadRootCAs()
+	if err != nil {
+		return Settings{}, fmt.Errorf("tls.ca_file: %w", err)
+	}
+	s.SMTP.RootCAs = pool
+	return s, nil
+}

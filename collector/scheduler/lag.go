@@ -1,0 +1,57 @@
+package scheduler
+
+import "sync"
+
+// LagBuckets are the upper bounds, in seconds, of the scheduler-lag
+// histogram: how late a probe started against its plan. Under a second is
+// healthy; more means the concurrency limit or the machine is too small.
+var LagBuckets = []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+
+// LagSnapshot is the histogram in Prometheus' shape: cumulative counts per
+// upper bound.
+type LagSnapshot struct {
+	Buckets map[float64]uint64
+	Count   uint64
+	Sum     float64
+	Max     float64 // largest lag seen since start
+}
+
+type lagHistogram struct {
+	mu     sync.Mutex
+	counts []uint64 // per bucket, not cumulative; last is +Inf
+	count  uint64
+	sum    float64
+	max    float64
+}
+
+func newLagHistogram() *lagHistogram {
+	return &lagHistogram{counts: make([]uint64, len(LagBuckets)+1)}
+}
+
+func (h *lagHistogram) observe(v float64) {
+	if v < 0 {
+		v = 0 // a probe started a hair early by the clock's rounding
+	}
+	i := 0
+	for i < len(LagBuckets) && v > LagBuckets[i] {
+		i++
+	}
+	h.mu.Lock()
+	h.counts[i]++
+	h.count++
+	h.sum += v
+	h.max = max(h.max, v)
+	h.mu.Unlock()
+}
+
+func (h *lagHistogram) snapshot() LagSnapshot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := LagSnapshot{Buckets: make(map[float64]uint64, len(LagBuckets)), Count: h.count, Sum: h.sum, Max: h.max}
+	var cum uint64
+	for i, ub := range LagBuckets {
+		cum += h.counts[i]
+		s.Buckets[ub] = cum
+	}
+	return s
+}

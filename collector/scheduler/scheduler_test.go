@@ -1,0 +1,156 @@
+package scheduler
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestSplaySpreadsOverInterval(t *testing.T) {
+	const interval = time.Minute
+	var buckets [6]int
+	for i := range 6000 {
+		off := splay(string(rune('a'+i%26))+time.Duration(i).String(), interval)
+		if off < 0 || off >= interval {
+			t.Fatalf("splay = %v, want in [0, %v)", off, interval)
+		}
+		buckets[off/(10*time.Second)]++
+	}
+	for i, n := range buckets {
+		if n < 800 || n > 1200 {
+			t.Fatalf("bucket %d of 6 holds %d of 6000 first runs, want about 1000: %v", i, n, buckets)
+		}
+	}
+	if a, b := splay("example.com\x00default", interval), splay("example.com\x00default", interval); a != b {
+		t.Fatalf("splay is not stable: %v then %v", a, b)
+	}
+}
+
+func TestAdvanceKeepsPhaseAndSkipsMissedTurns(t *testing.T) {
+	base := time.Date(2026, 1, 1, 0, 0, 7, 0, time.UTC)
+	s := &Scheduler{opts: Options{MaxJitter: -1}}
+	tests := []struct {
+		name string
+		now  time.Time
+		want time.Time
+	}{
+		{"on time", base.Add(time.Millisecond), base.Add(time.Minute)},
+		{"late but within the interval", base.Add(59 * time.Second), base.Add(time.Minute)},
+		{"missed two turns", base.Add(2*time.Minute + time.Second), base.Add(3 * time.Minute)},
+		{"exactly at the next turn", base.Add(time.Minute), base.Add(2 * time.Minute)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := &entry{job: Job{Interval: time.Minute}, next: base}
+			s.advanceLocked(e, tt.now)
+			if !e.next.Equal(tt.want) || !e.due.Equal(tt.want) {
+				t.Fatalf("next = %v due = %v, want %v", e.next, e.due, tt.want)
+			}
+		})
+	}
+}
+
+func TestJitterIsBounded(t *testing.T) {
+	s := &Scheduler{}
+	for range 1000 {
+		if j := s.jitter(time.Minute); j < 0 || j >= 600*time.Millisecond {
+			t.Fatalf("jitter(1m) = %v, want in [0, 600ms)", j)
+		}
+		if j := s.jitter(10 * time.Minute); j < 0 || j >= time.Second {
+			t.Fatalf("jitter(10m) = %v, want in [0, 1s)", j)
+		}
+	}
+}
+
+func TestAddressGateSerialisesOneAddress(t *testing.T) {
+	g := NewAddressGate()
+	ctx := context.Background()
+	var inside, maxInside atomic.Int32
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			release, err := g.Acquire(ctx, "127.0.1.1")
+			if err != nil {
+				t.Errorf("Acquire: %v", err)
+				return
+			}
+			n := inside.Add(1)
+			for {
+				m := maxInside.Load()
+				if n <= m || maxInside.CompareAndSwap(m, n) {
+					break
+				}
+			}
+			time.Sleep(100 * time.Microsecond) // hold it long enough for others to pile up
+			inside.Add(-1)
+			release()
+		})
+	}
+	wg.Wait()
+	if m := maxInside.Load(); m != 1 {
+		t.Fatalf("%d dialogues to one address at once, want 1", m)
+	}
+	if n := g.Len(); n != 0 {
+		t.Fatalf("gate still tracks %d addresses after all released, want 0", n)
+	}
+}
+
+func TestAddressGateOtherAddressesDoNotWait(t *testing.T) {
+	g := NewAddressGate()
+	release, err := g.Acquire(context.Background(), "127.0.1.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r2, err := g.Acquire(ctx, "127.0.1.2")
+	if err != nil {
+		t.Fatalf("second address waited for the first: %v", err)
+	}
+	r2()
+}
+
+func TestAddressGateHonoursContext(t *testing.T) {
+	g := NewAddressGate()
+	release, err := g.Acquire(context.Background(), "::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := g.Acquire(ctx, "::1")
+		done <- err
+	}()
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("Acquire of a busy address returned no error after its context was cancelled")
+	}
+	release()
+	if n := g.Len(); n != 0 {
+		t.Fatalf("gate tracks %d addresses, want 0", n)
+	}
+}
+
+func TestLagHistogram(t *testing.T) {
+	h := newLagHistogram()
+	for _, v := range []float64{-0.001, 0.0005, 0.02, 0.3, 3, 100} {
+		h.observe(v)
+	}
+	s := h.snapshot()
+	if s.Count != 6 {
+		t.Fatalf("count = %d, want 6", s.Count)
+	}
+	want := map[float64]uint64{0.001: 2, 0.05: 3, 0.5: 4, 5: 5, 30: 5}
+	for ub, n := range want {
+		if s.Buckets[ub] != n {
+			t.Fatalf("bucket le=%v = %d, want %d (all: %v)", ub, s.Buckets[ub], n, s.Buckets)
+		}
+	}
+	if s.Max != 100 {
+		t.Fatalf("max = %v, want 100", s.Max)
+	}
+}
