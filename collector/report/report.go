@@ -34,6 +34,7 @@ type DNS struct {
 	NullMX          bool          `json:"null_mx"`
 	Implicit        bool          `json:"implicit_mx"`
 	HostsDropped    int           `json:"hosts_dropped,omitempty"`
+	Notes           []string      `json:"notes,omitempty"`
 }
 
 // Host is one MX host.
@@ -131,7 +132,7 @@ func NewDocument(rep *prober.Report) Document {
 		doc.DNS = &DNS{
 			Outcome: d.Outcome, Rcode: d.Rcode, Error: d.Err, Server: d.Server,
 			DurationSeconds: d.Duration.Seconds(), NullMX: d.NullMX, Implicit: d.Implicit,
-			HostsDropped: d.HostsDropped,
+			HostsDropped: d.HostsDropped, Notes: d.Notes,
 		}
 	}
 	for _, h := range rep.Hosts {

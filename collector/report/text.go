@@ -53,7 +53,7 @@ func (t *textWriter) report(rep *prober.Report) {
 	p := t.p
 	t.printf("%s%s%s\n", p.bold, rep.Target.Name(), p.reset)
 	if d := rep.DNS; d != nil {
-		t.dns(d)
+		t.dns(d, len(rep.Hosts))
 	}
 	for i := range rep.Hosts {
 		t.host(rep, &rep.Hosts[i])
@@ -65,7 +65,7 @@ func (t *textWriter) report(rep *prober.Report) {
 	t.printf("\n%s%s%s %s in %s\n", style, verdict, p.reset, rep.Target.Name(), ms(rep.Duration))
 }
 
-func (t *textWriter) dns(d *dnsmx.Domain) {
+func (t *textWriter) dns(d *dnsmx.Domain, hosts int) {
 	p := t.p
 	from := ""
 	if d.Server != "" {
@@ -77,13 +77,12 @@ func (t *textWriter) dns(d *dnsmx.Domain) {
 	case d.Implicit:
 		t.printf("MX lookup: no MX record; the domain's own address is its implicit MX (RFC 5321 5.1) (%s%s)\n", ms(d.Duration), from)
 	case d.Outcome == dnsmx.OutcomeAnswer:
-		t.printf("MX lookup: %d host(s) in %s%s\n", len(d.Hosts), ms(d.Duration), from)
+		t.printf("MX lookup: %d host(s) in %s%s\n", hosts, ms(d.Duration), from)
 	default:
-		msg := d.Err
-		if msg == "" {
-			msg = string(d.Outcome)
-		}
-		t.printf("MX lookup: %s%s%s: %s (%s%s)\n", p.bad, strings.ToUpper(string(d.Outcome)), p.reset, msg, ms(d.Duration), from)
+		t.printf("MX lookup: %s%s%s: %s (%s%s)\n", p.bad, strings.ToUpper(string(d.Outcome)), p.reset, dnsProblem(d), ms(d.Duration), from)
+	}
+	for _, n := range d.Notes {
+		t.printf("  %snote: %s%s\n", p.warn, n, p.reset)
 	}
 	if d.HostsDropped > 0 {
 		t.printf("  %s%d more MX host(s) not probed (max_mx_hosts)%s\n", p.warn, d.HostsDropped, p.reset)
@@ -136,7 +135,9 @@ func (t *textWriter) address(r *smtp.Result) {
 		tl := r.TLS
 		t.printf("    TLS:        %s %s", tl.Version, tl.CipherSuite)
 		if !tl.LeafNotAfter.IsZero() {
-			days := time.Until(tl.ChainNotAfter).Hours() / 24
+			// Days counted from the probe, not from now: a stored report
+			// reads the same later.
+			days := tl.ChainNotAfter.Sub(r.Start.Add(r.Duration)).Hours() / 24
 			t.printf(", expires %s (%.0f days)", tl.ChainNotAfter.UTC().Format("2006-01-02"), days)
 		}
 		if tl.Verified {
@@ -224,6 +225,20 @@ func (t *textWriter) extensions(label string, e *smtp.Extensions) {
 			t.printf("    SIZE limit: none declared\n")
 		}
 	}
+}
+
+// dnsProblem says what a failed MX lookup means for mail.
+func dnsProblem(d *dnsmx.Domain) string {
+	switch d.Outcome {
+	case dnsmx.OutcomeNXDomain:
+		return d.Name + " does not exist: mail to it bounces"
+	case dnsmx.OutcomeNoData:
+		return "no MX record and no address record: " + d.Name + " cannot receive mail"
+	}
+	if d.Err != "" {
+		return d.Err
+	}
+	return string(d.Outcome)
 }
 
 func replyCode(r smtp.Reply) string {
