@@ -1,0 +1,405 @@
+// Package testenv gives integration tests the real test servers of .ci/testenv: an nsd
+// authoritative for the zone "test." and one Postfix instance with one listener per
+// scenario, all on loopback addresses. Require starts them when needed and leaves them
+// running for the next package.
+//
+// The scenarios (see .ci/testenv.d/test.zone):
+//
+//	good.test       MX 10 mx1.good.test (127.0.1.1, STARTTLS), MX 20 mx2.good.test (127.0.1.2, SIZE 12345678)
+//	relay.test      MX 10 mx.relay.test (127.0.1.3): open relay
+//	reject.test     MX 10 mx.reject.test (127.0.1.4): 554 greeting, 503 to every command but QUIT
+//	partial.test    MX 10 dead.partial.test (127.0.1.250: connection refused), MX 20 mx1.good.test
+//	nullmx.test     MX 0 . (RFC 7505)
+//	implicit.test   no MX, A 127.0.1.1 on the apex
+//	multiline.test  MX 10 mx.multiline.test (127.0.1.6): postscreen, "220-" then "220 " after ~1 s
+//	tls.test        MX 10 mx.tls.test (127.0.1.7): STARTTLS, certificate of the test CA
+//	cname.test      MX 10 alias.cname.test, a CNAME to mx1.good.test
+//	noaddr.test     MX 10 noaddr-host.noaddr.test, which has no A/AAAA (TXT only)
+//	v6.test         MX 10 mx.v6.test, AAAA ::1 only ([::1]:25)
+//	multi.test      MX 10 mx.multi.test, A 127.0.1.1 and A 127.0.1.2
+//	nodata.test     TXT only: NOERROR with no MX (NODATA)
+//	missing.test    absent: NXDOMAIN
+//
+// In every domain with a listener, postmaster@ exists (RCPT: 250 2.1.5), any other user
+// is unknown (550 5.1.1), and relaying to another domain is refused (554 5.7.1) except on
+// mx.relay.test. Postfix delivers nothing: every transport is discard:.
+package testenv
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Fixed facts of the environment.
+const (
+	ResolverAddr     = "127.0.53.1:53"            // nsd, UDP and TCP
+	DefaultDir       = "/tmp/mx_exporter-testenv" // state dir unless MX_TESTENV_DIR is set
+	MailboxOK        = "postmaster@good.test"     // RCPT: 250 2.1.5
+	MailboxUnknown   = "nobody@good.test"         // RCPT: 550 5.1.1
+	RelayAddress     = "relay-check@outside.test" // RCPT: 554 5.7.1, or 250 2.1.5 on the open relay
+	SizeLimit        = 12345678                   // SIZE advertised by mx2.good.test
+	DefaultSizeLimit = 10240000                   // SIZE advertised by the other listeners
+	DeadIP           = "127.0.1.250"              // dead.partial.test: nothing listens, connection refused
+)
+
+// Listener is one Postfix SMTP listener on port 25.
+type Listener struct {
+	Host      string // MX host name, e.g. "mx1.good.test"
+	IP        string // e.g. "127.0.1.1" or "::1"
+	Addr      string // host:port for net.Dial, e.g. "127.0.1.1:25" or "[::1]:25"
+	Domain    string // a domain whose postmaster@ mailbox this listener accepts
+	Greeting  int    // code of the greeting: 220, or 554 for mx.reject.test
+	Multiline bool   // the greeting has "220-" continuation lines (postscreen)
+	STARTTLS  bool   // STARTTLS offered, with the test CA's certificate (SANs mx.tls.test, mx1.good.test)
+	SizeLimit int64  // advertised SIZE
+	OpenRelay bool   // accepts RCPT to RelayAddress
+}
+
+// The listeners, in the order of their addresses.
+var listeners = []Listener{
+	{Host: "mx1.good.test", IP: "127.0.1.1", Domain: "good.test", Greeting: 220, STARTTLS: true, SizeLimit: DefaultSizeLimit},
+	{Host: "mx2.good.test", IP: "127.0.1.2", Domain: "good.test", Greeting: 220, SizeLimit: SizeLimit},
+	{Host: "mx.relay.test", IP: "127.0.1.3", Domain: "relay.test", Greeting: 220, SizeLimit: DefaultSizeLimit, OpenRelay: true},
+	{Host: "mx.reject.test", IP: "127.0.1.4", Domain: "reject.test", Greeting: 554},
+	{Host: "mx.multiline.test", IP: "127.0.1.6", Domain: "multiline.test", Greeting: 220, Multiline: true, SizeLimit: DefaultSizeLimit},
+	{Host: "mx.tls.test", IP: "127.0.1.7", Domain: "tls.test", Greeting: 220, STARTTLS: true, SizeLimit: DefaultSizeLimit},
+	{Host: "mx.v6.test", IP: "::1", Domain: "v6.test", Greeting: 220, SizeLimit: DefaultSizeLimit},
+}
+
+func init() {
+	for i := range listeners {
+		listeners[i].Addr = net.JoinHostPort(listeners[i].IP, "25")
+	}
+}
+
+// Env describes the running test servers.
+type Env struct {
+	Resolver    string         // "127.0.53.1:53"
+	CAFile      string         // PEM of the test CA
+	CAPool      *x509.CertPool // the test CA alone, for tls.Config.RootCAs
+	Dir         string         // state dir
+	MaillogFile string         // Postfix log
+	NSDLogFile  string         // nsd log
+
+	MailboxOK        string // "postmaster@good.test"
+	MailboxUnknown   string // "nobody@good.test"
+	RelayAddress     string // "relay-check@outside.test"
+	SizeLimit        int64  // 12345678, advertised by mx2.good.test
+	DefaultSizeLimit int64  // 10240000, advertised by the others
+	DeadIP           string // "127.0.1.250"
+
+	Listeners []Listener // every listener
+}
+
+// Listener returns the listener of the MX host name (e.g. "mx.tls.test"); it panics on
+// an unknown name, which is a bug in the test.
+func (e *Env) Listener(host string) Listener {
+	for _, l := range e.Listeners {
+		if l.Host == host {
+			return l
+		}
+	}
+	panic("testenv: no listener " + host)
+}
+
+// DNSResolver returns a resolver that asks the test nsd only (Go's own resolver,
+// UDP with TCP fallback, whatever address the standard library would have used).
+func (e *Env) DNSResolver() *net.Resolver {
+	return newResolver(e.Resolver)
+}
+
+func newResolver(addr string) *net.Resolver {
+	return &net.Resolver{
+		PreferGo: true,
+		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}
+}
+
+// MaillogTail returns the last n lines of the Postfix log, for diagnostics.
+func (e *Env) MaillogTail(n int) string {
+	return tail(e.MaillogFile, n)
+}
+
+// LogOnFailure logs the tail of the Postfix log when t has failed, at its cleanup.
+func (e *Env) LogOnFailure(t testing.TB) {
+	t.Helper()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("tail of %s:\n%s", e.MaillogFile, e.MaillogTail(40))
+		}
+	})
+}
+
+// MaillogTail returns the last n lines of the Postfix log of the state dir in use
+// (MX_TESTENV_DIR or the default), without starting anything.
+func MaillogTail(n int) string {
+	return tail(filepath.Join(stateDir(), "postfix.log"), n)
+}
+
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(cannot read %s: %v)", path, err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func stateDir() string {
+	if d := os.Getenv("MX_TESTENV_DIR"); d != "" {
+		return filepath.Clean(d)
+	}
+	return DefaultDir
+}
+
+var (
+	mu       sync.Mutex
+	cached   *Env
+	cacheErr error
+)
+
+// Require returns the running environment, starting it with `.ci/testenv up` when it
+// does not answer. Several test processes may call it at once: an flock on "$DIR.lock"
+// serializes them. The servers are left running. When the environment cannot be had,
+// Require fails the test if CI=true, and skips it otherwise.
+func Require(t testing.TB) *Env {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if cached == nil && cacheErr == nil {
+		cached, cacheErr = setup()
+	}
+	if cacheErr != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("testenv: %v", cacheErr)
+		}
+		t.Skipf("testenv: %v", cacheErr)
+	}
+	return cached
+}
+
+func setup() (*Env, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
+	dir := stateDir()
+	unlock, err := lock(dir+".lock", 3*time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	if err := check(root, dir); err == nil {
+		return newEnv(dir)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	script := filepath.Join(root, ".ci", "testenv")
+	cmd := exec.CommandContext(ctx, "bash", script, "up")
+	cmd.Env = append(os.Environ(), "MX_TESTENV_DIR="+dir, "MX_TESTENV_LOCKED=1")
+	cmd.Dir = root
+	cmd.WaitDelay = 5 * time.Second // daemons it starts may keep the pipes open
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("%s up: %v\n%s", script, err, out)
+	}
+	if err := check(root, dir); err != nil {
+		return nil, fmt.Errorf("%s up succeeded but the environment does not answer: %v\n%s", script, err, out)
+	}
+	return newEnv(dir)
+}
+
+func newEnv(dir string) (*Env, error) {
+	caFile := filepath.Join(dir, "tls", "ca.pem")
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("no certificate in %s", caFile)
+	}
+	return &Env{
+		Resolver:         ResolverAddr,
+		CAFile:           caFile,
+		CAPool:           pool,
+		Dir:              dir,
+		MaillogFile:      filepath.Join(dir, "postfix.log"),
+		NSDLogFile:       filepath.Join(dir, "nsd", "nsd.log"),
+		MailboxOK:        MailboxOK,
+		MailboxUnknown:   MailboxUnknown,
+		RelayAddress:     RelayAddress,
+		SizeLimit:        SizeLimit,
+		DefaultSizeLimit: DefaultSizeLimit,
+		DeadIP:           DeadIP,
+		Listeners:        append([]Listener(nil), listeners...),
+	}, nil
+}
+
+// moduleRoot walks up from the working directory to the directory holding go.mod.
+func moduleRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod above %s", wd)
+		}
+	}
+}
+
+// lock takes an exclusive flock on path, waiting at most wait.
+func lock(path string, wait time.Duration) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() {
+				_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+				_ = f.Close()
+			}, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			f.Close()
+			return nil, fmt.Errorf("flock %s: %w", path, err)
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, fmt.Errorf("flock %s: still held by another process after %v", path, wait)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// fingerprint is the hash that .ci/testenv writes to $DIR/fingerprint: sha256 of the
+// script followed by the files of .ci/testenv.d in byte order.
+func fingerprint(root string) (string, error) {
+	files, err := filepath.Glob(filepath.Join(root, ".ci", "testenv.d", "*"))
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, f := range append([]string{filepath.Join(root, ".ci", "testenv")}, files...) {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return "", err
+		}
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// check answers quickly whether the environment is up, current and answering: the
+// fingerprint of the running configuration, every listener's greeting (only its first
+// line for postscreen, which holds the rest for a second), and one DNS query.
+func check(root, dir string) error {
+	want, err := fingerprint(root)
+	if err != nil {
+		return err
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "fingerprint"))
+	if err != nil || strings.TrimSpace(string(got)) != want {
+		return errors.New("not started, or started from another version of .ci/testenv")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	errs := make([]error, len(listeners)+1)
+	var wg sync.WaitGroup
+	for i, l := range listeners {
+		wg.Go(func() { errs[i] = checkGreeting(ctx, l) })
+	}
+	wg.Go(func() {
+		mxs, err := newResolver(ResolverAddr).LookupMX(ctx, "good.test.")
+		if err == nil && len(mxs) != 2 {
+			err = fmt.Errorf("%d MX records", len(mxs))
+		}
+		if err != nil {
+			errs[len(listeners)] = fmt.Errorf("DNS %s: good.test MX: %w", ResolverAddr, err)
+		}
+	})
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+var replyLine = regexp.MustCompile(`^([2-5][0-9][0-9])([ -])(.*)$`)
+
+func checkGreeting(ctx context.Context, l Listener) error {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", l.Addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetDeadline(dl)
+	}
+	line, err := bufio.NewReader(io.LimitReader(c, 4096)).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("%s (%s): greeting: %w", l.Addr, l.Host, err)
+	}
+	m := replyLine.FindStringSubmatch(strings.TrimRight(line, "\r\n"))
+	if m == nil || m[1] != fmt.Sprint(l.Greeting) || (m[2] == "-") != l.Multiline {
+		return fmt.Errorf("%s (%s): unexpected greeting %q", l.Addr, l.Host, line)
+	}
+	if l.Multiline {
+		return nil // hang up: postscreen sends the last line only after its greet wait
+	}
+	_, err = c.Write([]byte("QUIT\r\n"))
+	return err
+}
+
+// ReadReply reads one SMTP reply (all its lines) from r, for tests that talk to the
+// listeners directly. It returns the code and the lines without CRLF.
+func ReadReply(r *bufio.Reader) (code string, lines []string, err error) {
+	total := 0
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return "", lines, err
+		}
+		if total += len(line); len(lines) >= 100 || total > 64<<10 {
+			return "", lines, errors.New("reply too long")
+		}
+		line = strings.TrimRight(line, "\r\n")
+		lines = append(lines, line)
+		m := replyLine.FindStringSubmatch(line)
+		if m == nil || (code != "" && m[1] != code) {
+			return "", lines, fmt.Errorf("malformed reply line %q", line)
+		}
+		code = m[1]
+		if m[2] == " " {
+			return code, lines, nil
+		}
+	}
+}
