@@ -10,10 +10,11 @@ var LagBuckets = []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 
 // LagSnapshot is the histogram in Prometheus' shape: cumulative counts per
 // upper bound.
 type LagSnapshot struct {
-	Buckets map[float64]uint64
-	Count   uint64
-	Sum     float64
-	Max     float64 // largest lag seen since start
+	UpperBounds []float64 // LagBuckets
+	Cumulative  []uint64  // observations <= UpperBounds[i]
+	Count       uint64
+	Sum         float64
+	Max         float64 // largest lag seen since start
 }
 
 type lagHistogram struct {
@@ -47,11 +48,11 @@ func (h *lagHistogram) observe(v float64) {
 func (h *lagHistogram) snapshot() LagSnapshot {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s := LagSnapshot{Buckets: make(map[float64]uint64, len(LagBuckets)), Count: h.count, Sum: h.sum, Max: h.max}
+	s := LagSnapshot{UpperBounds: LagBuckets, Cumulative: make([]uint64, len(LagBuckets)), Count: h.count, Sum: h.sum, Max: h.max}
 	var cum uint64
-	for i, ub := range LagBuckets {
+	for i := range LagBuckets {
 		cum += h.counts[i]
-		s.Buckets[ub] = cum
+		s.Cumulative[i] = cum
 	}
 	return s
 }

@@ -145,9 +145,9 @@ func TestLagHistogram(t *testing.T) {
 		t.Fatalf("count = %d, want 6", s.Count)
 	}
 	want := map[float64]uint64{0.001: 2, 0.05: 3, 0.5: 4, 5: 5, 30: 5}
-	for ub, n := range want {
-		if s.Buckets[ub] != n {
-			t.Fatalf("bucket le=%v = %d, want %d (all: %v)", ub, s.Buckets[ub], n, s.Buckets)
+	for i, ub := range s.UpperBounds {
+		if n, ok := want[ub]; ok && s.Cumulative[i] != n {
+			t.Fatalf("bucket le=%v = %d, want %d (all: %v)", ub, s.Cumulative[i], n, s.Cumulative)
 		}
 	}
 	if s.Max != 100 {

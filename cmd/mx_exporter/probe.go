@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/report"
+	"github.com/mx-exporter/mx_exporter/config"
+)
+
+// probeCommand is `mx_exporter probe TARGET`: one probe, a report, an exit
+// status a script can use.
+type probeCommand struct {
+	cmd *kingpin.CmdClause
+
+	target     *string
+	configFile *string
+	module     *string
+	resolver   *string
+	port       *uint16
+	ehlo       *string
+	mailFrom   *string
+	rcpt       *[]string
+	relayRcpt  *string
+	vrfy       *string
+	starttls   *string
+	caFile     *string
+	serverName *string
+	timeout    *time.Duration
+	ipv4, ipv6 *bool
+	asJSON     *bool
+	colour     *string
+
+	set map[string]*bool // which overriding flags the user gave
+}
+
+func addProbeCommand(app *kingpin.Application) *probeCommand {
+	c := &probeCommand{set: map[string]*bool{}}
+	c.cmd = app.Command("probe", "Probe one domain (MX lookup, then every MX host and address) or one host[:port] now, and print the transcript and verdict. Exit status: 0 all good, 1 a probe failed, 2 usage or config error.")
+	c.target = c.cmd.Arg("target", "A mail domain (example.com) or a host to probe directly (mx1.example.com:25, 192.0.2.1, [2001:db8::1]:587).").Required().String()
+	c.configFile = c.cmd.Flag("config.file", "Configuration file to take the module (and DNS settings) from.").String()
+	c.module = c.cmd.Flag("module", "Module of the configuration file to use.").Default(config.DefaultModuleName).String()
+	c.resolver = c.cmd.Flag("resolver", "DNS server HOST[:PORT] to ask, instead of the config's or /etc/resolv.conf's.").String()
+	c.port = c.cmd.Flag("port", "SMTP port.").PlaceHolder("25").IsSetByUser(c.flag("port")).Uint16()
+	c.ehlo = c.cmd.Flag("ehlo", "Name to send in EHLO/HELO (default: this machine's host name).").IsSetByUser(c.flag("ehlo")).String()
+	c.mailFrom = c.cmd.Flag("mail-from", "Reverse path for MAIL FROM; empty is the null sender <>.").IsSetByUser(c.flag("mail-from")).String()
+	c.rcpt = c.cmd.Flag("rcpt", "Mailbox that must be accepted at RCPT TO (repeatable).").IsSetByUser(c.flag("rcpt")).Strings()
+	c.relayRcpt = c.cmd.Flag("relay-rcpt", "Outside address that must be refused (open-relay check).").IsSetByUser(c.flag("relay-rcpt")).String()
+	c.vrfy = c.cmd.Flag("vrfy", "Address to VRFY.").IsSetByUser(c.flag("vrfy")).String()
+	c.starttls = c.cmd.Flag("starttls", "STARTTLS: off, opportunistic (when advertised) or required.").IsSetByUser(c.flag("starttls")).
+		Enum(config.StartTLSOff, config.StartTLSOpportunistic, config.StartTLSRequired)
+	c.caFile = c.cmd.Flag("tls.ca-file", "PEM bundle to verify server certificates with (default: system roots).").IsSetByUser(c.flag("tls.ca-file")).ExistingFile()
+	c.serverName = c.cmd.Flag("tls.server-name", "Name the certificate must be valid for (default: the MX host name).").IsSetByUser(c.flag("tls.server-name")).String()
+	c.timeout = c.cmd.Flag("timeout", "Timeout of the whole probe.").PlaceHolder("15s").IsSetByUser(c.flag("timeout")).Duration()
+	c.ipv4 = c.cmd.Flag("ipv4", "Probe IPv4 addresses only.").Short('4').Bool()
+	c.ipv6 = c.cmd.Flag("ipv6", "Probe IPv6 addresses only.").Short('6').Bool()
+	c.asJSON = c.cmd.Flag("json", "Print the report as one JSON document.").Bool()
+	c.colour = c.cmd.Flag("color", "Colour the text report: auto (on a terminal), always, never.").Default("auto").Enum("auto", "always", "never")
+	return c
+}
+
+func (c *probeCommand) flag(name string) *bool {
+	b := new(bool)
+	c.set[name] = b
+	return b
+}
+
+func (c *probeCommand) given(name string) bool { return *c.set[name] }
+
+func (c *probeCommand) run(ctx context.Context, logger *slog.Logger, stdout, stderr io.Writer) int {
+	target, settings, resolver, err := c.prepare()
+	if err != nil {
+		fmt.Fprintf(stderr, "mx_exporter probe: %v\n", err)
+		return exitUsage
+	}
+	p := &prober.Prober{Resolver: resolver, Logger: logger}
+	rep := p.Probe(ctx, target, settings)
+
+	if *c.asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(report.NewDocument(rep))
+	} else {
+		colour := *c.colour == "always" || (*c.colour == "auto" && isTerminal(stdout))
+		err = report.WriteText(stdout, rep, colour)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mx_exporter probe: writing report: %v\n", err)
+		return exitFailure
+	}
+	if !rep.Success() {
+		return exitFailure
+	}
+	return exitOK
+}
+
+// prepare resolves the target, the module (from the config file or built in)
+// with the command-line overrides, and the resolver.
+func (c *probeCommand) prepare() (prober.Target, prober.Settings, *dnsmx.Resolver, error) {
+	var (
+		cfg *config.Config
+		err error
+	)
+	if *c.configFile != "" {
+		cfg, err = config.Load(*c.configFile)
+	} else {
+		cfg, err = config.Parse(nil, "(built-in)")
+	}
+	if err != nil {
+		return prober.Target{}, prober.Settings{}, nil, err
+	}
+	mod, ok := cfg.Module(*c.module)
+	if !ok {
+		return prober.Target{}, prober.Settings{}, nil, fmt.Errorf("--module: no module %q in %s", *c.module, *c.configFile)
+	}
+	m := *mod
+	c.override(&m)
+
+	target, err := parseTarget(*c.target)
+	if err != nil {
+		return prober.Target{}, prober.Settings{}, nil, err
+	}
+	settings, err := prober.FromModule(&m)
+	if err != nil {
+		return prober.Target{}, prober.Settings{}, nil, err
+	}
+	resolver, err := newResolver(cfg.DNS, *c.resolver)
+	if err != nil {
+		return prober.Target{}, prober.Settings{}, nil, err
+	}
+	return target, settings, resolver, nil
+}
+
+func (c *probeCommand) override(m *config.Module) {
+	if c.given("port") {
+		m.Port = int(*c.port)
+	}
+	if c.given("ehlo") {
+		m.EHLO = *c.ehlo
+	}
+	if c.given("mail-from") {
+		m.MailFrom = *c.mailFrom
+	}
+	if c.given("rcpt") {
+		m.Recipients = *c.rcpt
+	}
+	if c.given("relay-rcpt") {
+		m.RelayCheck = *c.relayRcpt
+	}
+	if c.given("vrfy") {
+		m.VRFY = *c.vrfy
+	}
+	if c.given("starttls") {
+		m.StartTLS = *c.starttls
+	}
+	if c.given("tls.ca-file") {
+		m.TLS.CAFile = *c.caFile
+	}
+	if c.given("tls.server-name") {
+		m.TLS.ServerName = *c.serverName
+	}
+	if c.given("timeout") {
+		m.Timeout = *c.timeout
+	}
+	switch {
+	case *c.ipv4 && !*c.ipv6:
+		m.AddressFamilies = []string{config.IPv4}
+	case *c.ipv6 && !*c.ipv4:
+		m.AddressFamilies = []string{config.IPv6}
+	}
+}
+
+// parseTarget tells a domain from a host: anything with a port or an IP
+// literal is a host; a bare name is a mail domain.
+func parseTarget(s string) (prober.Target, error) {
+	host, port, err := prober.SplitHostPort(s)
+	if err != nil {
+		return prober.Target{}, fmt.Errorf("target %q: %w", s, err)
+	}
+	if port != 0 || isIPLiteral(host) {
+		return prober.Target{Host: host, Port: port}, nil
+	}
+	return prober.Target{Domain: host}, nil
+}
+
+// newResolver picks the DNS servers: the flag, else the config, else
+// /etc/resolv.conf.
+func newResolver(dns config.DNS, flag string) (*dnsmx.Resolver, error) {
+	servers := dns.Resolvers
+	if flag != "" {
+		servers = []string{flag}
+	}
+	if len(servers) == 0 {
+		var err error
+		servers, err = dnsmx.ServersFromResolvConf(config.DefaultResolvConf)
+		if err != nil {
+			return nil, fmt.Errorf("no resolver configured and %w", err)
+		}
+	}
+	return dnsmx.NewResolver(servers, dns.Timeout, dns.Attempts)
+}
+
+func isIPLiteral(s string) bool {
+	_, err := netip.ParseAddr(strings.Trim(s, "[]"))
+	return err == nil
+}

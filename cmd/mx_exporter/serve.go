@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/mx-exporter/mx_exporter/collector"
+	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/scheduler"
+	"github.com/mx-exporter/mx_exporter/collector/store"
+	"github.com/mx-exporter/mx_exporter/config"
+)
+
+// defaultListenAddress is mx_exporter's port.
+const defaultListenAddress = ":9725"
+
+// serveCommand is the daemon, the default command.
+type serveCommand struct {
+	cmd           *kingpin.CmdClause
+	configFile    *string
+	webFlags      *web.FlagConfig
+	telemetryPath *string
+	maxConcurrent *int
+}
+
+func addServeCommand(app *kingpin.Application) *serveCommand {
+	c := &serveCommand{}
+	c.cmd = app.Command("serve", "Run the exporter: probe every configured target on its interval and serve the results on /metrics (the default command).").Default()
+	c.configFile = c.cmd.Flag("config.file", "mx_exporter configuration file.").Default("mx_exporter.yml").String()
+	c.telemetryPath = c.cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
+	c.maxConcurrent = c.cmd.Flag("probe.max-concurrent", "How many targets may be probed at once.").Default("64").Int()
+	c.webFlags = kingpinflag.AddFlags(c.cmd, defaultListenAddress)
+	return c
+}
+
+// daemon is the running exporter: the current config, the scheduler that
+// probes it and the store the HTTP side reads.
+type daemon struct {
+	logger     *slog.Logger
+	configFile string
+	store      *store.Store
+	sched      *scheduler.Scheduler
+
+	reloadMu        sync.Mutex // one reload at a time
+	mu              sync.RWMutex
+	cfg             *config.Config
+	reloadOK        bool
+	reloadSuccessAt time.Time
+}
+
+func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
+	logger.Info("starting mx_exporter", "version", version.Info(), "build_context", version.BuildContext())
+	d := &daemon{logger: logger, configFile: *c.configFile, store: store.New()}
+	d.sched = scheduler.New(&prober.Prober{Logger: logger}, d.store, scheduler.Options{
+		MaxConcurrent: *c.maxConcurrent,
+		Logger:        logger,
+	})
+	if err := d.reload(); err != nil {
+		logger.Error("cannot load config", "file", d.configFile, "err", err)
+		return exitFailure
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { d.sched.Run(ctx) })
+	wg.Go(func() { d.reloadOnHUP(ctx) })
+
+	handler, err := d.handler(*c.telemetryPath)
+	if err != nil {
+		logger.Error("cannot build HTTP handler", "err", err)
+		cancel()
+		wg.Wait()
+		return exitFailure
+	}
+	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- web.ListenAndServe(server, c.webFlags, logger) }()
+
+	status := exitOK
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case err := <-serveErr:
+		logger.Error("HTTP server failed", "err", err)
+		status = exitFailure
+	}
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	if err := server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Warn("HTTP shutdown", "err", err)
+	}
+	cancel()
+	wg.Wait()
+	return status
+}
+
+// reload loads the config file and hands its targets to the scheduler. On
+// any error the running config stays in force.
+func (d *daemon) reload() error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	err := d.load()
+	d.mu.Lock()
+	d.reloadOK = err == nil
+	if err == nil {
+		d.reloadSuccessAt = time.Now()
+	}
+	d.mu.Unlock()
+	if err != nil {
+		d.logger.Error("config reload failed, keeping the running config", "file", d.configFile, "err", err)
+		return err
+	}
+	return nil
+}
+
+func (d *daemon) load() error {
+	cfg, err := config.Load(d.configFile)
+	if err != nil {
+		return err
+	}
+	resolver, err := newResolver(cfg.DNS, "")
+	if err != nil {
+		return fmt.Errorf("%s: dns: %w", d.configFile, err)
+	}
+	jobs, err := scheduler.JobsFromConfig(cfg, resolver)
+	if err != nil {
+		return fmt.Errorf("%s: %w", d.configFile, err)
+	}
+	d.sched.Update(jobs)
+	d.mu.Lock()
+	d.cfg = cfg
+	d.mu.Unlock()
+	d.logger.Info("config loaded", "file", d.configFile, "targets", len(jobs), "modules", len(cfg.Modules))
+	return nil
+}
+
+func (d *daemon) reloadOnHUP(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_ = d.reload() // logged by reload
+		}
+	}
+}
+
+// selfStats feeds the exporter's self-monitoring series.
+func (d *daemon) selfStats() collector.SelfStats {
+	st := d.sched.Stats()
+	d.mu.RLock()
+	ok, at := d.reloadOK, d.reloadSuccessAt
+	d.mu.RUnlock()
+	return collector.SelfStats{
+		ProbesSucceeded: st.ProbesSuccess,
+		ProbesFailed:    st.ProbesFailure,
+		ProbesInFlight:  int(st.InFlight),
+		Targets:         st.Jobs,
+		SchedulerLag: collector.HistogramSnapshot{
+			UpperBounds: st.Lag.UpperBounds,
+			Cumulative:  st.Lag.Cumulative,
+			Count:       st.Lag.Count,
+			Sum:         st.Lag.Sum,
+		},
+		ConfigReloadSuccessful: ok,
+		ConfigReloadSuccess:    at,
+	}
+}
+
+func (d *daemon) handler(telemetryPath string) (http.Handler, error) {
+	self, err := collector.NewSelfRegistry(d.selfStats)
+	if err != nil {
+		return nil, err
+	}
+	exp := collector.NewExporter(d.store)
+	mux := http.NewServeMux()
+	mux.Handle(telemetryPath, exp.Handler(self, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(d.logger.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+	}))
+	mux.HandleFunc("/-/reload", d.serveReload)
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Healthy\n") })
+	if telemetryPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "mx_exporter",
+			Description: "Probes mail gateways: MX lookup, SMTP dialogue, STARTTLS, relay check",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: telemetryPath, Text: "Metrics"},
+				{Address: "/-/healthy", Text: "Health"},
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/", landing)
+	}
+	return mux, nil
+}
+
+// serveReload is POST /-/reload: reload the config, answer what happened.
+func (d *daemon) serveReload(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "use POST to reload the configuration", http.StatusMethodNotAllowed)
+		return
+	}
+	if err := d.reload(); err != nil {
+		http.Error(w, "config reload failed, the running config stays in force:\n"+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	io.WriteString(w, "config reloaded\n")
+}

@@ -1,0 +1,220 @@
+package collector
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/store"
+	"github.com/mx-exporter/mx_exporter/collector/tlscheck"
+)
+
+// Hand-made reports: the tests need the types only, not the probe code.
+
+var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+const ms = time.Millisecond
+
+// fullModule probes like an inbound gateway check: one mailbox, relay
+// check, opportunistic STARTTLS.
+var fullModule = prober.Settings{SMTP: smtp.Options{
+	EHLOName:   "probe.example.net",
+	Recipients: []string{"postmaster@example.org"},
+	RelayCheck: "relay-test@mx-exporter.invalid",
+	StartTLS:   smtp.StartTLSOpportunistic,
+}}
+
+// plainModule: STARTTLS off, no recipient, VRFY.
+var plainModule = prober.Settings{SMTP: smtp.Options{
+	EHLOName: "probe.example.net",
+	StartTLS: smtp.StartTLSOff,
+	VRFY:     "postmaster",
+}}
+
+func reply(code int, enhanced string, lines ...string) smtp.Reply {
+	return smtp.Reply{Code: code, Enhanced: enhanced, Lines: lines}
+}
+
+func exts(size int64, keywords ...string) *smtp.Extensions {
+	e := &smtp.Extensions{Greeting: "mx.example greets you", Keywords: map[string]string{}}
+	for _, k := range keywords {
+		e.Keywords[k] = ""
+	}
+	if size >= 0 {
+		e.Keywords["SIZE"] = ""
+		e.SizeAdvertised, e.Size = true, size
+	}
+	return e
+}
+
+// healthy is a full successful dialogue with fullModule; withTLS says
+// whether the server offers STARTTLS.
+func healthy(host, ip string, start time.Time, withTLS bool) *smtp.Result {
+	r := &smtp.Result{
+		Host: host, Addr: ip, Port: 25, Start: start, Duration: 120 * ms, Success: true,
+		Banner:         reply(220, "", host+" ESMTP"),
+		BannerHostname: host,
+	}
+	step := func(name string, d time.Duration, rep smtp.Reply) {
+		r.Steps = append(r.Steps, smtp.Step{Name: name, Reply: rep, Duration: d})
+	}
+	step(smtp.StepConnect, 2*ms, smtp.Reply{})
+	step(smtp.StepBanner, 5*ms, r.Banner)
+	if withTLS {
+		r.Extensions = exts(10240000, "PIPELINING", "STARTTLS", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING")
+		step(smtp.StepEHLO, 3*ms, reply(250, "", host))
+		step(smtp.StepStartTLS, 1*ms, reply(220, "2.0.0", "Ready to start TLS"))
+		step(smtp.StepTLSHandshake, 15*ms, smtp.Reply{})
+		step(smtp.StepEHLOTLS, 40*ms, reply(250, "", host))
+		r.ExtensionsTLS = exts(52428800, "PIPELINING", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING", "AUTH")
+		r.TLS = &tlscheck.Info{
+			Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", ServerName: host,
+			LeafSubject: "CN=" + host, ChainNotAfter: time.Date(2025, 8, 30, 0, 0, 0, 0, time.UTC), Verified: true,
+		}
+	} else {
+		r.Extensions = exts(-1, "PIPELINING", "8BITMIME")
+		step(smtp.StepEHLO, 3*ms, reply(250, "", host))
+	}
+	step(smtp.StepMail, 1*ms, reply(250, "2.1.0", "Ok"))
+	step(smtp.StepRcpt, 4*ms, reply(250, "2.1.5", "Ok"))
+	r.Recipients = []smtp.Recipient{{Address: "postmaster@example.org", Reply: reply(250, "2.1.5", "Ok"), Accepted: true}}
+	step(smtp.StepRelay, 2*ms, reply(554, "5.7.1", "Relay access denied"))
+	r.Relay = &smtp.Relay{Address: "relay-test@mx-exporter.invalid", Reply: reply(554, "5.7.1", "Relay access denied"), Verdict: smtp.RelayRefused}
+	step(smtp.StepRSET, 1*ms, reply(250, "2.0.0", "Ok"))
+	step(smtp.StepQuit, 1*ms, reply(221, "2.0.0", "Bye"))
+	return r
+}
+
+func addrs(s ...string) []netip.Addr {
+	out := make([]netip.Addr, len(s))
+	for i, a := range s {
+		out[i] = netip.MustParseAddr(a)
+	}
+	return out
+}
+
+func host(name string, pref uint16, results ...*smtp.Result) prober.HostReport {
+	h := prober.HostReport{Host: dnsmx.Host{Name: name, Preference: pref, Outcome: dnsmx.OutcomeAnswer, Duration: 3 * ms}}
+	for _, r := range results {
+		h.Addrs = append(h.Addrs, netip.MustParseAddr(r.Addr))
+	}
+	h.Results = results
+	if len(results) == 0 {
+		h.Outcome, h.Err = dnsmx.OutcomeNoData, "no A or AAAA record"
+	}
+	return h
+}
+
+func domainReport(domain string, start time.Time, d *dnsmx.Domain, hosts ...prober.HostReport) *prober.Report {
+	d.Name = domain
+	if d.Duration == 0 {
+		d.Duration = 8 * ms
+	}
+	for _, h := range hosts {
+		d.Hosts = append(d.Hosts, h.Host)
+	}
+	return &prober.Report{Target: prober.Target{Domain: domain}, Start: start, Duration: 300 * ms, DNS: d, Hosts: hosts}
+}
+
+func entry(target, module string, s prober.Settings, r *prober.Report) *store.Entry {
+	return &store.Entry{Key: store.Key(target, module), Target: target, Module: module, Settings: s, Report: r, Taken: r.Start.Add(r.Duration)}
+}
+
+// fixtureEntries covers the cases of the golden file.
+func fixtureEntries() []*store.Entry {
+	answer := func() *dnsmx.Domain { return &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR"} }
+	var out []*store.Entry
+
+	// A healthy domain: mx1 with two addresses and TLS, mx2 without STARTTLS.
+	out = append(out, entry("example.org", "default", fullModule, domainReport("example.org", t0, answer(),
+		host("mx1.example.org", 10, healthy("mx1.example.org", "192.0.2.10", t0.Add(10*ms), true), healthy("mx1.example.org", "2001:db8::10", t0.Add(12*ms), true)),
+		host("mx2.example.org", 20, healthy("mx2.example.org", "192.0.2.9", t0.Add(11*ms), false)),
+	)))
+
+	// An open relay.
+	relay := healthy("mx.relay.example", "198.51.100.5", t0.Add(20*ms), false)
+	relay.Success, relay.Reason, relay.Detail = false, smtp.ReasonRelayOpen, "relay-test@mx-exporter.invalid accepted"
+	relay.Relay.Reply, relay.Relay.Verdict = reply(250, "2.1.5", "Ok"), smtp.RelayOpen
+	relay.Steps[len(relay.Steps)-3].Reply = relay.Relay.Reply
+	out = append(out, entry("relay.example", "default", fullModule, domainReport("relay.example", t0, answer(),
+		host("mx.relay.example", 10, relay))))
+
+	// A 554 banner: the server refuses us outright.
+	banned := &smtp.Result{
+		Host: "mx.banned.example", Addr: "198.51.100.7", Port: 25, Start: t0.Add(5 * ms), Duration: 30 * ms,
+		Reason: smtp.ReasonBannerRejected, Detail: "554 5.7.1 you are not welcome",
+		Banner: reply(554, "5.7.1", "you are not welcome"),
+		Steps: []smtp.Step{
+			{Name: smtp.StepConnect, Duration: 2 * ms},
+			{Name: smtp.StepBanner, Duration: 20 * ms, Reply: reply(554, "5.7.1", "you are not welcome")},
+			{Name: smtp.StepQuit, Duration: 1 * ms, Reply: reply(221, "", "Bye")},
+		},
+	}
+	out = append(out, entry("banned.example", "default", fullModule, domainReport("banned.example", t0, answer(),
+		host("mx.banned.example", 5, banned))))
+
+	// Nothing listens.
+	refused := &smtp.Result{
+		Host: "mx.down.example", Addr: "203.0.113.25", Port: 25, Start: t0.Add(5 * ms), Duration: 1 * ms,
+		Reason: smtp.ReasonConnectRefused, Detail: "connection refused",
+		Steps: []smtp.Step{{Name: smtp.StepConnect, Duration: 1 * ms, Err: "connection refused"}},
+	}
+	out = append(out, entry("down.example", "default", fullModule, domainReport("down.example", t0, answer(),
+		host("mx.down.example", 10, refused),
+		host("mx-noaddr.down.example", 20), // an MX host without address
+	)))
+
+	// Null MX: accepts no mail, by design.
+	out = append(out, entry("nomail.example", "default", fullModule, domainReport("nomail.example", t0,
+		&dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR", NullMX: true})))
+
+	// NXDOMAIN.
+	out = append(out, entry("gone.example", "default", fullModule, domainReport("gone.example", t0,
+		&dnsmx.Domain{Outcome: dnsmx.OutcomeNXDomain, Rcode: "NXDOMAIN", Err: "gone.example does not exist"})))
+
+	// A host target on the submission port, EHLO refused so HELO, VRFY.
+	helo := &smtp.Result{
+		Host: "smtp.example.net", Addr: "203.0.113.7", Port: 587, Start: t0.Add(1 * ms), Duration: 50 * ms, Success: true,
+		Banner: reply(220, "", "smtp.example.net ready"), BannerHostname: "smtp.example.net", UsedHELO: true,
+		Steps: []smtp.Step{
+			{Name: smtp.StepConnect, Duration: 1 * ms},
+			{Name: smtp.StepBanner, Duration: 2 * ms, Reply: reply(220, "", "smtp.example.net ready")},
+			{Name: smtp.StepEHLO, Duration: 1 * ms, Reply: reply(502, "5.5.2", "command not recognized")},
+			{Name: smtp.StepHELO, Duration: 1 * ms, Reply: reply(250, "", "smtp.example.net")},
+			{Name: smtp.StepMail, Duration: 1 * ms, Reply: reply(250, "", "Ok")},
+			{Name: smtp.StepVRFY, Duration: 1 * ms, Reply: reply(252, "2.5.2", "Cannot VRFY user")},
+			{Name: smtp.StepRSET, Duration: 1 * ms, Reply: reply(250, "", "Ok")},
+			{Name: smtp.StepQuit, Duration: 1 * ms, Reply: reply(221, "", "Bye")},
+		},
+	}
+	vrfy := reply(252, "2.5.2", "Cannot VRFY user")
+	helo.VRFY = &vrfy
+	out = append(out, entry("smtp.example.net:587", "submission", plainModule, &prober.Report{
+		Target: prober.Target{Host: "smtp.example.net", Port: 587}, Start: t0, Duration: 60 * ms,
+		Hosts: []prober.HostReport{host("smtp.example.net", 0, helo)},
+	}))
+	return out
+}
+
+func fixtureStore() *store.Store {
+	s := store.New()
+	for _, e := range fixtureEntries() {
+		s.Put(e)
+	}
+	return s
+}
+
+func fixtureStats() SelfStats {
+	return SelfStats{
+		ProbesSucceeded: 40, ProbesFailed: 7, ProbesInFlight: 2, Targets: 7,
+		SchedulerLag: HistogramSnapshot{
+			UpperBounds: []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60},
+			Cumulative:  []uint64{30, 40, 44, 46, 47, 47, 47, 47, 47, 47, 47},
+			Count:       47, Sum: 1.25,
+		},
+		ConfigReloadSuccessful: true,
+		ConfigReloadSuccess:    t0.Add(-time.Hour),
+	}
+}

@@ -1,0 +1,169 @@
+package collector
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// Label names. Every metric's labels are kept sorted by name, as the
+// exposition and the registry's consistency checks want them.
+const (
+	labelCipher     = "cipher"
+	labelCode       = "code"
+	labelCommand    = "command"
+	labelDomain     = "domain"
+	labelExtension  = "extension"
+	labelHostname   = "hostname"
+	labelIP         = "ip"
+	labelMX         = "mx"
+	labelOutcome    = "outcome"
+	labelPreference = "preference"
+	labelReason     = "reason"
+	labelRecipient  = "recipient"
+	labelStep       = "step"
+	labelTLS        = "tls"
+	labelVersion    = "version"
+)
+
+// fam identifies one metric family the Exporter builds from the store.
+type fam uint8
+
+// The families fed from the store, plus the Exporter's own gauges.
+const (
+	famTargetSuccess fam = iota
+	famTargetDuration
+	famTargetLastRun
+
+	famDNSSuccess
+	famDNSDuration
+	famDNSOutcome
+	famRecords
+	famNullMX
+	famImplicitMX
+	famRecordInfo
+	famHostAddresses
+
+	famProbeSuccess
+	famProbeDuration
+	famProbeLastRun
+	famProbeFailure
+	famStepDuration
+	famReplyCode
+	famEnhancedStatus
+	famRecipientAccepted
+	famRecipientReplyCode
+	famOpenRelay
+	famRelayConclusive
+	famBannerInfo
+	famExtension
+	famSizeLimit
+	famTLSEstablished
+	famTLSCertExpiry
+	famTLSCertVerified
+	famTLSInfo
+
+	famEndpoints
+	famDuplicateTargets
+
+	numFams
+)
+
+const (
+	cachedTarget   = " from the last probe (cached; see mx_target_last_run_timestamp_seconds)."
+	cachedEndpoint = " from the last probe (cached; see mx_probe_last_run_timestamp_seconds)."
+)
+
+// family is the fixed description of one metric family.
+type family struct {
+	name   string
+	help   string
+	labels []string // sorted by name
+	typ    dto.MetricType
+
+	desc *prometheus.Desc
+	// prefix is the number of labels that sort before "domain". The
+	// registry orders a family's series by their label values in label-name
+	// order; with no prefix, store order (by domain) already is that order.
+	prefix int
+
+	namePtr, helpPtr *string
+	typPtr           *dto.MetricType
+	header           []byte // HELP and TYPE lines
+}
+
+var families = [numFams]*family{
+	famTargetSuccess:  {name: "mx_target_success", help: "1 when every MX host and address of the target met the module's expectations (a null MX domain succeeds), else 0," + cachedTarget, labels: []string{labelDomain}},
+	famTargetDuration: {name: "mx_target_probe_duration_seconds", help: "Wall time of the whole target probe: DNS and every dialogue," + cachedTarget, labels: []string{labelDomain}},
+	famTargetLastRun:  {name: "mx_target_last_run_timestamp_seconds", help: "Unix time when the target's cached probe finished.", labels: []string{labelDomain}},
+
+	famDNSSuccess:    {name: "mx_dns_lookup_success", help: "1 when the MX lookup answered (MX records, a null MX, or no MX with the domain's own address as implicit MX), 0 on NXDOMAIN, SERVFAIL, timeout and other errors," + cachedTarget, labels: []string{labelDomain}},
+	famDNSDuration:   {name: "mx_dns_lookup_duration_seconds", help: "Time the MX lookup took, retries included," + cachedTarget, labels: []string{labelDomain}},
+	famDNSOutcome:    {name: "mx_dns_lookup_outcome_info", help: "Outcome of the MX lookup (answer, nxdomain, nodata, servfail, refused, timeout, error), always 1," + cachedTarget, labels: []string{labelDomain, labelOutcome}},
+	famRecords:       {name: "mx_records", help: "Number of MX records found (0 for a null MX or an implicit MX)," + cachedTarget, labels: []string{labelDomain}},
+	famNullMX:        {name: "mx_null_mx", help: "1 when the domain publishes a null MX (RFC 7505: it accepts no mail), else 0," + cachedTarget, labels: []string{labelDomain}},
+	famImplicitMX:    {name: "mx_implicit_mx", help: "1 when the domain has no MX record and its own address stands in as implicit MX (RFC 5321 5.1), else 0," + cachedTarget, labels: []string{labelDomain}},
+	famRecordInfo:    {name: "mx_record_info", help: "One series per MX host with its preference, always 1," + cachedTarget, labels: []string{labelDomain, labelMX, labelPreference}},
+	famHostAddresses: {name: "mx_host_addresses", help: "Addresses probed for the MX host (0: the host has no usable address)," + cachedTarget, labels: []string{labelDomain, labelMX}},
+
+	famProbeSuccess:       {name: "mx_probe_success", help: "1 when the SMTP dialogue with the address met the module's expectations, else 0," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX}},
+	famProbeDuration:      {name: "mx_probe_duration_seconds", help: "Wall time of the SMTP dialogue with the address," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX}},
+	famProbeLastRun:       {name: "mx_probe_last_run_timestamp_seconds", help: "Unix time when the cached dialogue with the address finished.", labels: []string{labelDomain, labelIP, labelMX}},
+	famProbeFailure:       {name: "mx_probe_failure_info", help: "Why the dialogue with the address failed (bounded set of reasons), 1 while it fails," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX, labelReason}},
+	famStepDuration:       {name: "mx_smtp_step_duration_seconds", help: "Time each dialogue step took (0 when not reached; rcpt is the first configured recipient)," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX, labelStep}},
+	famReplyCode:          {name: "mx_smtp_reply_code", help: "Basic SMTP reply code per command (0: no reply; rcpt is the first configured recipient)," + cachedEndpoint, labels: []string{labelCommand, labelDomain, labelIP, labelMX}},
+	famEnhancedStatus:     {name: "mx_smtp_enhanced_status_info", help: "RFC 3463 enhanced status code of the reply per command where one was sent, always 1," + cachedEndpoint, labels: []string{labelCode, labelCommand, labelDomain, labelIP, labelMX}},
+	famRecipientAccepted:  {name: "mx_smtp_recipient_accepted", help: "1 when RCPT TO of the configured recipient was accepted (2xx), else 0," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX, labelRecipient}},
+	famRecipientReplyCode: {name: "mx_smtp_recipient_reply_code", help: "Basic reply code to RCPT TO of the configured recipient (0: not reached)," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX, labelRecipient}},
+	famOpenRelay:          {name: "mx_smtp_open_relay", help: "1 when the relay-check recipient was accepted (open relay), else 0," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX}},
+	famRelayConclusive:    {name: "mx_smtp_relay_check_conclusive", help: "1 when the relay check gave a verdict (refused or open), 0 when inconclusive or not reached," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX}},
+	famBannerInfo:         {name: "mx_smtp_banner_info", help: "Validated host name the server announces in its banner, always 1," + cachedEndpoint, labels: []string{labelDomain, labelHostname, labelIP, labelMX}},
+	famExtension:          {name: "mx_smtp_extension", help: "1 when the known ESMTP extension was advertised in EHLO before (tls=\"false\") or after STARTTLS (tls=\"true\"), else 0," + cachedEndpoint, labels: []string{labelDomain, labelExtension, labelIP, labelMX, labelTLS}},
+	famSizeLimit:          {name: "mx_smtp_size_limit_bytes", help: "Message size limit advertised with SIZE, after STARTTLS when available (0: none or no fixed limit)," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX}},
+	famTLSEstablished:     {name: "mx_tls_established", help: "1 when a TLS session was established with STARTTLS, else 0," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX}},
+	famTLSCertExpiry:      {name: "mx_tls_cert_expiry_timestamp_seconds", help: "Unix time when the first certificate of the presented chain expires," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX}},
+	famTLSCertVerified:    {name: "mx_tls_cert_verified", help: "1 when the certificate chain verified for the MX host name, else 0," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX}},
+	famTLSInfo:            {name: "mx_tls_info", help: "TLS version and cipher suite of the STARTTLS session, always 1," + cachedEndpoint, labels: []string{labelCipher, labelDomain, labelIP, labelMX, labelVersion}},
+
+	famEndpoints:        {name: "mx_exporter_endpoints", help: "Endpoints (domain, MX host, address) with a cached probe result in /metrics."},
+	famDuplicateTargets: {name: "mx_exporter_duplicate_targets", help: "Cached targets not exported because another module's target has the same domain label."},
+}
+
+// byName lists the families in name order, the order of the exposition.
+var byName []fam
+
+func init() {
+	for i, f := range families {
+		if !slices.IsSorted(f.labels) {
+			panic("collector: labels of " + f.name + " are not sorted")
+		}
+		f.typ = dto.MetricType_GAUGE
+		f.desc = prometheus.NewDesc(f.name, f.help, f.labels, nil)
+		for _, l := range f.labels {
+			if l < labelDomain {
+				f.prefix++
+			}
+		}
+		f.namePtr, f.helpPtr, f.typPtr = &f.name, &f.help, &f.typ
+		f.header = header(f.name, f.help, f.typ)
+		byName = append(byName, fam(i))
+	}
+	slices.SortFunc(byName, func(a, b fam) int { return strings.Compare(families[a].name, families[b].name) })
+}
+
+// lp is a label pair; pairs with a value from a fixed set are made once and
+// shared by every series (nothing downstream modifies a pair).
+func lp(name, value string) *dto.LabelPair {
+	return &dto.LabelPair{Name: &name, Value: &value}
+}
+
+// pairs makes the shared pairs of one label for a fixed set of values.
+func pairs[S ~string](name string, values ...S) map[S]*dto.LabelPair {
+	m := make(map[S]*dto.LabelPair, len(values))
+	for _, v := range values {
+		m[v] = lp(name, string(v))
+	}
+	return m
+}
