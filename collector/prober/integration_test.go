@@ -15,7 +15,7 @@ import (
 // collector/testenv: nsd serving the zone test. and Postfix listeners on
 // 127.0.1.x:25 (see that package for what each one does).
 
-func newTestProber(t *testing.T, env *testenv.Env) *Prober {
+func newTestProber(t testing.TB, env *testenv.Env) *Prober {
 	t.Helper()
 	r, err := dnsmx.NewResolver([]string{env.Resolver}, 2*time.Second, 2)
 	if err != nil {
