@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -21,7 +22,7 @@ import (
 )
 
 // freeAddr returns a loopback address with a port nothing listens on now.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -91,7 +92,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func startDaemon(t *testing.T, config string, extraArgs ...string) *runningDaemon {
+func startDaemon(t testing.TB, config string, extraArgs ...string) *runningDaemon {
 	t.Helper()
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "mx_exporter.yml")
@@ -101,7 +102,10 @@ func startDaemon(t *testing.T, config string, extraArgs ...string) *runningDaemo
 	d := &runningDaemon{addr: freeAddr(t), configFile: cfgFile, done: make(chan int, 1), logs: &syncBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.stop = cancel
-	args := append([]string{"--config.file=" + cfgFile, "--web.listen-address=" + d.addr, "--log.level=debug"}, extraArgs...)
+	args := append([]string{"--config.file=" + cfgFile, "--web.listen-address=" + d.addr}, extraArgs...)
+	if !slices.ContainsFunc(extraArgs, func(a string) bool { return strings.HasPrefix(a, "--log.level") }) {
+		args = append(args, "--log.level=debug")
+	}
 	go func() { d.done <- run(ctx, args, io.Discard, d.logs) }()
 	t.Cleanup(func() {
 		d.shutdown(t)
@@ -122,7 +126,7 @@ func startDaemon(t *testing.T, config string, extraArgs ...string) *runningDaemo
 
 // shutdown cancels the daemon's context, as SIGTERM does, and waits for
 // run to return; it may be called more than once.
-func (d *runningDaemon) shutdown(t *testing.T) {
+func (d *runningDaemon) shutdown(t testing.TB) {
 	d.stopOnce.Do(func() {
 		d.stop()
 		select {
@@ -136,7 +140,7 @@ func (d *runningDaemon) shutdown(t *testing.T) {
 	})
 }
 
-func (d *runningDaemon) get(t *testing.T, path string) (int, string) {
+func (d *runningDaemon) get(t testing.TB, path string) (int, string) {
 	t.Helper()
 	resp, err := http.Get("http://" + d.addr + path)
 	if err != nil {
@@ -160,7 +164,7 @@ func warmUpSignals() {
 
 // waitFor polls cond until it holds or the deadline passes: the daemon
 // probes on its own schedule, so tests wait for an observable state.
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {

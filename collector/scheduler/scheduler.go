@@ -186,7 +186,9 @@ func (s *Scheduler) dispatchDue(ctx context.Context) time.Duration {
 			return wait
 		}
 		heap.Pop(&s.queue)
-		planned := e.next
+		// Lag counts from the jittered due time: jitter is on purpose,
+		// lateness beyond it is not.
+		planned := e.due
 		s.advanceLocked(e, now)
 		heap.Push(&s.queue, e)
 		if e.running {

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/mx-exporter/mx_exporter/collector/testenv"
+)
+
+// BenchmarkScale10k runs the whole daemon (scheduler, probes, collector,
+// HTTP) on 10,000 endpoints: the 5,000 domains dNNNN.scale.test of the test
+// zone, each with two MX hosts among the 20 scale listeners of the test
+// Postfix (STARTTLS, RCPT, relay check). The probe interval is 60 s, as in
+// the goal; the benchmark waits out the first interval (the splayed first
+// probes) and measures the next one. Run it alone:
+//
+//	go test -run '^$' -bench Scale10k -benchtime 1x -timeout 30m ./cmd/mx_exporter/
+//
+// MX_SCALE_MEASURE overrides the measured window (default 60s).
+func BenchmarkScale10k(b *testing.B) {
+	env := testenv.Require(b)
+	const domains = 5000
+	window := time.Minute
+	if v := os.Getenv("MX_SCALE_MEASURE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("MX_SCALE_MEASURE: %v", err)
+		}
+		window = d
+	}
+
+	var targets strings.Builder
+	for i := range domains {
+		fmt.Fprintf(&targets, "  - domain: d%04d.scale.test\n", i)
+	}
+	cfg := fmt.Sprintf(`dns:
+  resolvers: [%q]
+modules:
+  default:
+    ehlo: probe.mx-exporter.test
+    interval: 60s
+    timeout: 15s
+    recipients: [postmaster@good.test]
+    relay_check: %s
+    tls:
+      ca_file: %s
+targets:
+%s`, env.Resolver, env.RelayAddress, env.CAFile, targets.String())
+
+	for b.Loop() {
+		d := startDaemon(b, cfg, "--log.level=warn", "--probe.max-concurrent=128")
+
+		// The first interval: every target's splayed first probe.
+		start := time.Now()
+		waitFor(b, 2*time.Minute, "the first probe of every target", func() bool {
+			m := scrapeFamilies(b, d)
+			return value(m, "mx_exporter_probes_total", "result", "success")+value(m, "mx_exporter_probes_total", "result", "failure") >= domains
+		})
+		warmup := time.Since(start)
+
+		before := scrapeFamilies(b, d)
+		time.Sleep(window) // the measured window: the daemon works on its own
+		after := scrapeFamilies(b, d)
+
+		probes := func(m map[string]*dto.MetricFamily, result string) float64 {
+			return value(m, "mx_exporter_probes_total", "result", result)
+		}
+		ok := probes(after, "success") - probes(before, "success")
+		failed := probes(after, "failure") - probes(before, "failure")
+		lag := after["mx_exporter_scheduler_lag_seconds"].GetMetric()[0].GetHistogram()
+		lagBefore := before["mx_exporter_scheduler_lag_seconds"].GetMetric()[0].GetHistogram()
+
+		scrapeTime, scrapeBytes := timeScrape(b, d, false)
+		gzipTime, gzipBytes := timeScrape(b, d, true)
+		endpoints := value(after, "mx_exporter_endpoints", "", "")
+
+		b.ReportMetric(endpoints, "endpoints")
+		b.ReportMetric(ok/window.Seconds(), "target-probes/s")
+		b.ReportMetric(2*(ok+failed)/window.Seconds(), "dialogues/s")
+		b.ReportMetric(failed, "failed-probes")
+		b.ReportMetric(quantile(0.99, lag, lagBefore), "lag-p99-s")
+		b.ReportMetric(shareWithin(1, lag, lagBefore), "lag-share-under-1s")
+		b.ReportMetric(float64(peakRSS(b))/(1<<20), "peak-RSS-MiB")
+		b.ReportMetric(float64(scrapeTime.Microseconds())/1000, "scrape-ms")
+		b.ReportMetric(float64(scrapeBytes)/(1<<20), "scrape-MiB")
+		b.ReportMetric(float64(gzipTime.Microseconds())/1000, "scrape-gzip-ms")
+		b.ReportMetric(float64(gzipBytes)/(1<<20), "scrape-gzip-MiB")
+		b.ReportMetric(warmup.Seconds(), "first-round-s")
+		if path := os.Getenv("MX_SCALE_HEAPPROFILE"); path != "" {
+			writeHeapProfile(b, path)
+		}
+		d.shutdown(b)
+	}
+}
+
+// scrapeFamilies reads the daemon's self-monitoring families (the full
+// exposition is large: parse only the lines that matter).
+func scrapeFamilies(t testing.TB, d *runningDaemon) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get("http://" + d.addr + "/metrics")
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	defer resp.Body.Close()
+	var keep strings.Builder
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.Contains(line, "mx_exporter_") {
+			keep.WriteString(line)
+			keep.WriteByte('\n')
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	m, err := parser.TextToMetricFamilies(strings.NewReader(keep.String()))
+	if err != nil {
+		t.Fatalf("parsing self-monitoring series: %v", err)
+	}
+	return m
+}
+
+func value(m map[string]*dto.MetricFamily, name, label, want string) float64 {
+	for _, mt := range m[name].GetMetric() {
+		match := label == ""
+		for _, lp := range mt.GetLabel() {
+			if lp.GetName() == label && lp.GetValue() == want {
+				match = true
+			}
+		}
+		if !match {
+			continue
+		}
+		switch {
+		case mt.Counter != nil:
+			return mt.Counter.GetValue()
+		case mt.Gauge != nil:
+			return mt.Gauge.GetValue()
+		}
+	}
+	return 0
+}
+
+// quantile estimates the q-quantile of the observations made between two
+// snapshots of a histogram, as histogram_quantile would (linear within the
+// bucket).
+func quantile(q float64, now, before *dto.Histogram) float64 {
+	count := float64(now.GetSampleCount() - before.GetSampleCount())
+	if count == 0 {
+		return math.NaN()
+	}
+	rank := q * count
+	lower, prevCum := 0.0, 0.0
+	for i, bk := range now.GetBucket() {
+		cum := float64(bk.GetCumulativeCount() - before.GetBucket()[i].GetCumulativeCount())
+		if cum >= rank {
+			upper := bk.GetUpperBound()
+			if cum == prevCum {
+				return upper
+			}
+			return lower + (upper-lower)*(rank-prevCum)/(cum-prevCum)
+		}
+		lower, prevCum = bk.GetUpperBound(), cum
+	}
+	return math.Inf(1)
+}
+
+// shareWithin is the share of observations between two snapshots that were
+// at most le (an upper bound of the histogram).
+func shareWithin(le float64, now, before *dto.Histogram) float64 {
+	count := float64(now.GetSampleCount() - before.GetSampleCount())
+	for i, bk := range now.GetBucket() {
+		if bk.GetUpperBound() == le {
+			return float64(bk.GetCumulativeCount()-before.GetBucket()[i].GetCumulativeCount()) / count
+		}
+	}
+	return math.NaN()
+}
+
+// timeScrape times one full GET /metrics and returns the bytes transferred.
+func timeScrape(t testing.TB, d *runningDaemon, compressed bool) (time.Duration, int64) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, "http://"+d.addr+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &http.Transport{DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	if compressed {
+		req.Header.Set("Accept-Encoding", "gzip")
+	}
+	start := time.Now()
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	if err != nil {
+		t.Fatalf("scrape: %v", err)
+	}
+	elapsed := time.Since(start)
+	if compressed && resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("asked for gzip, got Content-Encoding %q", resp.Header.Get("Content-Encoding"))
+	}
+	return elapsed, n
+}
+
+// writeHeapProfile writes the live heap after a GC, to see what the memory
+// is made of: go tool pprof -sample_index=inuse_space PATH.
+func writeHeapProfile(t testing.TB, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		t.Fatal(err)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("heap in use after GC: %.1f MiB; heap sys %.1f MiB; heap profile in %s", float64(ms.HeapInuse)/(1<<20), float64(ms.HeapSys)/(1<<20), path)
+}
+
+// peakRSS reads the process's high-water resident set (VmHWM) in bytes.
+func peakRSS(t testing.TB) int64 {
+	t.Helper()
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc/self/status")
+	return 0
+}
