@@ -46,9 +46,10 @@ const (
 
 // Config is the whole file.
 type Config struct {
-	DNS     DNS                `yaml:"dns"`
-	Modules map[string]*Module `yaml:"modules"`
-	Targets []*Target          `yaml:"targets"`
+	DNS           DNS                `yaml:"dns"`
+	Modules       map[string]*Module `yaml:"modules"`
+	Targets       []*Target          `yaml:"targets"`
+	ProbeEndpoint ProbeEndpoint      `yaml:"probe_endpoint"`
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`
@@ -93,6 +94,27 @@ type TLS struct {
 	// not verify. Off by default: SMTP between MTAs is opportunistic, and an
 	// unverified certificate is reported, not fatal.
 	RequireVerified bool `yaml:"require_verified"`
+}
+
+// ProbeEndpoint configures GET /probe, which probes what a request names.
+// Without an allow-list it probes only the configured targets: the exporter
+// must never become an open port scanner or a hop for someone else's traffic.
+type ProbeEndpoint struct {
+	Allow ProbeAllow `yaml:"allow"`
+}
+
+// ProbeAllow lists what /probe may probe besides the configured targets.
+type ProbeAllow struct {
+	// Domains are mail domains, each allowing itself and its subdomains
+	// ("example.com" allows example.com and mx1.example.com).
+	Domains []string `yaml:"domains"`
+	// Hosts are host-name patterns for host targets, with * standing for
+	// one label or part of one ("mx*.example.net", "*.example.org").
+	Hosts []string `yaml:"hosts"`
+	// Networks are CIDR prefixes for host targets given as IP addresses.
+	Networks []string `yaml:"networks"`
+	// Ports a host target may name besides its module's port.
+	Ports []int `yaml:"ports"`
 }
 
 // Target is one thing to probe: a mail domain (MX lookup) or a host.

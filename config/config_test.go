@@ -61,6 +61,12 @@ func TestLoadGood(t *testing.T) {
 			{Host: "[2001:db8::25]:25", Module: "default"},
 			{Host: "192.0.2.25", Module: "default"},
 		},
+		ProbeEndpoint: ProbeEndpoint{Allow: ProbeAllow{
+			Domains:  []string{"example.org", "example.net"}, // lower-cased, trailing dot gone
+			Hosts:    []string{"mx*.example.com"},
+			Networks: []string{"192.0.2.0/24", "2001:db8::/32"},
+			Ports:    []int{587},
+		}},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Fatalf("Load(good.yml):\n got %s\nwant %s", dump(c), dump(want))
@@ -280,6 +286,10 @@ func TestLoadBad(t *testing.T) {
 		"bad_recipient_duplicate.yml":     `bad_recipient_duplicate.yml:6: modules.default.recipients[2]: duplicate of recipients[0]`,
 		"bad_relay_check.yml":             `bad_relay_check.yml:3: modules.default.relay_check: must be an address like postmaster@example.com without spaces, got "relay test@example.net"`,
 		"bad_resolver.yml":                `bad_resolver.yml:4: dns.resolvers[1]: must be "host", "host:port", an IP address or "[ipv6]:port", got "ns_1.example.net"`,
+		"bad_probe_host.yml":              `bad_probe_host.yml:3: probe_endpoint.allow.hosts[0]: must be a host name, with * for any part of a label, got "mx[.example.com"`,
+		"bad_probe_key.yml":               `bad_probe_key.yml:2: probe_endpoint.alow: unknown key (did you mean "allow"?)`,
+		"bad_probe_network.yml":           `bad_probe_network.yml:3: probe_endpoint.allow.networks[0]: must be a CIDR prefix such as 192.0.2.0/24 or 2001:db8::/32, got "192.0.2.0/33"`,
+		"bad_probe_port.yml":              `bad_probe_port.yml:3: probe_endpoint.allow.ports[0]: must be a port from 1 to 65535, got 0`,
 		"bad_resolver_name.yml":           `bad_resolver_name.yml:4: dns.resolvers[1]: must be an IP address, optionally with a port (192.0.2.53, [2001:db8::53]:53), got "ns1.example.net"`,
 		"bad_resolver_port.yml":           `bad_resolver_port.yml:2: dns.resolvers[0]: port must be a number from 1 to 65535, got "99999" in "192.0.2.53:99999"`,
 		"bad_root_list.yml":               `bad_root_list.yml:1: must be a mapping, got a list`,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	pathpkg "path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -68,6 +69,7 @@ func (v *validator) config(c *Config) {
 	for i, t := range c.Targets {
 		v.target(joinIndex("targets", i), t, c, names, seen, i)
 	}
+	v.probeAllow("probe_endpoint.allow", &c.ProbeEndpoint.Allow)
 }
 
 func (v *validator) dns(d *DNS) {
@@ -417,4 +419,33 @@ func fmtDuration(d time.Duration) string {
 func isIP(s string) bool {
 	_, err := netip.ParseAddr(s)
 	return err == nil
+}
+
+// probeAllow checks the /probe allow-list and normalises its domains and
+// host patterns to lower case without a trailing dot.
+func (v *validator) probeAllow(base string, a *ProbeAllow) {
+	for i, d := range a.Domains {
+		d = strings.ToLower(strings.TrimSuffix(d, "."))
+		a.Domains[i] = d
+		if msg := checkDomain(d); msg != "" {
+			v.errorf(joinIndex(base+".domains", i), "", "%s", msg)
+		}
+	}
+	for i, h := range a.Hosts {
+		h = strings.ToLower(strings.TrimSuffix(h, "."))
+		a.Hosts[i] = h
+		if _, err := pathpkg.Match(h, ""); err != nil || !validHostname(strings.ReplaceAll(h, "*", "x")) {
+			v.errorf(joinIndex(base+".hosts", i), "", "must be a host name, with * for any part of a label, got %q", h)
+		}
+	}
+	for i, n := range a.Networks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			v.errorf(joinIndex(base+".networks", i), "", "must be a CIDR prefix such as 192.0.2.0/24 or 2001:db8::/32, got %q", n)
+		}
+	}
+	for i, p := range a.Ports {
+		if p < 1 || p > 65535 {
+			v.errorf(joinIndex(base+".ports", i), "", "must be a port from 1 to 65535, got %d", p)
+		}
+	}
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -126,7 +124,7 @@ func (c *probeCommand) prepare() (prober.Target, prober.Settings, *dnsmx.Resolve
 	m := *mod
 	c.override(&m)
 
-	target, err := parseTarget(*c.target)
+	target, err := prober.ParseTarget(*c.target)
 	if err != nil {
 		return prober.Target{}, prober.Settings{}, nil, err
 	}
@@ -180,19 +178,6 @@ func (c *probeCommand) override(m *config.Module) {
 	}
 }
 
-// parseTarget tells a domain from a host: anything with a port or an IP
-// literal is a host; a bare name is a mail domain.
-func parseTarget(s string) (prober.Target, error) {
-	host, port, err := prober.SplitHostPort(s)
-	if err != nil {
-		return prober.Target{}, fmt.Errorf("target %q: %w", s, err)
-	}
-	if port != 0 || isIPLiteral(host) {
-		return prober.Target{Host: host, Port: port}, nil
-	}
-	return prober.Target{Domain: host}, nil
-}
-
 // newResolver picks the DNS servers: the flag, else the config, else
 // /etc/resolv.conf.
 func newResolver(dns config.DNS, flag string) (*dnsmx.Resolver, error) {
@@ -208,9 +193,4 @@ func newResolver(dns config.DNS, flag string) (*dnsmx.Resolver, error) {
 		}
 	}
 	return dnsmx.NewResolver(servers, dns.Timeout, dns.Attempts)
-}
-
-func isIPLiteral(s string) bool {
-	_, err := netip.ParseAddr(strings.Trim(s, "[]"))
-	return err == nil
 }

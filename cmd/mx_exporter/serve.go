@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/mx-exporter/mx_exporter/collector"
+	"github.com/mx-exporter/mx_exporter/collector/ondemand"
 	"github.com/mx-exporter/mx_exporter/collector/prober"
 	"github.com/mx-exporter/mx_exporter/collector/scheduler"
 	"github.com/mx-exporter/mx_exporter/collector/store"
@@ -58,7 +59,7 @@ type daemon struct {
 
 	reloadMu        sync.Mutex // one reload at a time
 	mu              sync.RWMutex
-	cfg             *config.Config
+	gen             *ondemand.Generation
 	reloadOK        bool
 	reloadSuccessAt time.Time
 }
@@ -79,7 +80,12 @@ func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { d.sched.Run(ctx) })
-	wg.Go(func() { d.reloadOnHUP(ctx) })
+	// Registered before anything runs, so that a SIGHUP from now on
+	// reloads instead of killing the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	wg.Go(func() { d.reloadOnSignal(ctx, hup) })
 
 	handler, err := d.handler(*c.telemetryPath)
 	if err != nil {
@@ -123,7 +129,9 @@ func (d *daemon) reload() error {
 	}
 	d.mu.Unlock()
 	if err != nil {
-		d.logger.Error("config reload failed, keeping the running config", "file", d.configFile, "err", err)
+		if d.generation() != nil { // at start there is no running config: the caller says so
+			d.logger.Error("config reload failed, keeping the running config", "file", d.configFile, "err", err)
+		}
 		return err
 	}
 	return nil
@@ -138,22 +146,30 @@ func (d *daemon) load() error {
 	if err != nil {
 		return fmt.Errorf("%s: dns: %w", d.configFile, err)
 	}
-	jobs, err := scheduler.JobsFromConfig(cfg, resolver)
+	settings, err := prober.SettingsByModule(cfg, resolver)
+	if err != nil {
+		return fmt.Errorf("%s: %w", d.configFile, err)
+	}
+	jobs, err := scheduler.JobsFromConfig(cfg, settings)
 	if err != nil {
 		return fmt.Errorf("%s: %w", d.configFile, err)
 	}
 	d.sched.Update(jobs)
 	d.mu.Lock()
-	d.cfg = cfg
+	d.gen = &ondemand.Generation{Settings: settings, Allow: ondemand.NewAllowlist(cfg)}
 	d.mu.Unlock()
 	d.logger.Info("config loaded", "file", d.configFile, "targets", len(jobs), "modules", len(cfg.Modules))
 	return nil
 }
 
-func (d *daemon) reloadOnHUP(ctx context.Context) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+// generation is what /probe works with: the config in force.
+func (d *daemon) generation() *ondemand.Generation {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.gen
+}
+
+func (d *daemon) reloadOnSignal(ctx context.Context, hup <-chan os.Signal) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -197,6 +213,11 @@ func (d *daemon) handler(telemetryPath string) (http.Handler, error) {
 		ErrorLog:      slog.NewLogLogger(d.logger.Handler(), slog.LevelError),
 		ErrorHandling: promhttp.ContinueOnError,
 	}))
+	mux.Handle("/probe", &ondemand.Handler{
+		Current: d.generation,
+		Prober:  &prober.Prober{Logger: d.logger, Gate: d.sched.Gate()},
+		Logger:  d.logger,
+	})
 	mux.HandleFunc("/-/reload", d.serveReload)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Healthy\n") })
 	if telemetryPath != "/" {
@@ -206,6 +227,7 @@ func (d *daemon) handler(telemetryPath string) (http.Handler, error) {
 			Version:     version.Info(),
 			Links: []web.LandingLinks{
 				{Address: telemetryPath, Text: "Metrics"},
+				{Address: "/probe?target=example.com&module=default&debug=true", Text: "Probe", Description: "probe one target now (configured targets and probe_endpoint.allow only)"},
 				{Address: "/-/healthy", Text: "Health"},
 			},
 		})

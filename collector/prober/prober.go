@@ -5,6 +5,7 @@ package prober
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -187,6 +188,25 @@ func notRun(host, ip string, port int, err error) *smtp.Result {
 		Reason: smtp.ReasonTimeout,
 		Detail: "not started: " + err.Error() + " while waiting for a free probe slot",
 	}
+}
+
+// ParseTarget reads what a person types: anything with a port, or an IP
+// literal, is a host probed directly; a bare name is a mail domain whose MX
+// records are looked up (a host name without port is a domain too: if it
+// has no MX, its own address is its implicit MX).
+func ParseTarget(s string) (Target, error) {
+	host, port, err := SplitHostPort(s)
+	if err != nil {
+		return Target{}, fmt.Errorf("target %q: %w", s, err)
+	}
+	host = strings.Trim(host, "[]")
+	if host == "" {
+		return Target{}, fmt.Errorf("target %q: no host", s)
+	}
+	if _, err := netip.ParseAddr(host); err == nil || port != 0 {
+		return Target{Host: host, Port: port}, nil
+	}
+	return Target{Domain: strings.ToLower(strings.TrimSuffix(host, "."))}, nil
 }
 
 // SplitHostPort splits "host", "host:port", "ip" or "[v6]:port" into the host

@@ -39,3 +39,18 @@ func FromModule(m *config.Module) (Settings, error) {
 	s.SMTP.RootCAs = pool
 	return s, nil
 }
+
+// SettingsByModule builds the settings of every module of cfg once, with
+// resolver for all of them.
+func SettingsByModule(cfg *config.Config, resolver *dnsmx.Resolver) (map[string]Settings, error) {
+	out := make(map[string]Settings, len(cfg.Modules))
+	for name, m := range cfg.Modules {
+		s, err := FromModule(m)
+		if err != nil {
+			return nil, fmt.Errorf("module %s: %w", name, err)
+		}
+		s.Resolver = resolver
+		out[name] = s
+	}
+	return out, nil
+}

@@ -4,16 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/prober"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 	"github.com/mx-exporter/mx_exporter/config"
 )
 
-// JobsFromConfig turns a validated config into jobs. resolver serves every
-// job; each module's settings (and CA file) are built once.
-func JobsFromConfig(cfg *config.Config, resolver *dnsmx.Resolver) ([]Job, error) {
-	settings := map[string]prober.Settings{}
+// JobsFromConfig turns a validated config into jobs, with the settings of
+// each module as built by prober.SettingsByModule.
+func JobsFromConfig(cfg *config.Config, settings map[string]prober.Settings) ([]Job, error) {
 	jobs := make([]Job, 0, len(cfg.Targets))
 	for _, t := range cfg.Targets {
 		modName := t.Module
@@ -21,17 +19,9 @@ func JobsFromConfig(cfg *config.Config, resolver *dnsmx.Resolver) ([]Job, error)
 			modName = config.DefaultModuleName
 		}
 		mod, ok := cfg.Module(modName)
-		if !ok {
+		s, ok2 := settings[modName]
+		if !ok || !ok2 {
 			return nil, fmt.Errorf("target %s: no module %q", t.Name(), modName)
-		}
-		s, ok := settings[modName]
-		if !ok {
-			var err error
-			if s, err = prober.FromModule(mod); err != nil {
-				return nil, fmt.Errorf("module %s: %w", modName, err)
-			}
-			s.Resolver = resolver
-			settings[modName] = s
 		}
 		s.Timeout = cfg.TargetTimeout(t)
 

@@ -107,6 +107,10 @@ func New(p *prober.Prober, st *store.Store, opts Options) *Scheduler {
 	return s
 }
 
+// Gate is the scheduler's address gate, for other probers (/probe) that
+// must not talk to an address while the scheduler does.
+func (s *Scheduler) Gate() prober.Gate { return s.gate }
+
 // Update replaces the set of jobs. Jobs whose key and fingerprint are
 // unchanged keep their schedule; changed jobs restart with a new splay
 // offset; removed jobs are cancelled and their results dropped.
