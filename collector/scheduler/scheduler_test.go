@@ -6,6 +6,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/store"
 )
 
 func TestSplaySpreadsOverInterval(t *testing.T) {
@@ -152,5 +155,44 @@ func TestLagHistogram(t *testing.T) {
 	}
 	if s.Max != 100 {
 		t.Fatalf("max = %v, want 100", s.Max)
+	}
+}
+
+func TestUpdateKeepsUnchangedJobs(t *testing.T) {
+	st := store.New()
+	s := New(&prober.Prober{}, st, Options{})
+	job := func(name, fp string) Job {
+		return Job{Key: store.Key(name, "default"), Name: name, Module: "default", Interval: time.Minute, Fingerprint: fp}
+	}
+	s.Update([]Job{job("a.test", "1"), job("b.test", "1")})
+	st.Put(&store.Entry{Key: store.Key("a.test", "default"), Target: "a.test"})
+	st.Put(&store.Entry{Key: store.Key("b.test", "default"), Target: "b.test"})
+	s.mu.Lock()
+	a, b := s.jobs[store.Key("a.test", "default")], s.jobs[store.Key("b.test", "default")]
+	aNext := a.next
+	s.mu.Unlock()
+
+	// a.test unchanged, b.test changed, c.test new.
+	s.Update([]Job{job("a.test", "1"), job("b.test", "2"), job("c.test", "1")})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if got := s.jobs[store.Key("a.test", "default")]; got != a || !got.next.Equal(aNext) {
+		t.Fatalf("unchanged job was rescheduled: entry %p→%p, next %v→%v", a, got, aNext, got.next)
+	}
+	if got := s.jobs[store.Key("b.test", "default")]; got == b || got.job.Fingerprint != "2" || !b.removed {
+		t.Fatalf("changed job was not replaced")
+	}
+	if s.jobs[store.Key("c.test", "default")] == nil || s.queue.Len() != 3 {
+		t.Fatalf("new job missing: %d queued, want 3", s.queue.Len())
+	}
+	if st.Get(store.Key("a.test", "default")) == nil || st.Get(store.Key("b.test", "default")) == nil {
+		t.Fatalf("results of kept targets were dropped")
+	}
+
+	s.mu.Unlock()
+	s.Update([]Job{job("c.test", "1")})
+	s.mu.Lock()
+	if st.Len() != 0 || s.queue.Len() != 1 {
+		t.Fatalf("after removing a.test and b.test: %d results, %d queued; want 0 and 1", st.Len(), s.queue.Len())
 	}
 }
