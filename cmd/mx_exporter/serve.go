@@ -23,6 +23,7 @@ import (
 	"github.com/mx-exporter/mx_exporter/collector/ondemand"
 	"github.com/mx-exporter/mx_exporter/collector/prober"
 	"github.com/mx-exporter/mx_exporter/collector/scheduler"
+	"github.com/mx-exporter/mx_exporter/collector/status"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 	"github.com/mx-exporter/mx_exporter/config"
 )
@@ -218,6 +219,9 @@ func (d *daemon) handler(telemetryPath string) (http.Handler, error) {
 		Prober:  &prober.Prober{Logger: d.logger, Gate: d.sched.Gate()},
 		Logger:  d.logger,
 	})
+	statusPages := status.NewHandler(d.store, status.Options{Logger: d.logger})
+	mux.Handle("/status", statusPages)
+	mux.Handle("/status/", statusPages) // transcripts and reports
 	mux.HandleFunc("/-/reload", d.serveReload)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Healthy\n") })
 	if telemetryPath != "/" {
@@ -228,6 +232,7 @@ func (d *daemon) handler(telemetryPath string) (http.Handler, error) {
 			Links: []web.LandingLinks{
 				{Address: telemetryPath, Text: "Metrics"},
 				{Address: "/probe?target=example.com&module=default&debug=true", Text: "Probe", Description: "probe one target now (configured targets and probe_endpoint.allow only)"},
+				{Address: "/status", Text: "Status", Description: "every target's last probe, with transcripts"},
 				{Address: "/-/healthy", Text: "Health"},
 			},
 		})

@@ -1,0 +1,501 @@
+package status
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/report"
+	"github.com/mx-exporter/mx_exporter/collector/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/store"
+	"github.com/mx-exporter/mx_exporter/collector/tlscheck"
+)
+
+// certWarnDays is when a certificate's remaining lifetime turns amber.
+const certWarnDays = 14
+
+// Style classes of the templates: they colour a fact.
+const (
+	good    = "good"
+	bad     = "bad"
+	warn    = "warn"
+	neutral = "neutral"
+)
+
+// overviewPage is the status page.
+type overviewPage struct {
+	layout
+	Targets        []targetView
+	Failing        []targetView // the failing ones again, for the summary's links
+	AddrsTotal     int
+	AddrsFailing   int
+	TargetsTotal   int
+	TargetsFailing int
+	FailingOnly    bool // the healthy targets are left out
+}
+
+// targetView is one configured target.
+type targetView struct {
+	Anchor   string // id of its section
+	Name     string
+	Module   string
+	Kind     string // "domain" or "host"
+	NullMX   bool   // nothing to probe, by the domain's own choice
+	OK       bool
+	Ago      string // "12 s ago"
+	Taken    string // RFC 3339, UTC
+	Duration string
+	DNS      fact
+	Notes    []string
+	Rows     []rowView
+	Report   string // relative link to the text report
+	JSON     string // relative link to the JSON report
+}
+
+// fact is a piece of text and how it should look.
+type fact struct {
+	Text  string
+	Class string
+}
+
+// rowView is one address of one MX host, or an MX host without address.
+type rowView struct {
+	MX         string
+	Preference string // "" for a host target
+	IP         string
+	Port       int
+	OK         bool
+	Result     string // "OK", "FAIL" or "NO ADDRESS"
+	Reason     string
+	Detail     string
+	Duration   string
+	Steps      []stepView
+	Banner     []string // "220 mx.example ESMTP", one per line
+	Size       fact
+	SizeBytes  string // "12345678 bytes", "" when there is no limit
+	TLS        []fact
+	Relay      fact
+	Transcript string // relative link, "" when there is no dialogue
+}
+
+type stepView struct {
+	Name     string
+	Duration string // milliseconds, without the unit
+	Failed   bool
+	Title    string // the reply or the error, for a tooltip
+}
+
+func buildOverview(entries []*store.Entry, now time.Time, sub string, failingOnly bool) overviewPage {
+	sortEntries(entries)
+	page := overviewPage{FailingOnly: failingOnly, TargetsTotal: len(entries)}
+	for _, e := range entries {
+		t := newTargetView(e, now, sub)
+		if !t.OK {
+			page.TargetsFailing++
+			page.Failing = append(page.Failing, t)
+		}
+		for _, r := range t.Rows {
+			page.AddrsTotal++
+			if !r.OK {
+				page.AddrsFailing++
+			}
+		}
+		if t.OK && failingOnly {
+			continue
+		}
+		page.Targets = append(page.Targets, t)
+	}
+	return page
+}
+
+func newTargetView(e *store.Entry, now time.Time, sub string) targetView {
+	rep := e.Report
+	t := targetView{
+		Anchor: "target-" + e.Target + "-" + e.Module,
+		Name:   e.Target, Module: e.Module, Kind: "host",
+		OK:     !failing(rep),
+		Ago:    ago(now.Sub(e.Taken)),
+		Taken:  e.Taken.UTC().Format(time.RFC3339),
+		Report: sub + "report?" + targetQuery(e),
+		JSON:   sub + "report.json?" + targetQuery(e),
+	}
+	if rep == nil {
+		t.DNS = fact{"no report", bad}
+		return t
+	}
+	t.Duration = ms(rep.Duration)
+	if rep.DNS != nil {
+		t.Kind = "domain"
+		t.DNS = dnsFact(rep.DNS, len(rep.Hosts))
+		t.NullMX = rep.DNS.NullMX
+		t.Notes = rep.DNS.Notes
+		if n := rep.DNS.HostsDropped; n > 0 {
+			t.Notes = append(t.Notes, fmt.Sprintf("%d more MX host(s) not probed (max_mx_hosts)", n))
+		}
+	} else {
+		t.DNS = fact{"host target: no MX lookup", neutral}
+	}
+	for i := range rep.Hosts {
+		h := &rep.Hosts[i]
+		pref := ""
+		if rep.DNS != nil {
+			pref = strconv.Itoa(int(h.Preference))
+		}
+		if h.CNAME != "" {
+			t.Notes = append(t.Notes, fmt.Sprintf("MX %s is an alias of %s: an MX must not point at a CNAME (RFC 2181 10.3)", h.Name, h.CNAME))
+		}
+		if h.AddrsDropped > 0 {
+			t.Notes = append(t.Notes, fmt.Sprintf("%s: %d more address(es) not probed (max_addresses_per_host)", h.Name, h.AddrsDropped))
+		}
+		if len(h.Addrs) == 0 {
+			detail := h.Err
+			if detail == "" {
+				detail = "no address"
+			}
+			t.Rows = append(t.Rows, rowView{MX: h.Name, Preference: pref, Result: "NO ADDRESS",
+				Reason: "address lookup: " + string(h.Outcome), Detail: detail})
+			continue
+		}
+		for _, res := range h.Results {
+			if res == nil {
+				continue
+			}
+			row := newRow(res, now)
+			row.MX, row.Preference = h.Name, pref
+			row.Transcript = sub + "transcript?" + addressQuery(e, h.Name, res.Addr)
+			t.Rows = append(t.Rows, row)
+		}
+	}
+	return t
+}
+
+// dnsFact says in words what the MX lookup found.
+func dnsFact(d *dnsmx.Domain, hosts int) fact {
+	took := " (" + ms(d.Duration) + ")"
+	switch {
+	case d.NullMX:
+		return fact{"null MX (RFC 7505): " + d.Name + " accepts no mail; nothing to probe" + took, neutral}
+	case d.Implicit:
+		return fact{"implicit MX: no MX record, the domain's own address receives its mail (RFC 5321 5.1)" + took, warn}
+	case d.Outcome == dnsmx.OutcomeAnswer:
+		return fact{fmt.Sprintf("%d MX host(s)%s", hosts, took), good}
+	case d.Outcome == dnsmx.OutcomeNXDomain:
+		return fact{"NXDOMAIN: " + d.Name + " does not exist, mail to it bounces" + took, bad}
+	case d.Outcome == dnsmx.OutcomeNoData:
+		return fact{"no MX and no address record: " + d.Name + " cannot receive mail" + took, bad}
+	}
+	msg := "MX lookup failed: " + strings.ToUpper(string(d.Outcome))
+	if d.Err != "" {
+		msg += ": " + d.Err
+	}
+	return fact{msg + took, bad}
+}
+
+func newRow(r *smtp.Result, now time.Time) rowView {
+	row := rowView{
+		IP: r.Addr, Port: r.Port, OK: r.Success, Result: "OK",
+		Reason: string(r.Reason), Detail: r.Detail, Duration: ms(r.Duration),
+	}
+	if !r.Success {
+		row.Result = "FAIL"
+	}
+	for _, s := range r.Steps {
+		sv := stepView{Name: s.Name, Duration: fmt.Sprintf("%.1f", float64(s.Duration.Microseconds())/1000), Failed: s.Err != ""}
+		switch {
+		case s.Err != "":
+			sv.Title = s.Err
+		case s.Reply.Code != 0:
+			sv.Title = replyLine(s.Reply)
+		}
+		row.Steps = append(row.Steps, sv)
+	}
+	if r.Banner.Code != 0 {
+		code := strconv.Itoa(r.Banner.Code)
+		if r.Banner.Enhanced != "" {
+			code += " " + r.Banner.Enhanced
+		}
+		lines := r.Banner.Lines
+		if len(lines) == 0 {
+			lines = []string{""}
+		}
+		for _, l := range lines {
+			row.Banner = append(row.Banner, strings.TrimSpace(code+" "+l))
+		}
+	}
+	row.Size, row.SizeBytes = sizeFact(r)
+	row.TLS = tlsFacts(r.Extensions != nil, r.Extensions.Has("STARTTLS"), r.TLS, now)
+	row.Relay = relayFact(smtp.RelayNotChecked, "", "")
+	if r.Relay != nil {
+		row.Relay = relayFact(r.Relay.Verdict, r.Relay.Address, replyCode(r.Relay.Reply))
+	}
+	return row
+}
+
+// sizeFact is the advertised SIZE, after STARTTLS when there was a TLS
+// session (what a sender sees), with the exact byte count apart.
+func sizeFact(r *smtp.Result) (fact, string) {
+	ext := r.ExtensionsTLS
+	if ext == nil {
+		ext = r.Extensions
+	}
+	switch {
+	case ext == nil:
+		return fact{"—", neutral}, ""
+	case !ext.SizeAdvertised:
+		return fact{"not advertised", neutral}, ""
+	case ext.Size == 0:
+		return fact{"no fixed limit", neutral}, ""
+	}
+	return fact{mib(ext.Size), neutral}, strconv.FormatInt(ext.Size, 10) + " bytes"
+}
+
+// tlsFacts describes STARTTLS and the TLS session. ehlo tells whether an
+// EHLO reply was read (else nothing is known of STARTTLS); info is nil when
+// no handshake happened.
+func tlsFacts(ehlo, offered bool, info *tlscheck.Info, now time.Time) []fact {
+	var out []fact
+	switch {
+	case !ehlo:
+	case offered:
+		out = append(out, fact{"STARTTLS offered", good})
+	default:
+		out = append(out, fact{"no STARTTLS", warn})
+	}
+	if info == nil {
+		if offered {
+			out = append(out, fact{"not used", neutral})
+		}
+		return out
+	}
+	out = append(out, fact{strings.TrimSpace(info.Version + " " + info.CipherSuite), neutral})
+	if exp := expiry(info); !exp.IsZero() {
+		days := int(math.Floor(exp.Sub(now).Hours() / 24))
+		class := good
+		switch {
+		case days < 0:
+			class = bad
+		case days < certWarnDays:
+			class = warn
+		}
+		text := fmt.Sprintf("certificate expires %s (%d days left)", exp.UTC().Format("2006-01-02"), days)
+		if days < 0 {
+			text = fmt.Sprintf("certificate EXPIRED %s (%d days ago)", exp.UTC().Format("2006-01-02"), -days)
+		}
+		out = append(out, fact{text, class})
+	}
+	if info.Verified {
+		out = append(out, fact{"verified for " + info.ServerName, good})
+	} else {
+		out = append(out, fact{"not verified: " + info.VerifyError, warn})
+	}
+	return out
+}
+
+// expiry is the day TLS to the host breaks: the chain's earliest expiry,
+// else the leaf's.
+func expiry(t *tlscheck.Info) time.Time {
+	if !t.ChainNotAfter.IsZero() {
+		return t.ChainNotAfter
+	}
+	return t.LeafNotAfter
+}
+
+// relayFact describes the relay check; code is its reply code.
+func relayFact(verdict smtp.RelayVerdict, address, code string) fact {
+	switch verdict {
+	case smtp.RelayNotChecked:
+		return fact{"not checked", neutral}
+	case smtp.RelayRefused:
+		return fact{"refused (" + code + "): no open relay", good}
+	case smtp.RelayOpen:
+		return fact{"OPEN RELAY: " + address + " accepted (" + code + ")", bad}
+	}
+	return fact{"inconclusive (" + code + ")", warn}
+}
+
+// transcriptPage is one address's last dialogue.
+type transcriptPage struct {
+	layout
+	Target  string
+	Module  string
+	Kind    string
+	Ago     string
+	Taken   string
+	Host    report.Host
+	Addr    report.Address
+	Lines   []lineView
+	Steps   []stepRow
+	Ext     []extView
+	JSON    string // relative links
+	Report  string
+	Verdict fact
+	TLS     []fact
+	Relay   fact // Text "" when the module has no relay check
+	Recips  []fact
+}
+
+type lineView struct {
+	At    string // "   1.4ms"
+	Dir   string // "C:", "S:" or "*"
+	Class string // "c", "s", "s4", "s5", "note"
+	Text  string
+}
+
+type stepRow struct {
+	Name     string
+	Sent     string
+	Reply    string // code and first line
+	More     string // "+10 more line(s)"
+	Duration string
+	Error    string
+}
+
+type extView struct {
+	Label    string
+	Keywords []string
+}
+
+func newTranscriptPage(e *store.Entry, doc report.Document, now time.Time, q url.Values) transcriptPage {
+	host, addr := doc.Hosts[0], doc.Hosts[0].Addresses[0]
+	p := transcriptPage{
+		Target: e.Target, Module: e.Module, Kind: doc.Kind,
+		Ago:   ago(now.Sub(e.Taken)),
+		Taken: e.Taken.UTC().Format(time.RFC3339),
+		Host:  host, Addr: addr,
+		JSON:   "transcript.json?" + q.Encode(),
+		Report: "report?" + targetQuery(e),
+	}
+	if addr.Success {
+		p.Verdict = fact{"OK in " + seconds(addr.DurationSeconds), good}
+	} else {
+		p.Verdict = fact{"FAIL " + string(addr.Reason) + ": " + addr.Detail + " (after " + seconds(addr.DurationSeconds) + ")", bad}
+	}
+	for _, l := range addr.Transcript {
+		lv := lineView{At: fmt.Sprintf("%8.1fms", l.AtSeconds*1000), Text: l.Text}
+		switch l.Dir {
+		case string(rune(smtp.Sent)):
+			lv.Dir, lv.Class = "C:", "c"
+		case string(rune(smtp.Received)):
+			lv.Dir, lv.Class = "S:", "s"
+			switch {
+			case strings.HasPrefix(l.Text, "4"):
+				lv.Class = "s4"
+			case strings.HasPrefix(l.Text, "5"):
+				lv.Class = "s5"
+			}
+		default:
+			lv.Dir, lv.Class = "* ", "note"
+		}
+		p.Lines = append(p.Lines, lv)
+	}
+	for _, s := range addr.Steps {
+		sr := stepRow{Name: s.Name, Sent: s.Sent, Duration: seconds(s.DurationSeconds), Error: s.Error}
+		if r := s.Reply; r != nil {
+			// The first line: the transcript above has them all.
+			sr.Reply = replyCode(smtp.Reply{Code: r.Code, Enhanced: r.Enhanced})
+			if len(r.Lines) > 0 {
+				sr.Reply += " " + r.Lines[0]
+			}
+			if n := len(r.Lines) - 1; n > 0 {
+				sr.More = fmt.Sprintf("+%d more line(s)", n)
+			}
+		}
+		p.Steps = append(p.Steps, sr)
+	}
+	for _, x := range []struct {
+		label string
+		ext   *report.Extensions
+	}{{"EHLO", addr.Extensions}, {"EHLO after STARTTLS", addr.ExtensionsTLS}} {
+		if x.ext == nil {
+			continue
+		}
+		kw := make([]string, 0, len(x.ext.Keywords))
+		for k, v := range x.ext.Keywords {
+			if v != "" {
+				k += " " + v
+			}
+			kw = append(kw, k)
+		}
+		sort.Strings(kw)
+		p.Ext = append(p.Ext, extView{Label: x.label + " (" + x.ext.Greeting + ")", Keywords: kw})
+	}
+	if ext := addr.Extensions; ext != nil {
+		_, offered := ext.Keywords["STARTTLS"]
+		p.TLS = tlsFacts(true, offered, addr.TLS, now)
+	} else {
+		p.TLS = tlsFacts(false, false, addr.TLS, now)
+	}
+	if rl := addr.Relay; rl != nil {
+		code := "no reply"
+		if rl.Reply != nil {
+			code = replyCode(smtp.Reply{Code: rl.Reply.Code, Enhanced: rl.Reply.Enhanced})
+		}
+		p.Relay = relayFact(rl.Verdict, rl.Address, code)
+	}
+	for _, rc := range addr.Recipients {
+		f := fact{rc.Address + " accepted", good}
+		if !rc.Accepted {
+			f = fact{rc.Address + " NOT accepted", bad}
+		}
+		if rc.Reply != nil {
+			f.Text += " (" + docReply(rc.Reply) + ")"
+		}
+		p.Recips = append(p.Recips, f)
+	}
+	return p
+}
+
+func docReply(r *report.Reply) string {
+	return replyLine(smtp.Reply{Code: r.Code, Enhanced: r.Enhanced, Lines: r.Lines})
+}
+
+// replyLine is a reply as one line: "250 2.1.5 Ok".
+func replyLine(r smtp.Reply) string {
+	s := replyCode(r)
+	if len(r.Lines) > 0 {
+		s += " " + strings.Join(r.Lines, " / ")
+	}
+	return s
+}
+
+func replyCode(r smtp.Reply) string {
+	if r.Code == 0 {
+		return "no reply"
+	}
+	if r.Enhanced != "" {
+		return fmt.Sprintf("%d %s", r.Code, r.Enhanced)
+	}
+	return strconv.Itoa(r.Code)
+}
+
+// ago says how long ago something happened, the way people say it.
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return "just now"
+	case d < 90*time.Second:
+		return fmt.Sprintf("%d s ago", int(d/time.Second))
+	case d < 90*time.Minute:
+		return fmt.Sprintf("%d min ago", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+}
+
+func seconds(s float64) string {
+	return fmt.Sprintf("%.1f ms", s*1000)
+}
+
+func mib(n int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
