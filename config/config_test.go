@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 )
 
 func builtinModule() *Module {
@@ -134,7 +136,7 @@ func TestLoadDefaults(t *testing.T) {
 	if tg.Module != DefaultModuleName || c.TargetTimeout(tg) != DefaultTimeout || c.TargetInterval(tg) != DefaultInterval {
 		t.Errorf("target = %+v, timeout %v, interval %v; want module default, 15s, 1m", tg, c.TargetTimeout(tg), c.TargetInterval(tg))
 	}
-	if !validHostname(want.EHLO) {
+	if !dnsname.Valid(want.EHLO) {
 		t.Errorf("DefaultEHLO() = %q, not a valid host name", want.EHLO)
 	}
 }

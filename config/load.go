@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strconv"
 	"time"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 )
 
 // Load reads, parses and validates the config file at path. A file that
@@ -78,7 +80,7 @@ func (m *Module) setDefaults() {
 // host name, or DefaultEHLOFallback when it has none that is a valid host
 // name.
 func DefaultEHLO() string {
-	if h, err := os.Hostname(); err == nil && validHostname(h) {
+	if h, err := os.Hostname(); err == nil && dnsname.Valid(h) {
 		return h
 	}
 	return DefaultEHLOFallback

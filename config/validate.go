@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 )
 
 // validator checks a decoded config and normalises the few values that
@@ -114,7 +116,7 @@ func (v *validator) module(path, name string, m *Module) {
 			v.errorf(path, "interval", "%s is shorter than the timeout %s", fmtDuration(m.Interval), fmtDuration(m.Timeout))
 		}
 	}
-	if !validHostname(m.EHLO) && !validAddressLiteral(m.EHLO) {
+	if !dnsname.Valid(m.EHLO) && !validAddressLiteral(m.EHLO) {
 		v.errorf(path, "ehlo", "must be a host name or an address literal like [192.0.2.1] or [IPv6:2001:db8::1], got %q", m.EHLO)
 	}
 	if m.MailFrom != "" {
@@ -175,7 +177,7 @@ func (v *validator) tls(path string, t *TLS) {
 			v.errorf(path, "ca_file", "%v", err)
 		}
 	}
-	if t.ServerName != "" && !validHostname(t.ServerName) {
+	if t.ServerName != "" && !dnsname.Valid(t.ServerName) {
 		v.errorf(path, "server_name", "must be a host name, got %q", t.ServerName)
 	}
 }
@@ -270,7 +272,7 @@ func (v *validator) target(path string, t *Target, c *Config, modules []string, 
 // checkDomain says what is wrong with a (lower-cased) mail domain, or "".
 func checkDomain(d string) string {
 	switch {
-	case validHostname(d):
+	case dnsname.Valid(d):
 		if _, err := netip.ParseAddr(d); err == nil {
 			return fmt.Sprintf("%q is an IP address; use host to probe an address", d)
 		}
@@ -301,7 +303,7 @@ func splitHostPort(s string) (host string, port int, err error) {
 	if splitErr != nil {
 		// No port: a bare host name.
 		h = strings.ToLower(strings.TrimSuffix(s, "."))
-		if strings.Contains(s, ":") || !validHostname(h) {
+		if strings.Contains(s, ":") || !dnsname.Valid(h) {
 			return "", 0, bad
 		}
 		return h, 0, nil
@@ -310,7 +312,7 @@ func splitHostPort(s string) (host string, port int, err error) {
 		h = a.String()
 	} else {
 		h = strings.ToLower(strings.TrimSuffix(h, "."))
-		if !validHostname(h) {
+		if !dnsname.Valid(h) {
 			return "", 0, bad
 		}
 	}
@@ -319,27 +321,6 @@ func splitHostPort(s string) (host string, port int, err error) {
 		return "", 0, fmt.Errorf("port must be a number from 1 to 65535, got %q in %q", p, s)
 	}
 	return h, port, nil
-}
-
-// validHostname reports whether s is a host name as RFC 1123 and RFC 5321
-// have it: dot-separated labels of letters, digits and inner hyphens, at most
-// 63 bytes each and 253 in all. No trailing dot, no underscores.
-func validHostname(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for label := range strings.SplitSeq(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // validAddressLiteral accepts the RFC 5321 address literals [192.0.2.1] and
@@ -375,7 +356,7 @@ func checkMailbox(s string) string {
 	if at <= 0 || at > 64 {
 		return want
 	}
-	if domain := s[at+1:]; !validHostname(domain) && !validAddressLiteral(domain) {
+	if domain := s[at+1:]; !dnsname.Valid(domain) && !validAddressLiteral(domain) {
 		return want
 	}
 	return ""
@@ -434,7 +415,7 @@ func (v *validator) probeAllow(base string, a *ProbeAllow) {
 	for i, h := range a.Hosts {
 		h = strings.ToLower(strings.TrimSuffix(h, "."))
 		a.Hosts[i] = h
-		if _, err := pathpkg.Match(h, ""); err != nil || !validHostname(strings.ReplaceAll(h, "*", "x")) {
+		if _, err := pathpkg.Match(h, ""); err != nil || !dnsname.Valid(strings.ReplaceAll(h, "*", "x")) {
 			v.errorf(joinIndex(base+".hosts", i), "", "must be a host name, with * for any part of a label, got %q", h)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 	"github.com/mx-exporter/mx_exporter/collector/tlscheck"
 )
 
@@ -500,27 +501,8 @@ func bannerHostname(r Reply) string {
 	}
 	word, _, _ := strings.Cut(r.Lines[0], " ")
 	word = strings.TrimSuffix(word, ".")
-	if !validHostname(word) {
+	if !dnsname.Valid(word) {
 		return ""
 	}
 	return strings.ToLower(word)
-}
-
-// validHostname: letters, digits and hyphens in dot-separated labels of 1 to
-// 63 bytes that neither start nor end with a hyphen, 253 bytes at most.
-func validHostname(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for label := range strings.SplitSeq(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			if !isAlnum(label[i]) && label[i] != '-' {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -1,0 +1,36 @@
+package dnsname
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValid(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"mx1.example.com", true},
+		{"MX1.Example.COM", true},
+		{"localhost", true},
+		{"a-b.c", true},
+		{strings.Repeat("a", 63) + ".test", true},
+		{strings.Repeat("a", 64) + ".test", false},
+		{strings.Repeat("a.", 126) + "a", true}, // 253 bytes
+		{strings.Repeat("a.", 127) + "a", false},
+		{"", false},
+		{"example.com.", false},
+		{"-mx.example.com", false},
+		{"mx-.example.com", false},
+		{"mx..example.com", false},
+		{"mx_1.example.com", false},
+		{"mx1.example.com evil", false},
+		{"m\u00e9l.example", false},
+		{"<script>", false},
+	}
+	for _, tt := range tests {
+		if got := Valid(tt.in); got != tt.want {
+			t.Errorf("Valid(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
