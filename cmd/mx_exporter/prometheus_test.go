@@ -33,16 +33,22 @@ func prometheusBinary(t *testing.T) string {
 // second, and returns its base URL.
 func startPrometheus(t *testing.T, target string) string {
 	t.Helper()
-	bin := prometheusBinary(t)
-	dir := t.TempDir()
-	cfg := fmt.Sprintf(`global:
+	return startPrometheusConfig(t, fmt.Sprintf(`global:
   scrape_interval: 1s
   scrape_timeout: 1s
 scrape_configs:
   - job_name: mx_exporter
     static_configs:
       - targets: [%q]
-`, target)
+`, target))
+}
+
+// startPrometheusConfig runs a real Prometheus on loopback with the given
+// configuration and returns its base URL once it is ready.
+func startPrometheusConfig(t *testing.T, cfg string) string {
+	t.Helper()
+	bin := prometheusBinary(t)
+	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -66,7 +72,7 @@ scrape_configs:
 		cancel()
 		_ = cmd.Wait()
 		if t.Failed() {
-			t.Logf("prometheus log:\n%s", logs.String())
+			t.Logf("prometheus config:\n%s\nprometheus log:\n%s", cfg, logs.String())
 		}
 	})
 	base := "http://" + addr
