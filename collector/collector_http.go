@@ -1,11 +1,14 @@
 package collector
 
 import (
-	"bufio"
-	"compress/gzip"
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"net/http"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,10 +22,11 @@ import (
 
 // Handler serves /metrics: the Exporter's series merged with the families
 // of self (as Gatherer does). The Prometheus text format, which Prometheus
-// asks for unless told to scrape protobuf or OpenMetrics, is written from
-// text encoded once per report: a scrape copies bytes. Any other format,
-// and requests filtering with name[], go through
-// promhttp.HandlerFor(e.Gatherer(self), opts); the output is the same.
+// asks for unless told to scrape protobuf or OpenMetrics, is encoded
+// straight from the cache, in chunks written as they are ready (see
+// writeText). Any other format, and requests filtering with name[], go
+// through promhttp.HandlerFor(e.Gatherer(self), opts); the output is the
+// same.
 //
 // Of opts, the fast path honours ErrorHandling and ErrorLog (for errors of
 // self), DisableCompression and OfferedCompressions (it compresses with gzip
@@ -70,11 +74,6 @@ func (e *Exporter) Handler(self prometheus.Gatherer, opts promhttp.HandlerOpts) 
 	return h
 }
 
-var (
-	bufPool  = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
-	gzipPool = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed); return w }}
-)
-
 func (e *Exporter) serveText(w http.ResponseWriter, r *http.Request, self prometheus.Gatherer, format expfmt.Format, opts promhttp.HandlerOpts, offerGzip bool) {
 	if !opts.ProcessStartTime.IsZero() {
 		w.Header().Set("Process-Start-Time-Unix", strconv.FormatInt(opts.ProcessStartTime.Unix(), 10))
@@ -113,70 +112,257 @@ func (e *Exporter) serveText(w http.ResponseWriter, r *http.Request, self promet
 		w.Header().Add("Vary", "Accept-Encoding")
 	}
 	w.Header().Set("Content-Type", string(format))
-	var out io.Writer = w
-	if offerGzip && acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	gz := offerGzip && acceptsGzip(r.Header.Get("Accept-Encoding"))
+	if gz {
 		w.Header().Set("Content-Encoding", "gzip")
-		gz := gzipPool.Get().(*gzip.Writer)
-		gz.Reset(w)
-		defer func() {
-			_ = gz.Close()
-			gz.Reset(nil)
-			gzipPool.Put(gz)
-		}()
-		out = gz
 	}
-	bw := bufPool.Get().(*bufio.Writer)
-	bw.Reset(out)
-	defer func() {
-		bw.Reset(nil)
-		bufPool.Put(bw)
-	}()
-
-	enc := expfmt.NewEncoder(bw, format)
-	err := s.writeText(bw, others, enc)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err != nil && opts.ErrorLog != nil {
+	if err := s.writeText(w, others, format, gz); err != nil && opts.ErrorLog != nil {
 		opts.ErrorLog.Println("error encoding and sending metric family:", err)
 	}
 }
 
-// writeText writes our families and the others in name order.
-func (s *snapshot) writeText(w *bufio.Writer, others []*dto.MetricFamily, enc expfmt.Encoder) error {
+// The text is encoded, and compressed, in chunks of about chunkSeries
+// series by up to maxWorkers goroutines, and written in order as the chunks
+// come: a scrape keeps a few chunks in memory, never the whole exposition.
+const (
+	chunkSeries = 2048
+	maxWorkers  = 4
+)
+
+// item is a piece of the exposition: a family of the self gatherer, the
+// header (and own series) of one of ours, or series of one of ours.
+type item struct {
+	kind   uint8
+	f      fam
+	lo, hi int32 // entries or runs
+	mf     *dto.MetricFamily
+}
+
+const (
+	itemOther   = iota // mf
+	itemHeader         // HELP, TYPE and the own series of f
+	itemEntries        // family f of entries[lo:hi]
+	itemRuns           // family f of runs[lo:hi]
+)
+
+// textPlan is the exposition cut into chunks.
+type textPlan struct {
+	items  []item
+	chunks []int    // chunk c is items[chunks[c]:chunks[c+1]]
+	runs   []runRef // of the prefixed families
+}
+
+var planPool = sync.Pool{New: func() any { return new(textPlan) }}
+
+// plan lists our families and the others in name order. Put it back into
+// planPool when done.
+func (s *snapshot) plan(others []*dto.MetricFamily) *textPlan {
+	p := planPool.Get().(*textPlan)
+	p.items, p.chunks, p.runs = p.items[:0], append(p.chunks[:0], 0), p.runs[:0]
+	size := 0
+	grow := func(n int) {
+		if size += n; size >= chunkSeries {
+			p.chunks = append(p.chunks, len(p.items))
+			size = 0
+		}
+	}
 	j := 0
 	for _, f := range byName {
 		def := families[f]
 		for ; j < len(others) && others[j].GetName() < def.name; j++ {
-			if err := enc.Encode(others[j]); err != nil {
-				return err
-			}
+			p.items = append(p.items, item{kind: itemOther, mf: others[j]})
+			grow(1 + len(others[j].Metric))
 		}
 		if s.count(f) == 0 {
 			continue
 		}
-		w.Write(def.header) //nolint:errcheck // bufio keeps the first error for Flush
-		for _, m := range s.own[f] {
-			w.Write(appendText(nil, def.name, m.Label, m.GetGauge().GetValue())) //nolint:errcheck
-		}
-		if slot := prefixSlot[f]; slot >= 0 {
-			for _, bk := range s.buckets(slot) {
-				for _, r := range bk.runs {
-					w.Write(r.text) //nolint:errcheck
+		p.items = append(p.items, item{kind: itemHeader, f: f})
+		grow(1)
+		if def.prefix > 0 {
+			lo := len(p.runs)
+			p.runs = s.runs(f, p.runs)
+			for lo < len(p.runs) {
+				n, hi := 0, lo
+				for hi < len(p.runs) && size+n < chunkSeries {
+					n += int(p.runs[hi].hi - p.runs[hi].lo)
+					hi++
 				}
+				p.items = append(p.items, item{kind: itemRuns, f: f, lo: int32(lo), hi: int32(hi)})
+				grow(n)
+				lo = hi
 			}
-		} else {
-			for _, es := range s.entries {
-				w.Write(es.text[f]) //nolint:errcheck
+			continue
+		}
+		for lo := 0; lo < len(s.entries); {
+			n, hi := 0, lo
+			for hi < len(s.entries) && size+n < chunkSeries {
+				n += s.entries[hi].count(f)
+				hi++
 			}
+			p.items = append(p.items, item{kind: itemEntries, f: f, lo: int32(lo), hi: int32(hi)})
+			grow(n)
+			lo = hi
 		}
 	}
 	for ; j < len(others); j++ {
-		if err := enc.Encode(others[j]); err != nil {
-			return err
+		p.items = append(p.items, item{kind: itemOther, mf: others[j]})
+		grow(1 + len(others[j].Metric))
+	}
+	if p.chunks[len(p.chunks)-1] != len(p.items) {
+		p.chunks = append(p.chunks, len(p.items))
+	}
+	return p
+}
+
+// encodeChunk appends the text of chunk c to b.
+func (s *snapshot) encodeChunk(b []byte, p *textPlan, c int, format expfmt.Format) ([]byte, error) {
+	for _, it := range p.items[p.chunks[c]:p.chunks[c+1]] {
+		switch it.kind {
+		case itemOther:
+			buf := bytes.NewBuffer(b)
+			if err := expfmt.NewEncoder(buf, format).Encode(it.mf); err != nil {
+				return b, err
+			}
+			b = buf.Bytes()
+		case itemHeader:
+			def := families[it.f]
+			b = append(b, def.header...)
+			if o := s.own[it.f]; o.ok {
+				b = appendUnlabelled(b, def.name, o.v)
+			}
+		case itemEntries:
+			for _, es := range s.entries[it.lo:it.hi] {
+				b = es.appendRecs(b, it.f, es.off[it.f], es.off[it.f+1])
+			}
+		case itemRuns:
+			for _, r := range p.runs[it.lo:it.hi] {
+				b = s.entries[r.e].appendRecs(b, it.f, r.lo, r.hi)
+			}
 		}
 	}
-	return nil
+	return b, nil
+}
+
+// safeEncodeChunk is encodeChunk in a goroutine of its own: a panic
+// becomes an error of the scrape, as net/http would make it of a handler,
+// instead of ending the process.
+func (s *snapshot) safeEncodeChunk(b []byte, p *textPlan, c int, format expfmt.Format) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = b, fmt.Errorf("encoding metrics: panic: %v", r)
+		}
+	}()
+	return s.encodeChunk(b, p, c, format)
+}
+
+// chunk is one encoded chunk on its way to the writer.
+type chunk struct {
+	text []byte
+	zip  []byte // text as deflate blocks, when compressing
+	err  error
+}
+
+func (c *chunk) Write(p []byte) (int, error) {
+	c.zip = append(c.zip, p...)
+	return len(p), nil
+}
+
+var (
+	chunkPool = sync.Pool{New: func() any { return &chunk{text: make([]byte, 0, 320<<10)} }}
+	flatePool = sync.Pool{New: func() any { w, _ := flate.NewWriter(nil, flate.BestSpeed); return w }}
+
+	// gzip member header (no name, no time, fastest compression, unknown
+	// OS) and the final empty deflate block.
+	gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 255}
+	flateEnd   = func() []byte {
+		var c chunk
+		w, _ := flate.NewWriter(&c, flate.BestSpeed)
+		_ = w.Close()
+		return c.zip
+	}()
+)
+
+// writeText writes the exposition: our families and the others in name
+// order. With gz, it writes one gzip member whose deflate stream is the
+// chunks compressed independently (each ends on a sync flush, so they
+// concatenate), which lets the workers compress in parallel.
+func (s *snapshot) writeText(w io.Writer, others []*dto.MetricFamily, format expfmt.Format, gz bool) error {
+	p := s.plan(others)
+	defer func() {
+		clear(p.items) // the others' families
+		planPool.Put(p)
+	}()
+	n := len(p.chunks) - 1
+	workers := min(runtime.GOMAXPROCS(0), maxWorkers, n)
+
+	stop := make(chan struct{})
+	results := make([]chan *chunk, workers)
+	var wg sync.WaitGroup
+	for wk := range workers {
+		ch := make(chan *chunk, 2)
+		results[wk] = ch
+		wg.Go(func() {
+			var fw *flate.Writer
+			if gz {
+				fw = flatePool.Get().(*flate.Writer)
+				defer flatePool.Put(fw)
+			}
+			for c := wk; c < n; c += workers {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				ck := chunkPool.Get().(*chunk)
+				ck.text, ck.err = s.safeEncodeChunk(ck.text[:0], p, c, format)
+				if gz && ck.err == nil {
+					ck.zip = ck.zip[:0]
+					fw.Reset(ck)
+					if _, ck.err = fw.Write(ck.text); ck.err == nil {
+						ck.err = fw.Flush()
+					}
+				}
+				select {
+				case ch <- ck:
+				case <-stop:
+					chunkPool.Put(ck)
+					return
+				}
+			}
+		})
+	}
+
+	var err error
+	var crc, size uint32
+	if gz {
+		_, err = w.Write(gzipHeader)
+	}
+	for c := 0; c < n && err == nil; c++ {
+		ck := <-results[c%workers]
+		switch {
+		case ck.err != nil:
+			err = ck.err
+		case gz:
+			crc = crc32.Update(crc, crc32.IEEETable, ck.text)
+			size += uint32(len(ck.text))
+			_, err = w.Write(ck.zip)
+		default:
+			_, err = w.Write(ck.text)
+		}
+		chunkPool.Put(ck)
+	}
+	close(stop)
+	wg.Wait()
+	for _, ch := range results {
+		for len(ch) > 0 {
+			chunkPool.Put(<-ch)
+		}
+	}
+	if err == nil && gz {
+		trailer := binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(slices.Clone(flateEnd), crc), size)
+		_, err = w.Write(trailer)
+	}
+	return err
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip.

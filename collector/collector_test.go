@@ -6,11 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/prober"
@@ -339,6 +344,7 @@ func TestFastPathEqualsRegistry(t *testing.T) {
 		{"fixture", fixtureEntries()},
 		{"duplicate target in two modules", dup},
 		{"synthetic 150 domains (parallel build)", syntheticEntries(150, 2, 2)},
+		{"label values to escape", oddEntries()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := store.New()
@@ -491,7 +497,7 @@ func TestCacheReuse(t *testing.T) {
 	second := exp.refresh()
 	for i := range first.entries {
 		if first.entries[i] != second.entries[i] {
-			t.Fatalf("entry %s: want the cached series on the second scrape, got a rebuild", first.entries[i].entry.Key)
+			t.Fatalf("entry %s: want the cached series on the second scrape, got a rebuild", first.entries[i].target)
 		}
 	}
 	e := *s.Entries()[0]
@@ -696,4 +702,166 @@ func TestHandlerDelegates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAppendFloat: the text path formats values as expfmt does, which is
+// strconv's shortest 'g' but for a few special values.
+func TestAppendFloat(t *testing.T) {
+	values := []float64{
+		0, 1, -1, 2, 0.5, 0.1, 0.001, 0.0001, 0.00001, 1e-9, 3e-9, 123456, 999999, 1e6, -1e6, 1234567,
+		1e12, 1e15, 1e21, 1e22, 1.5e300, 5e-324, math.MaxFloat64, math.SmallestNonzeroFloat64,
+		0.12345678912, 52428800, 1.7487756e+09, 1748775600.131, 999999.999999999, 0.000099999,
+		math.Inf(1), math.Inf(-1), math.NaN(), math.Copysign(0, -1), math.Nextafter(0.1, 1), math.Nextafter(1e6, 0),
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		ns := time.Duration(rnd.Int64N(int64(1000 * time.Second)))
+		ms := time.UnixMilli(rnd.Int64N(1 << 42))
+		values = append(values,
+			ns.Seconds(), -ns.Seconds(), (ns / time.Microsecond * time.Microsecond).Seconds(),
+			(ns / time.Millisecond * time.Millisecond).Seconds(), unixSeconds(ms),
+			float64(rnd.Int64N(1<<53))/1e9, float64(rnd.Int64N(1<<40))/1e3,
+			rnd.Float64(), rnd.NormFloat64()*1e6, math.Float64frombits(rnd.Uint64()),
+			math.Pow(10, float64(rnd.IntN(40)-20))*float64(rnd.IntN(1000)),
+		)
+	}
+	for _, v := range values {
+		var want []byte
+		switch {
+		case math.IsNaN(v):
+			want = []byte("NaN")
+		case math.IsInf(v, 1):
+			want = []byte("+Inf")
+		case v == 0:
+			want = []byte("0")
+		default:
+			want = strconv.AppendFloat(nil, v, 'g', -1, 64)
+		}
+		if got := appendFloat(nil, v); string(got) != string(want) {
+			t.Fatalf("appendFloat(%b): want %s, got %s", v, want, got)
+		}
+	}
+}
+
+// oddEntries have label values the exposition escapes, and values whose
+// order changes when escaped (a quote sorts before '#', its escape after).
+func oddEntries() []*store.Entry {
+	mod := fullModule
+	mod.SMTP.Recipients = []string{`x#y@example.org`, `x"y@example.org`, `x\y@example.org`, "x\ny@example.org"}
+	var out []*store.Entry
+	for _, target := range []string{`we"ird.example`, `we#ird.example`, `we\ird.example`, "we\nird.example", "we\xffird.example"} {
+		r := healthy(`mx"1.example`, "192.0.2.1", t0, true)
+		r.Recipients = append(r.Recipients, smtp.Recipient{Address: `x"y@example.org`, Reply: reply(550, "5.1.1", "no"), Accepted: false})
+		r2 := healthy(`mx#1.example`, "192.0.2.2", t0, false)
+		out = append(out, entry(target, "default", mod, domainReport(target, t0, &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer},
+			host(`mx"1.example`, 10, r), host(`mx#1.example`, 20, r2), host(`mx\\1.example`, 30))))
+	}
+	return out
+}
+
+// failAfter accepts n bytes, then fails.
+type failAfter struct{ n int }
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		return 0, io.ErrClosedPipe
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// TestWriteTextError: a client that goes away mid-scrape ends the
+// encoding and returns its error.
+func TestWriteTextError(t *testing.T) {
+	s := store.New()
+	for _, e := range syntheticEntries(150, 2, 2) {
+		s.Put(e)
+	}
+	snap := NewExporter(s).refresh()
+	for _, gz := range []bool{false, true} {
+		for _, n := range []int{0, 5, 100 << 10} {
+			if err := snap.writeText(&failAfter{n}, nil, expfmt.NewFormat(expfmt.TypeTextPlain), gz); err != io.ErrClosedPipe {
+				t.Fatalf("gzip %v, failing after %d bytes: want %v, got %v", gz, n, io.ErrClosedPipe, err)
+			}
+		}
+	}
+}
+
+// TestCacheKeepsNoReport: a report the store has replaced is not kept alive
+// by the cache until the next scrape.
+func TestCacheKeepsNoReport(t *testing.T) {
+	s := fixtureStore()
+	exp := NewExporter(s)
+	scrape(t, fastHandler(exp, nil))
+	old := s.Entries()[0]
+	gone := make(chan struct{})
+	runtime.AddCleanup(old.Report, func(c chan struct{}) { close(c) }, gone)
+	ne := *old
+	r := *old.Report
+	ne.Report = &r
+	s.Put(&ne)
+	old = nil
+	for range 20 {
+		runtime.GC()
+		select {
+		case <-gone:
+			runtime.KeepAlive(exp)
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("the replaced report is still alive")
+}
+
+// TestMergeSort: the builder's sort of a family's series, which come in
+// ascending runs, against slices.SortFunc.
+func TestMergeSort(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	b := &builder{}
+	for range 2000 {
+		n := rnd.IntN(80)
+		recs := make([]tmpRec, n)
+		for i := range recs {
+			recs[i] = tmpRec{k1: uint64(rnd.IntN(8)), k2: uint64(rnd.IntN(1000)), v: float64(i)}
+		}
+		// Ascending runs, as the builder adds them.
+		for lo := 0; lo < n; {
+			hi := min(n, lo+1+rnd.IntN(20))
+			slices.SortFunc(recs[lo:hi], compareKeys)
+			lo = hi
+		}
+		want := slices.Clone(recs)
+		slices.SortStableFunc(want, compareKeys)
+		b.mergeSort(recs)
+		if !slices.Equal(recs, want) {
+			t.Fatalf("mergeSort: want %v, got %v", want, recs)
+		}
+	}
+}
+
+// TestInternedSetsFreed: a label set made for one report (a server's odd
+// enhanced status code) goes when no cached entry has it any more.
+func TestInternedSetsFreed(t *testing.T) {
+	r := healthy("mx.odd.example", "192.0.2.77", t0, false)
+	r.Steps[len(r.Steps)-1].Reply.Enhanced = "4.9.321"
+	s := StaticEntries{entry("odd.example", "default", fullModule, domainReport("odd.example", t0, &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer},
+		host("mx.odd.example", 10, r)))}
+	key := dynKey{kind: dynEnhanced, a: "4.9.321", b: smtp.StepQuit}
+	has := func() bool {
+		interned.RLock()
+		defer interned.RUnlock()
+		_, ok := interned.m[key]
+		return ok
+	}
+	if got := scrape(t, fastHandler(NewExporter(s), nil)); !strings.Contains(got, `code="4.9.321",command="quit"`) || !has() {
+		t.Fatalf("want the odd code exported and interned")
+	}
+	for range 50 {
+		runtime.GC()
+		if !has() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the label set is still interned")
 }

@@ -88,11 +88,26 @@ type family struct {
 	// registry orders a family's series by their label values in label-name
 	// order; with no prefix, store order (by domain) already is that order.
 	prefix int
+	// subj is which subject labels (mx; ip and mx) follow domain and the
+	// labels between them (mid); post is the labels after the subject. A
+	// series line is name{pre domain mid subject post} value: see rec.
+	subj      subjKind
+	mid, post int
 
 	namePtr, helpPtr *string
 	typPtr           *dto.MetricType
 	header           []byte // HELP and TYPE lines
+	nameBrace        string // name + "{"
 }
+
+// subjKind tells which labels of a series belong to its subject.
+type subjKind uint8
+
+const (
+	subjDomain   subjKind = iota // domain only
+	subjHost                     // domain, mx
+	subjEndpoint                 // domain, ip, mx
+)
 
 var families = [numFams]*family{
 	famTargetSuccess:  {name: "mx_target_success", help: "1 when every MX host and address of the target met the module's expectations (a null MX domain succeeds), else 0," + cachedTarget, labels: []string{labelDomain}},
@@ -141,29 +156,45 @@ func init() {
 		}
 		f.typ = dto.MetricType_GAUGE
 		f.desc = prometheus.NewDesc(f.name, f.help, f.labels, nil)
-		for _, l := range f.labels {
-			if l < labelDomain {
-				f.prefix++
-			}
-		}
+		f.layout()
 		f.namePtr, f.helpPtr, f.typPtr = &f.name, &f.help, &f.typ
 		f.header = header(f.name, f.help, f.typ)
+		f.nameBrace = f.name + "{"
 		byName = append(byName, fam(i))
 	}
 	slices.SortFunc(byName, func(a, b fam) int { return strings.Compare(families[a].name, families[b].name) })
 }
 
-// lp is a label pair; pairs with a value from a fixed set are made once and
+// layout derives prefix, mid, subj and post from the label names. The
+// builder and the encoder rely on every labelled family having a domain
+// label, at most two labels before it and at most one in mid and post.
+func (f *family) layout() {
+	if len(f.labels) == 0 {
+		return
+	}
+	d := slices.Index(f.labels, labelDomain)
+	if d < 0 {
+		panic("collector: " + f.name + " has labels but no domain label")
+	}
+	f.prefix = d
+	rest := f.labels[d+1:]
+	switch ip, mx := slices.Index(rest, labelIP), slices.Index(rest, labelMX); {
+	case ip >= 0 && mx == ip+1:
+		f.subj, f.mid, f.post = subjEndpoint, ip, len(rest)-mx-1
+	case ip < 0 && mx >= 0:
+		f.subj, f.mid, f.post = subjHost, mx, len(rest)-mx-1
+	case ip < 0 && mx < 0:
+		f.subj, f.post = subjDomain, len(rest)
+	default:
+		panic("collector: unexpected subject labels in " + f.name)
+	}
+	if f.prefix > 2 || f.mid > 1 || f.post > 1 {
+		panic("collector: unexpected label layout of " + f.name)
+	}
+}
+
+// lp is a label pair; pairs of the static label sets are made once and
 // shared by every series (nothing downstream modifies a pair).
 func lp(name, value string) *dto.LabelPair {
 	return &dto.LabelPair{Name: &name, Value: &value}
-}
-
-// pairs makes the shared pairs of one label for a fixed set of values.
-func pairs[S ~string](name string, values ...S) map[S]*dto.LabelPair {
-	m := make(map[S]*dto.LabelPair, len(values))
-	for _, v := range values {
-		m[v] = lp(name, string(v))
-	}
-	return m
 }

@@ -2,109 +2,86 @@ package collector
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+	"weak"
 
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 	"github.com/mx-exporter/mx_exporter/collector/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 )
 
-// entrySeries are the prebuilt series of one store entry. They are built
-// once per report and never modified, so concurrent scrapes share them.
+// entrySeries are the series of one store entry in compact form: built once
+// per report, never modified, shared by concurrent scrapes.
+//
+// A series line is
+//
+//	name{PRE domain="…"MID SUBJECT POST} value
+//
+// where the domain fragment and the subjects (`,mx="…"` of an MX host,
+// `,ip="…",mx="…"` of an endpoint) are encoded once per entry in text, and
+// PRE, MID and POST (the other labels) come from a label set: a static one
+// (step, command, extension, reason, outcome), or one of the entry's own,
+// interned (enhanced status code, recipient, TLS cipher and version, banner
+// host name, preference). A series is thus 16 bytes without pointers; its
+// text is assembled at scrape time, and its *dto.Metric only when a
+// registry or Gatherer asks (see dtoMetrics).
 type entrySeries struct {
-	entry *store.Entry
-	// series are sorted by family, then by label values in label-name
-	// order (the registry's order); fams[f] is family f's range.
-	series []series
-	fams   [numFams]span
-	// text holds each family's series in the Prometheus text format, as
-	// expfmt writes them: what Exporter.Handler serves.
-	text [numFams][]byte
-	// runs splits the series of each family with a label sorting before
-	// "domain" into runs of equal leading label values, so that a scrape
-	// can order them across entries without sorting.
-	runs      [numPrefixed][]run
+	entry  weak.Pointer[store.Entry] // built from; not kept alive
+	target string
+	// text is the domain fragment `domain="…"`, then every subject, label
+	// values escaped as in the exposition.
+	text string
+	// subj[i]:subj[i+1] is subject i in text; subject 0 is empty (the
+	// series of the domain) and subj[0] is where the domain fragment ends.
+	subj []uint32
+	// recs are sorted by family, then as the registry orders a family's
+	// series: by label values in label-name order.
+	recs []rec
+	off  [numFams + 1]int32 // family f is recs[off[f]:off[f+1]]
+	// dyn are the entry's label sets beyond the static ones: label set
+	// numStatic+i is dyn[i]. Interned (see internSet): entries share them.
+	dyn       []*labelSet
 	endpoints int
-
-	// metrics are the series as *dto.Metric, for the registry and
-	// Gatherer paths; made on first use only, as the text path needs none.
-	metricsOnce sync.Once
-	metrics     []*dto.Metric
 }
 
-// series is one gauge series: its label pairs are sorted by name and shared
-// (nothing downstream modifies a pair or a label slice).
-type series struct {
-	f      fam
-	v      float64
-	labels []*dto.LabelPair
+// rec is one series: its value, subject and label set.
+type rec struct {
+	v    float64
+	subj uint32
+	ls   uint32
 }
 
-type span struct{ lo, hi int32 }
+// labelSet is the labels of a series other than domain and the subject,
+// encoded: pre is `a="x",` for each label sorting before domain, mid is
+// `,e="x"` for a label between domain and the subject, post is `,p="x"` for
+// each label after the subject.
+type labelSet struct{ pre, mid, post string }
 
-// run is a stretch of one entry's series sharing the leading label values.
-type run struct {
-	key  string // the leading label values, NUL-separated (tuple order)
-	span span   // in entrySeries.series
-	text []byte
-}
-
-// family returns family f's series of the entry as metrics.
-func (es *entrySeries) family(f fam) []*dto.Metric {
-	return es.dto()[es.fams[f].lo:es.fams[f].hi]
-}
-
-// runMetrics returns the metrics of a run.
-func (es *entrySeries) runMetrics(r *run) []*dto.Metric {
-	return es.dto()[r.span.lo:r.span.hi]
+// pre returns the pre part of label set i.
+func (es *entrySeries) pre(i uint32) string {
+	if i < numStatic {
+		return staticSets[i].pre
+	}
+	return es.dyn[i-numStatic].pre
 }
 
 // count is the number of series of family f.
-func (es *entrySeries) count(f fam) int { return int(es.fams[f].hi - es.fams[f].lo) }
+func (es *entrySeries) count(f fam) int { return int(es.off[f+1] - es.off[f]) }
 
-// dto makes the metrics once.
-func (es *entrySeries) dto() []*dto.Metric {
-	es.metricsOnce.Do(func() {
-		cells := make([]cell, len(es.series))
-		es.metrics = make([]*dto.Metric, len(es.series))
-		for i, s := range es.series {
-			c := &cells[i]
-			c.v = s.v
-			c.g.Value = &c.v
-			c.m.Gauge = &c.g
-			c.m.Label = s.labels
-			es.metrics[i] = &c.m
-		}
-	})
-	return es.metrics
-}
+// domain returns the encoded domain fragment.
+func (es *entrySeries) domain() string { return es.text[:es.subj[0]] }
 
-// numPrefixed is how many families have labels sorting before "domain":
-// mx_smtp_reply_code, mx_smtp_enhanced_status_info, mx_tls_info.
-const numPrefixed = 3
-
-var prefixSlot [numFams]int8
-
-func init() {
-	n := 0
-	for f := range numFams {
-		prefixSlot[f] = -1
-		if families[f].prefix > 0 {
-			if n == numPrefixed {
-				panic("collector: raise numPrefixed")
-			}
-			prefixSlot[f] = int8(n)
-			n++
-		}
-	}
-}
+// subject returns the encoded subject i.
+func (es *entrySeries) subject(i uint32) string { return es.text[es.subj[i]:es.subj[i+1]] }
 
 // Steps in dialogue order, indexed by step kind.
 var stepNames = [...]string{
@@ -131,233 +108,460 @@ const (
 	numSteps
 )
 
+// The static label sets, made at init; label set 0 is the empty one.
 var (
-	stepPairs    [numSteps]*dto.LabelPair
-	commandPairs [numSteps]*dto.LabelPair
-	stepKinds    = make(map[string]int, numSteps)
+	staticSets  []labelSet
+	staticRanks [][3]uint32 // see builder.keys
+	staticPairs [][3][]*dto.LabelPair
 
-	reasonPairs  = pairs(labelReason, smtp.Reasons...)
-	outcomePairs = pairs(labelOutcome,
-		dnsmx.OutcomeAnswer, dnsmx.OutcomeNXDomain, dnsmx.OutcomeNoData, dnsmx.OutcomeServFail,
-		dnsmx.OutcomeRefused, dnsmx.OutcomeTimeout, dnsmx.OutcomeError)
-
-	extensionPairs []*dto.LabelPair // one per smtp.KnownExtensions
-	tlsFalse       = lp(labelTLS, "false")
-	tlsTrue        = lp(labelTLS, "true")
+	stepsByName [numSteps]int // step kinds in name order
+	stepSet     [numSteps]uint32
+	commandSet  [numSteps]uint32
+	stepKinds   = make(map[string]int, numSteps)
+	extSet      [][2]uint32 // per smtp.KnownExtensions: tls="false", tls="true"
+	reasonSet   = map[smtp.Reason]uint32{}
+	outcomeSet  = map[dnsmx.Outcome]uint32{}
 )
 
+// numStatic is len(staticSets); label sets from numStatic on are an entry's.
+var numStatic uint32
+
 func init() {
+	raw := [][3]string{{}}
+	staticSets = []labelSet{{}}
+	add := func(ls labelSet, pre, mid, post string) uint32 {
+		staticSets = append(staticSets, ls)
+		raw = append(raw, [3]string{pre, mid, post})
+		return uint32(len(staticSets) - 1)
+	}
+	for k := range stepsByName {
+		stepsByName[k] = k
+	}
+	slices.SortFunc(stepsByName[:], func(a, b int) int { return strings.Compare(stepNames[a], stepNames[b]) })
 	for k, name := range stepNames {
-		stepPairs[k] = lp(labelStep, name)
-		commandPairs[k] = lp(labelCommand, name)
 		stepKinds[name] = k
+		stepSet[k] = add(labelSet{post: fragment(",", labelStep, name, "")}, "", "", name)
+		commandSet[k] = add(labelSet{pre: fragment("", labelCommand, name, ",")}, name, "", "")
 	}
 	for _, x := range smtp.KnownExtensions {
-		extensionPairs = append(extensionPairs, lp(labelExtension, x))
+		mid := fragment(",", labelExtension, x, "")
+		extSet = append(extSet, [2]uint32{
+			add(labelSet{mid: mid, post: fragment(",", labelTLS, "false", "")}, "", x, "false"),
+			add(labelSet{mid: mid, post: fragment(",", labelTLS, "true", "")}, "", x, "true"),
+		})
 	}
-}
-
-// cell holds one gauge metric; cells are allocated in slabs.
-type cell struct {
-	m dto.Metric
-	g dto.Gauge
-	v float64
-}
-
-// builder collects the series of one entry.
-type builder struct {
-	series []series
-	labels []*dto.LabelPair
-}
-
-func (b *builder) add(f fam, v float64, labels ...*dto.LabelPair) {
-	n := len(labels)
-	if len(b.labels)+n > cap(b.labels) {
-		b.labels = make([]*dto.LabelPair, 0, max(256, n))
+	for _, r := range smtp.Reasons {
+		reasonSet[r] = add(labelSet{post: fragment(",", labelReason, string(r), "")}, "", "", string(r))
 	}
-	start := len(b.labels)
-	b.labels = append(b.labels, labels...)
-	ls := b.labels[start : start+n : start+n] // full slice: an append elsewhere copies
-	// Insertion sort by name: callers need not care about the order.
-	for i := 1; i < n; i++ {
-		for j := i; j > 0 && ls[j].GetName() < ls[j-1].GetName(); j-- {
-			ls[j], ls[j-1] = ls[j-1], ls[j]
+	for _, o := range []dnsmx.Outcome{dnsmx.OutcomeAnswer, dnsmx.OutcomeNXDomain, dnsmx.OutcomeNoData,
+		dnsmx.OutcomeServFail, dnsmx.OutcomeRefused, dnsmx.OutcomeTimeout, dnsmx.OutcomeError} {
+		outcomeSet[o] = add(labelSet{post: fragment(",", labelOutcome, string(o), "")}, "", "", string(o))
+	}
+	numStatic = uint32(len(staticSets))
+
+	// Ranks: the order of each part's label value among all static sets
+	// (equal values, equal rank).
+	staticRanks = make([][3]uint32, numStatic)
+	for part := range 3 {
+		idx := make([]int, numStatic)
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, func(a, b int) int { return strings.Compare(raw[a][part], raw[b][part]) })
+		var r uint32
+		for n, i := range idx {
+			if n > 0 && raw[i][part] != raw[idx[n-1]][part] {
+				r++
+			}
+			staticRanks[i][part] = r
 		}
 	}
-	b.series = append(b.series, series{f: f, v: v, labels: ls})
+	staticPairs = make([][3][]*dto.LabelPair, numStatic)
+	for i, ls := range staticSets {
+		staticPairs[i] = ls.pairs()
+	}
 }
 
-// compareLabels orders series as the registry does: by label values, in
-// label-name order.
-func compareLabels(a, b []*dto.LabelPair) int {
-	if c := cmp.Compare(len(a), len(b)); c != 0 {
+// fragment encodes one label: before name="value" after.
+func fragment(before, name, value, after string) string {
+	b := make([]byte, 0, len(before)+len(name)+len(value)+len(after)+3)
+	return string(appendFragment(b, before, name, value, after))
+}
+
+func appendFragment(b []byte, before, name, value, after string) []byte {
+	b = append(b, before...)
+	b = append(b, name...)
+	b = append(b, '=', '"')
+	b = appendEscaped(b, value)
+	b = append(b, '"')
+	return append(b, after...)
+}
+
+// pairs decodes the label set's parts.
+func (ls labelSet) pairs() [3][]*dto.LabelPair {
+	return [3][]*dto.LabelPair{parsePairs(ls.pre, nil), parsePairs(ls.mid, nil), parsePairs(ls.post, nil)}
+}
+
+// The kinds of label set an entry makes for itself, with values a and b.
+const (
+	dynEnhanced   = iota // pre code=a, command=b
+	dynTLS               // pre cipher=a, post version=b
+	dynRecipient         // post recipient=a
+	dynHostname          // mid hostname=a
+	dynPreference        // post preference=a
+)
+
+type dynKey struct {
+	kind uint8
+	a, b string
+}
+
+// labelSet encodes the set.
+func (k dynKey) labelSet() labelSet {
+	switch k.kind {
+	case dynEnhanced:
+		return labelSet{pre: fragment("", labelCode, k.a, ",") + fragment("", labelCommand, k.b, ",")}
+	case dynTLS:
+		return labelSet{pre: fragment("", labelCipher, k.a, ","), post: fragment(",", labelVersion, k.b, "")}
+	case dynRecipient:
+		return labelSet{post: fragment(",", labelRecipient, k.a, "")}
+	case dynHostname:
+		return labelSet{mid: fragment(",", labelHostname, k.a, "")}
+	case dynPreference:
+		return labelSet{post: fragment(",", labelPreference, k.a, "")}
+	}
+	panic("collector: unknown label set kind")
+}
+
+// part returns the raw values of part 0 (pre), 1 (mid) or 2 (post).
+func (k dynKey) part(p int) [2]string {
+	switch {
+	case k.kind == dynEnhanced && p == 0:
+		return [2]string{k.a, k.b}
+	case k.kind == dynTLS && p == 0:
+		return [2]string{k.a}
+	case k.kind == dynTLS && p == 2:
+		return [2]string{k.b}
+	case k.kind == dynRecipient && p == 2, k.kind == dynHostname && p == 1, k.kind == dynPreference && p == 2:
+		return [2]string{k.a}
+	}
+	return [2]string{}
+}
+
+// internSet returns the label set of k, shared by every entry that has it
+// while one does (the table holds it weakly): most builds make no new set,
+// and allocate nothing for them.
+func internSet(k dynKey) *labelSet {
+	interned.RLock()
+	ls := interned.m[k].Value()
+	interned.RUnlock()
+	if ls != nil {
+		return ls
+	}
+	interned.Lock()
+	defer interned.Unlock()
+	if ls := interned.m[k].Value(); ls != nil {
+		return ls
+	}
+	ls = new(labelSet)
+	*ls = k.labelSet()
+	k.a, k.b = strings.Clone(k.a), strings.Clone(k.b) // not the report's memory
+	w := weak.Make(ls)
+	interned.m[k] = w
+	runtime.AddCleanup(ls, func(k dynKey) {
+		interned.Lock()
+		if interned.m[k] == w {
+			delete(interned.m, k)
+		}
+		interned.Unlock()
+	}, k)
+	return ls
+}
+
+var interned = struct {
+	sync.RWMutex
+	m map[dynKey]weak.Pointer[labelSet]
+}{m: map[dynKey]weak.Pointer[labelSet]{}}
+
+// builder collects the series of one entry. Builders are pooled: a build
+// allocates little besides what the cache keeps.
+type builder struct {
+	tmp     []tmpRec
+	sorted  []tmpRec
+	scratch []tmpRec
+	bounds  []int
+	text    []byte
+	subjOff []uint32
+	subjRaw [][2]string // raw subject values in label order: {mx} or {ip, mx}
+	dyn     []dynKey
+	dynIdx  map[dynKey]uint32
+	ranks   [][3]uint32
+	subjRk  []uint32
+	idx     []int
+	rcpts   []recipient
+	eps     []pendingEndpoint
+	seen    map[endpointKey]bool
+}
+
+type tmpRec struct {
+	k1, k2 uint64 // sort keys: family, pre, mid; subject, post
+	v      float64
+	subj   uint32
+	ls     uint32
+	f      fam
+}
+
+type recipient struct {
+	addr string
+	ls   uint32
+}
+
+type endpointKey struct{ mx, ip string }
+
+type pendingEndpoint struct {
+	ip, mx string
+	res    *smtp.Result
+}
+
+var builderPool = sync.Pool{New: func() any {
+	return &builder{dynIdx: map[dynKey]uint32{}, seen: map[endpointKey]bool{}}
+}}
+
+func (b *builder) reset() {
+	b.tmp, b.text, b.subjOff, b.subjRaw = b.tmp[:0], b.text[:0], b.subjOff[:0], b.subjRaw[:0]
+	clear(b.subjRaw[:cap(b.subjRaw)]) // drop references to old reports
+	b.dyn = b.dyn[:0]
+	clear(b.dyn[:cap(b.dyn)])
+	clear(b.dynIdx)
+	clear(b.seen)
+	b.rcpts = b.rcpts[:0]
+	clear(b.rcpts[:cap(b.rcpts)])
+	b.eps = b.eps[:0]
+	clear(b.eps[:cap(b.eps)])
+}
+
+func (b *builder) add(f fam, v float64, subj, ls uint32) {
+	b.tmp = append(b.tmp, tmpRec{v: v, subj: subj, ls: ls, f: f})
+}
+
+// labelSet returns the index of the entry's label set of kind k.
+func (b *builder) labelSet(k dynKey) uint32 {
+	if i, ok := b.dynIdx[k]; ok {
+		return i
+	}
+	i := numStatic + uint32(len(b.dyn))
+	b.dyn = append(b.dyn, k)
+	b.dynIdx[k] = i
+	return i
+}
+
+// subject adds a subject; ip is empty for an MX host.
+func (b *builder) subject(ip, mx string) uint32 {
+	b.text = append(b.text, ',')
+	if ip != "" {
+		b.text = appendFragment(b.text, "", labelIP, ip, ",")
+		b.subjRaw = append(b.subjRaw, [2]string{ip, mx})
+	} else {
+		b.subjRaw = append(b.subjRaw, [2]string{mx})
+	}
+	b.text = appendFragment(b.text, "", labelMX, mx, "")
+	b.subjOff = append(b.subjOff, uint32(len(b.text)))
+	return uint32(len(b.subjOff) - 2)
+}
+
+// finish sorts the series as the registry would and stores them in es.
+func (b *builder) finish(es *entrySeries) {
+	// Rank the subjects and the entry's label sets by raw values, so that
+	// a series sorts by integer keys.
+	n := len(b.subjRaw)
+	b.subjRk = slices.Grow(b.subjRk[:0], n+1)[:n+1]
+	b.idx = b.idx[:0]
+	for i := range n {
+		b.idx = append(b.idx, i)
+	}
+	slices.SortFunc(b.idx, func(x, y int) int { return compareRaw(b.subjRaw[x], b.subjRaw[y]) })
+	b.subjRk[0] = 0
+	for r, i := range b.idx {
+		b.subjRk[i+1] = uint32(r + 1)
+	}
+	b.ranks = slices.Grow(b.ranks[:0], len(b.dyn))[:len(b.dyn)]
+	for part := range 3 {
+		b.idx = b.idx[:0]
+		for i := range b.dyn {
+			b.idx = append(b.idx, i)
+		}
+		slices.SortFunc(b.idx, func(x, y int) int { return compareRaw(b.dyn[x].part(part), b.dyn[y].part(part)) })
+		var r uint32
+		for n, i := range b.idx {
+			if n > 0 && b.dyn[i].part(part) != b.dyn[b.idx[n-1]].part(part) {
+				r++
+			}
+			b.ranks[i][part] = r
+		}
+	}
+	for i := range b.tmp {
+		t := &b.tmp[i]
+		var rk [3]uint32
+		if t.ls < numStatic {
+			rk = staticRanks[t.ls]
+		} else {
+			rk = b.ranks[t.ls-numStatic]
+		}
+		t.k1 = uint64(t.f)<<56 | uint64(rk[0])<<28 | uint64(rk[1])
+		t.k2 = uint64(b.subjRk[t.subj])<<32 | uint64(rk[2])
+	}
+	// Place the series by family (a stable counting sort), then order each
+	// family's where they were not added in order already.
+	var off [numFams + 1]int32
+	for _, t := range b.tmp {
+		off[t.f+1]++
+	}
+	for f := range numFams {
+		off[f+1] += off[f]
+	}
+	es.off = off
+	b.sorted = slices.Grow(b.sorted[:0], len(b.tmp))[:len(b.tmp)]
+	for _, t := range b.tmp {
+		b.sorted[off[t.f]] = t
+		off[t.f]++
+	}
+	for f := range numFams {
+		b.mergeSort(b.sorted[es.off[f]:es.off[f+1]])
+	}
+	es.recs = make([]rec, len(b.sorted))
+	for i, t := range b.sorted {
+		es.recs[i] = rec{v: t.v, subj: t.subj, ls: t.ls}
+	}
+	es.text = string(b.text)
+	es.subj = slices.Clone(b.subjOff)
+	if len(b.dyn) > 0 {
+		es.dyn = make([]*labelSet, len(b.dyn))
+		for i, k := range b.dyn {
+			es.dyn[i] = internSet(k)
+		}
+	}
+}
+
+// mergeSort sorts recs by their keys. They come in ascending runs, one or
+// a few for each endpoint, so merging the runs beats sorting.
+func (b *builder) mergeSort(recs []tmpRec) {
+	b.bounds = append(b.bounds[:0], 0)
+	for i := 1; i < len(recs); i++ {
+		if compareKeys(recs[i-1], recs[i]) > 0 {
+			b.bounds = append(b.bounds, i)
+		}
+	}
+	if len(b.bounds) == 1 {
+		return
+	}
+	b.bounds = append(b.bounds, len(recs))
+	b.scratch = slices.Grow(b.scratch[:0], len(recs))[:len(recs)]
+	src, dst := recs, b.scratch
+	for len(b.bounds) > 2 {
+		// Merge runs pairwise: bounds[i]:bounds[i+1] with the next.
+		n := 1
+		for i := 0; i+1 < len(b.bounds); i += 2 {
+			lo, mid := b.bounds[i], b.bounds[i+1]
+			hi := mid
+			if i+2 < len(b.bounds) {
+				hi = b.bounds[i+2]
+			}
+			x, y, k := lo, mid, lo
+			for x < mid && y < hi {
+				if compareKeys(src[y], src[x]) < 0 {
+					dst[k] = src[y]
+					y++
+				} else {
+					dst[k] = src[x]
+					x++
+				}
+				k++
+			}
+			k += copy(dst[k:], src[x:mid])
+			copy(dst[k:], src[y:hi])
+			b.bounds[n] = hi
+			n++
+		}
+		b.bounds = b.bounds[:n]
+		src, dst = dst, src
+	}
+	if &src[0] != &recs[0] {
+		copy(recs, src)
+	}
+}
+
+func compareKeys(x, y tmpRec) int {
+	if c := cmp.Compare(x.k1, y.k1); c != 0 {
 		return c
 	}
-	for i, l := range a {
-		if c := strings.Compare(l.GetValue(), b[i].GetValue()); c != 0 {
-			return c
-		}
-	}
-	return 0
+	return cmp.Compare(x.k2, y.k2)
 }
 
-// finish sorts the series, cuts them into families and runs, and encodes
-// their text.
-func (b *builder) finish(es *entrySeries) {
-	ss := b.series
-	slices.SortFunc(ss, func(x, y series) int {
-		if c := cmp.Compare(x.f, y.f); c != 0 {
-			return c
-		}
-		return compareLabels(x.labels, y.labels)
-	})
-	if cap(ss)-len(ss) > 16 {
-		ss = slices.Clone(ss) // the estimate was high: keep no slack in the cache
+// compareRaw orders tuples of label values (of the same labels).
+func compareRaw(a, b [2]string) int {
+	if c := strings.Compare(a[0], b[0]); c != 0 {
+		return c
 	}
-	es.series = ss
-
-	// Encode into a scratch buffer, then keep an exact copy: the cache
-	// holds the text of every report.
-	sp := scratchPool.Get().(*[]byte)
-	defer scratchPool.Put(sp)
-	text := (*sp)[:0]
-	var textSpans [numFams]span
-	var runTextSpans [numPrefixed][]span
-	for i := 0; i < len(ss); {
-		f := ss[i].f
-		j := i + 1
-		for j < len(ss) && ss[j].f == f {
-			j++
-		}
-		es.fams[f] = span{int32(i), int32(j)}
-		start := len(text)
-		name := families[f].name
-		if slot := prefixSlot[f]; slot >= 0 {
-			es.runs[slot] = splitRuns(ss, i, j, families[f].prefix)
-			runTextSpans[slot] = make([]span, len(es.runs[slot]))
-			for k, r := range es.runs[slot] {
-				rs := len(text)
-				for _, s := range ss[r.span.lo:r.span.hi] {
-					text = appendText(text, name, s.labels, s.v)
-				}
-				runTextSpans[slot][k] = span{int32(rs), int32(len(text))}
-			}
-		} else {
-			for _, s := range ss[i:j] {
-				text = appendText(text, name, s.labels, s.v)
-			}
-		}
-		textSpans[f] = span{int32(start), int32(len(text))}
-		i = j
-	}
-	*sp = text
-	kept := slices.Clone(text)
-	for f, ts := range textSpans {
-		if ts.hi > ts.lo {
-			es.text[f] = kept[ts.lo:ts.hi:ts.hi]
-		}
-	}
-	for slot, spans := range runTextSpans {
-		for k, ts := range spans {
-			es.runs[slot][k].text = kept[ts.lo:ts.hi:ts.hi]
-		}
-	}
+	return strings.Compare(a[1], b[1])
 }
 
-var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
-
-// splitRuns cuts ss[lo:hi] into runs of equal leading label values.
-func splitRuns(ss []series, lo, hi, prefix int) []run {
-	var runs []run
-	for i := lo; i < hi; {
-		j := i + 1
-		for j < hi && samePrefix(ss[i].labels, ss[j].labels, prefix) {
-			j++
-		}
-		key := ss[i].labels[0].GetValue()
-		for _, l := range ss[i].labels[1:prefix] {
-			key += "\x00" + l.GetValue()
-		}
-		runs = append(runs, run{key: key, span: span{int32(i), int32(j)}})
-		i = j
-	}
-	return runs
-}
-
-func samePrefix(a, b []*dto.LabelPair, prefix int) bool {
-	for i := range prefix {
-		if a[i].GetValue() != b[i].GetValue() {
-			return false
-		}
-	}
-	return true
-}
-
-// buildEntry makes the series of es.entry.
-func buildEntry(es *entrySeries) {
-	e := es.entry
+// buildEntry makes the series of e.
+func buildEntry(es *entrySeries, e *store.Entry) {
+	b := builderPool.Get().(*builder)
+	defer func() {
+		b.reset()
+		builderPool.Put(b)
+	}()
 	r := e.Report
 	set := &e.Settings.SMTP
 
-	endpoints := 0
-	for _, h := range r.Hosts {
-		endpoints += len(h.Results)
-	}
-	// Series per endpoint: about 26 + the extensions (twice with TLS) + 2
-	// per recipient; each has 4 labels but for the extensions' 5.
-	perEndpoint := 26 + len(smtp.KnownExtensions) + 2*len(set.Recipients)
-	b := &builder{
-		series: make([]series, 0, 12+2*len(r.Hosts)+endpoints*perEndpoint),
-		labels: make([]*dto.LabelPair, 0, 16+3*len(r.Hosts)+endpoints*(perEndpoint*4+16)),
-	}
+	// The domain fragment and the empty subject 0.
+	b.text = appendFragment(b.text, "", labelDomain, clean(e.Target), "")
+	b.subjOff = append(b.subjOff, uint32(len(b.text)), uint32(len(b.text)))
 
-	domain := lp(labelDomain, clean(e.Target))
-	b.add(famTargetSuccess, bool01(r.Success()), domain)
-	b.add(famTargetDuration, r.Duration.Seconds(), domain)
+	b.add(famTargetSuccess, bool01(r.Success()), 0, 0)
+	b.add(famTargetDuration, r.Duration.Seconds(), 0, 0)
 	taken := e.Taken
 	if taken.IsZero() {
 		taken = r.Start.Add(r.Duration)
 	}
-	b.add(famTargetLastRun, unixSeconds(taken), domain)
+	b.add(famTargetLastRun, unixSeconds(taken), 0, 0)
 
 	if d := r.DNS; d != nil {
 		ok := d.NullMX || d.Outcome == dnsmx.OutcomeAnswer || d.Outcome == dnsmx.OutcomeNoData && d.Implicit
-		b.add(famDNSSuccess, bool01(ok), domain)
-		b.add(famDNSDuration, d.Duration.Seconds(), domain)
-		outcome := outcomePairs[d.Outcome]
-		if outcome == nil {
-			outcome = outcomePairs[dnsmx.OutcomeError]
+		b.add(famDNSSuccess, bool01(ok), 0, 0)
+		b.add(famDNSDuration, d.Duration.Seconds(), 0, 0)
+		outcome, ok := outcomeSet[d.Outcome]
+		if !ok {
+			outcome = outcomeSet[dnsmx.OutcomeError]
 		}
-		b.add(famDNSOutcome, 1, domain, outcome)
+		b.add(famDNSOutcome, 1, 0, outcome)
 		records := 0
 		if !d.NullMX && !d.Implicit {
 			records = len(d.Hosts) + d.HostsDropped
 		}
-		b.add(famRecords, float64(records), domain)
-		b.add(famNullMX, bool01(d.NullMX), domain)
-		b.add(famImplicitMX, bool01(d.Implicit), domain)
+		b.add(famRecords, float64(records), 0, 0)
+		b.add(famNullMX, bool01(d.NullMX), 0, 0)
+		b.add(famImplicitMX, bool01(d.Implicit), 0, 0)
 	}
 
-	var recipients []*dto.LabelPair // configured recipients, deduplicated
-	for i, rc := range set.Recipients {
+	for i, rc := range set.Recipients { // configured recipients, deduplicated
 		if !slices.Contains(set.Recipients[:i], rc) {
-			recipients = append(recipients, lp(labelRecipient, clean(rc)))
+			b.rcpts = append(b.rcpts, recipient{rc, b.labelSet(dynKey{kind: dynRecipient, a: clean(rc)})})
 		}
 	}
 
-	type endpointKey struct{ mx, ip string }
-	seen := make(map[endpointKey]bool, endpoints+len(r.Hosts))
 	for _, h := range r.Hosts {
 		name := clean(strings.TrimSuffix(strings.ToLower(h.Name), "."))
-		if name == "" || seen[endpointKey{mx: name}] {
+		if name == "" || b.seen[endpointKey{mx: name}] {
 			continue // a host listed twice would make duplicate series
 		}
-		seen[endpointKey{mx: name}] = true
-		mx := lp(labelMX, name)
+		b.seen[endpointKey{mx: name}] = true
+		hs := b.subject("", name)
 		if r.DNS != nil {
-			b.add(famRecordInfo, 1, domain, mx, lp(labelPreference, strconv.Itoa(int(h.Preference))))
+			b.add(famRecordInfo, 1, hs, b.labelSet(dynKey{kind: dynPreference, a: strconv.Itoa(int(h.Preference))}))
 		}
-		b.add(famHostAddresses, float64(len(h.Addrs)), domain, mx)
+		b.add(famHostAddresses, float64(len(h.Addrs)), hs, 0)
 		for j, res := range h.Results {
 			if res == nil {
 				continue
@@ -367,29 +571,36 @@ func buildEntry(es *entrySeries) {
 				ip = h.Addrs[j].String()
 			}
 			k := endpointKey{name, ip}
-			if ip == "" || seen[k] {
+			if ip == "" || b.seen[k] {
 				continue
 			}
-			seen[k] = true
-			es.endpoints++
-			b.endpoint(set, recipients, taken, res, domain, mx, lp(labelIP, clean(ip)))
+			b.seen[k] = true
+			b.eps = append(b.eps, pendingEndpoint{clean(ip), name, res})
 		}
+	}
+	// In label order, most families need no sort in finish.
+	slices.SortFunc(b.eps, func(x, y pendingEndpoint) int {
+		return compareRaw([2]string{x.ip, x.mx}, [2]string{y.ip, y.mx})
+	})
+	for _, ep := range b.eps {
+		es.endpoints++
+		b.endpoint(set, taken, ep.res, b.subject(ep.ip, ep.mx))
 	}
 	b.finish(es)
 }
 
 // endpoint adds the series of one dialogue.
-func (b *builder) endpoint(set *smtp.Options, recipients []*dto.LabelPair, taken time.Time, res *smtp.Result, domain, mx, ip *dto.LabelPair) {
-	b.add(famProbeSuccess, bool01(res.Success), domain, ip, mx)
-	b.add(famProbeDuration, res.Duration.Seconds(), domain, ip, mx)
+func (b *builder) endpoint(set *smtp.Options, taken time.Time, res *smtp.Result, ep uint32) {
+	b.add(famProbeSuccess, bool01(res.Success), ep, 0)
+	b.add(famProbeDuration, res.Duration.Seconds(), ep, 0)
 	last := taken
 	if !res.Start.IsZero() {
 		last = res.Start.Add(res.Duration)
 	}
-	b.add(famProbeLastRun, unixSeconds(last), domain, ip, mx)
+	b.add(famProbeLastRun, unixSeconds(last), ep, 0)
 	if !res.Success {
-		if reason := reasonPairs[res.Reason]; reason != nil {
-			b.add(famProbeFailure, 1, domain, ip, mx, reason)
+		if reason, ok := reasonSet[res.Reason]; ok {
+			b.add(famProbeFailure, 1, ep, reason)
 		}
 	}
 
@@ -400,7 +611,7 @@ func (b *builder) endpoint(set *smtp.Options, recipients []*dto.LabelPair, taken
 		}
 	}
 	tlsMode := set.StartTLS != smtp.StartTLSOff
-	for k := range numSteps {
+	for _, k := range stepsByName {
 		switch k {
 		case kHELO:
 			if steps[k] == nil {
@@ -429,7 +640,7 @@ func (b *builder) endpoint(set *smtp.Options, recipients []*dto.LabelPair, taken
 			dur = s.Duration.Seconds()
 			reply = s.Reply
 		}
-		b.add(famStepDuration, dur, domain, ip, mx, stepPairs[k])
+		b.add(famStepDuration, dur, ep, stepSet[k])
 		switch k {
 		case kConnect, kTLSHandshake:
 			continue // no reply
@@ -450,20 +661,20 @@ func (b *builder) endpoint(set *smtp.Options, recipients []*dto.LabelPair, taken
 				reply = *res.VRFY
 			}
 		}
-		b.add(famReplyCode, float64(reply.Code), commandPairs[k], domain, ip, mx)
+		b.add(famReplyCode, float64(reply.Code), ep, commandSet[k])
 		if validEnhanced(reply.Enhanced) {
-			b.add(famEnhancedStatus, 1, lp(labelCode, reply.Enhanced), commandPairs[k], domain, ip, mx)
+			b.add(famEnhancedStatus, 1, ep, b.labelSet(dynKey{kind: dynEnhanced, a: reply.Enhanced, b: stepNames[k]}))
 		}
 	}
 
-	for _, rcpt := range recipients {
+	for _, rcpt := range b.rcpts {
 		var accepted bool
 		var code int
-		if rc := findRecipient(res, rcpt.GetValue()); rc != nil {
+		if rc := findRecipient(res, rcpt.addr); rc != nil {
 			accepted, code = rc.Accepted, rc.Reply.Code
 		}
-		b.add(famRecipientAccepted, bool01(accepted), domain, ip, mx, rcpt)
-		b.add(famRecipientReplyCode, float64(code), domain, ip, mx, rcpt)
+		b.add(famRecipientAccepted, bool01(accepted), ep, rcpt.ls)
+		b.add(famRecipientReplyCode, float64(code), ep, rcpt.ls)
 	}
 
 	if set.RelayCheck != "" {
@@ -472,20 +683,18 @@ func (b *builder) endpoint(set *smtp.Options, recipients []*dto.LabelPair, taken
 			open = res.Relay.Verdict == smtp.RelayOpen
 			conclusive = open || res.Relay.Verdict == smtp.RelayRefused
 		}
-		b.add(famOpenRelay, bool01(open), domain, ip, mx)
-		b.add(famRelayConclusive, bool01(conclusive), domain, ip, mx)
+		b.add(famOpenRelay, bool01(open), ep, 0)
+		b.add(famRelayConclusive, bool01(conclusive), ep, 0)
 	}
 
-	if validHostname(res.BannerHostname) {
-		b.add(famBannerInfo, 1, domain, lp(labelHostname, res.BannerHostname), ip, mx)
+	if dnsname.Valid(res.BannerHostname) {
+		b.add(famBannerInfo, 1, ep, b.labelSet(dynKey{kind: dynHostname, a: res.BannerHostname}))
 	}
 
 	for i, x := range smtp.KnownExtensions {
-		b.add(famExtension, bool01(res.Extensions.Has(x)), domain, extensionPairs[i], ip, mx, tlsFalse)
-	}
-	if res.TLS != nil {
-		for i, x := range smtp.KnownExtensions {
-			b.add(famExtension, bool01(res.ExtensionsTLS.Has(x)), domain, extensionPairs[i], ip, mx, tlsTrue)
+		b.add(famExtension, bool01(res.Extensions.Has(x)), ep, extSet[i][0])
+		if res.TLS != nil {
+			b.add(famExtension, bool01(res.ExtensionsTLS.Has(x)), ep, extSet[i][1])
 		}
 	}
 	var size int64
@@ -495,19 +704,100 @@ func (b *builder) endpoint(set *smtp.Options, recipients []*dto.LabelPair, taken
 	case res.Extensions != nil && res.Extensions.SizeAdvertised:
 		size = res.Extensions.Size
 	}
-	b.add(famSizeLimit, float64(size), domain, ip, mx)
+	b.add(famSizeLimit, float64(size), ep, 0)
 
 	if tlsMode {
-		b.add(famTLSEstablished, bool01(res.TLS != nil), domain, ip, mx)
+		b.add(famTLSEstablished, bool01(res.TLS != nil), ep, 0)
 	}
 	if t := res.TLS; t != nil {
 		if !t.ChainNotAfter.IsZero() {
-			b.add(famTLSCertExpiry, unixSeconds(t.ChainNotAfter), domain, ip, mx)
+			b.add(famTLSCertExpiry, unixSeconds(t.ChainNotAfter), ep, 0)
 		}
-		b.add(famTLSCertVerified, bool01(t.Verified), domain, ip, mx)
+		b.add(famTLSCertVerified, bool01(t.Verified), ep, 0)
 		if t.Version != "" && t.CipherSuite != "" {
-			b.add(famTLSInfo, 1, lp(labelCipher, clean(t.CipherSuite)), domain, ip, mx, lp(labelVersion, clean(t.Version)))
+			b.add(famTLSInfo, 1, ep, b.labelSet(dynKey{kind: dynTLS, a: clean(t.CipherSuite), b: clean(t.Version)}))
 		}
+	}
+}
+
+// cell holds one gauge metric; cells are allocated in slabs.
+type cell struct {
+	m dto.Metric
+	g dto.Gauge
+	v float64
+}
+
+// dtoMetrics makes the entry's series as metrics, in recs order, for the
+// registry and Gatherer paths. Nothing keeps them: the text path, which
+// serves /metrics, needs none.
+func (es *entrySeries) dtoMetrics() []*dto.Metric {
+	domain := parsePairs(es.domain(), nil)
+	subjects := make([][]*dto.LabelPair, len(es.subj)-1)
+	for i := range subjects {
+		subjects[i] = parsePairs(es.subject(uint32(i)), nil)
+	}
+	dyn := make([][3][]*dto.LabelPair, len(es.dyn))
+	for i, ls := range es.dyn {
+		dyn[i] = ls.pairs()
+	}
+	parts := func(ls uint32) *[3][]*dto.LabelPair {
+		if ls < numStatic {
+			return &staticPairs[ls]
+		}
+		return &dyn[ls-numStatic]
+	}
+	n := 0
+	for _, r := range es.recs {
+		p := parts(r.ls)
+		n += len(domain) + len(subjects[r.subj]) + len(p[0]) + len(p[1]) + len(p[2])
+	}
+	labels := make([]*dto.LabelPair, 0, n)
+	cells := make([]cell, len(es.recs))
+	out := make([]*dto.Metric, len(es.recs))
+	for i, r := range es.recs {
+		p := parts(r.ls)
+		start := len(labels)
+		labels = append(labels, p[0]...)
+		labels = append(labels, domain...)
+		labels = append(labels, p[1]...)
+		labels = append(labels, subjects[r.subj]...)
+		labels = append(labels, p[2]...)
+		c := &cells[i]
+		c.v = r.v
+		c.g.Value = &c.v
+		c.m.Gauge = &c.g
+		c.m.Label = labels[start:len(labels):len(labels)]
+		out[i] = &c.m
+	}
+	return out
+}
+
+// parsePairs decodes the labels of an encoded fragment (name="value" pairs,
+// separated and perhaps surrounded by commas), appending them to ps.
+func parsePairs(s string, ps []*dto.LabelPair) []*dto.LabelPair {
+	for {
+		s = strings.TrimLeft(s, ",")
+		name, rest, ok := strings.Cut(s, `="`)
+		if !ok {
+			return ps
+		}
+		var v []byte
+		i := 0
+		for ; i < len(rest) && rest[i] != '"'; i++ {
+			c := rest[i]
+			if c == '\\' && i+1 < len(rest) {
+				i++
+				switch rest[i] {
+				case 'n':
+					c = '\n'
+				default:
+					c = rest[i]
+				}
+			}
+			v = append(v, c)
+		}
+		ps = append(ps, lp(name, string(v)))
+		s = rest[min(i+1, len(rest)):]
 	}
 }
 
@@ -566,19 +856,4 @@ func validEnhanced(s string) bool {
 		}
 	}
 	return parts == 1 && digits > 0
-}
-
-// validHostname re-checks the banner host name before it becomes a label:
-// letters, digits, '-', '_' and '.', at most 253 bytes.
-func validHostname(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
