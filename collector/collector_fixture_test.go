@@ -38,12 +38,12 @@ func reply(code int, enhanced string, lines ...string) smtp.Reply {
 }
 
 func exts(size int64, keywords ...string) *smtp.Extensions {
-	e := &smtp.Extensions{Greeting: "mx.example greets you", Keywords: map[string]string{}}
+	e := &smtp.Extensions{Greeting: "mx.example greets you", Keywords: []smtp.Keyword{}}
 	for _, k := range keywords {
-		e.Keywords[k] = ""
+		e.Keywords = append(e.Keywords, smtp.Keyword{Name: k})
 	}
 	if size >= 0 {
-		e.Keywords["SIZE"] = ""
+		e.Keywords = append(e.Keywords, smtp.Keyword{Name: "SIZE"})
 		e.SizeAdvertised, e.Size = true, size
 	}
 	return e

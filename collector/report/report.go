@@ -192,8 +192,12 @@ func newExtensions(e *smtp.Extensions) *Extensions {
 	if e == nil {
 		return nil
 	}
+	keywords := make(map[string]string, len(e.Keywords))
+	for _, k := range e.Keywords {
+		keywords[k.Name] = k.Params
+	}
 	return &Extensions{
-		Greeting: e.Greeting, Keywords: e.Keywords, SizeAdvertised: e.SizeAdvertised,
+		Greeting: e.Greeting, Keywords: keywords, SizeAdvertised: e.SizeAdvertised,
 		SizeBytes: e.Size, Auth: e.Auth,
 	}
 }

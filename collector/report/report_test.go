@@ -35,7 +35,7 @@ func sampleReport() *prober.Report {
 			{Name: smtp.StepEHLO, Sent: "EHLO probe.test", Reply: smtp.Reply{Code: 250}, Duration: msec(0.5)},
 			{Name: smtp.StepRcpt, Sent: "RCPT TO:<postmaster@example.test>", Reply: smtp.Reply{Code: 250, Enhanced: "2.1.5"}, Duration: msec(0.7)},
 		},
-		Extensions: &smtp.Extensions{Greeting: "mx1.example.test", Keywords: map[string]string{"SIZE": "10240000", "STARTTLS": "", "PIPELINING": ""}, SizeAdvertised: true, Size: 10240000},
+		Extensions: &smtp.Extensions{Greeting: "mx1.example.test", Keywords: []smtp.Keyword{{Name: "SIZE", Params: "10240000"}, {Name: "STARTTLS"}, {Name: "PIPELINING"}}, SizeAdvertised: true, Size: 10240000},
 		TLS: &tlscheck.Info{Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", ServerName: "mx1.example.test",
 			LeafNotAfter: start.Add(30 * 24 * time.Hour), ChainNotAfter: start.Add(30 * 24 * time.Hour), Verified: true},
 		Recipients: []smtp.Recipient{{Address: "postmaster@example.test", Reply: smtp.Reply{Code: 250, Enhanced: "2.1.5"}, Accepted: true}},

@@ -210,11 +210,12 @@ func (t *textWriter) extensions(label string, e *smtp.Extensions) {
 		return
 	}
 	keys := make([]string, 0, len(e.Keywords))
-	for k, v := range e.Keywords {
-		if v != "" {
-			k += " " + v
+	for _, k := range e.Keywords {
+		if k.Params != "" {
+			keys = append(keys, k.Name+" "+k.Params)
+		} else {
+			keys = append(keys, k.Name)
 		}
-		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	t.printf("    %-11s %s\n", label+":", strings.Join(keys, ", "))

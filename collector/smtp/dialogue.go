@@ -50,8 +50,13 @@ func Probe(ctx context.Context, host, addr string, opts Options) *Result {
 		ctx:      ctx,
 		deadline: deadline,
 		opts:     opts,
-		res:      &Result{Host: host, Addr: addr, Port: opts.Port, Start: start},
-		tr:       newTranscript(start, opts.MaxTranscriptLines, opts.MaxTranscriptLineLen),
+		res: &Result{
+			Host: host, Addr: addr, Port: opts.Port, Start: start,
+			// The result is kept until the next probe: room for exactly
+			// the steps of a full dialogue, not append's doubling.
+			Steps: make([]Step, 0, opts.fullDialogueSteps()),
+		},
+		tr: newTranscript(start, opts.MaxTranscriptLines, opts.MaxTranscriptLineLen),
 	}
 	if err := opts.Validate(); err != nil {
 		d.fail(ReasonConnectError, "invalid options: "+err.Error())
@@ -162,7 +167,7 @@ func (d *dialogue) hello() bool {
 		return false
 	}
 	if rep.Class() == 2 {
-		d.res.Extensions = ParseEHLO(rep)
+		d.res.Extensions = sharedExtensions.parse(rep)
 		return true
 	}
 	if rep.Class() != 5 { // 421 and friends: HELO would fare no better
@@ -264,7 +269,7 @@ func (d *dialogue) startTLS() bool {
 		d.reject(ReasonEHLORejected, "EHLO after STARTTLS refused: "+rep.String())
 		return false
 	}
-	d.res.ExtensionsTLS = ParseEHLO(rep)
+	d.res.ExtensionsTLS = sharedExtensions.parse(rep)
 	return true
 }
 
@@ -372,7 +377,7 @@ func (d *dialogue) quit() {
 // Each command is flushed and answered before the next one: no PIPELINING
 // (RFC 2920) yet, which keeps each step's duration its own.
 func (d *dialogue) exchange(name, line string) (Reply, error) {
-	st := Step{Name: name, Sent: line}
+	st := Step{Name: name, Sent: intern(line)}
 	start := time.Now()
 	if line == "" {
 		start = d.connected

@@ -24,14 +24,15 @@ const (
 //   - SIZE without a parameter, or with 0, declares no fixed limit (RFC 1870).
 //     A parameter that is not a decimal number of at most 20 digits fitting
 //     int64 tells us no usable limit either: SizeAdvertised is true, Size 0,
-//     and the raw parameter stays in Keywords["SIZE"] for the report;
+//     and the raw parameter stays in Keywords for the report;
 //   - AUTH mechanisms are upper-cased, deduplicated, checked against the SASL
 //     mechanism syntax (RFC 4422: 1-20 of A-Z, 0-9, "-", "_") and capped.
 func ParseEHLO(r Reply) *Extensions {
-	ext := &Extensions{Keywords: make(map[string]string)}
+	ext := &Extensions{}
 	if len(r.Lines) == 0 {
 		return ext
 	}
+	ext.Keywords = make([]Keyword, 0, min(len(r.Lines)-1, MaxEHLOKeywords))
 	ext.Greeting = r.Lines[0]
 	for _, line := range r.Lines[1:] {
 		keyword, params := splitKeyword(line)
@@ -52,7 +53,7 @@ func ParseEHLO(r Reply) *Extensions {
 		if ext.Has(keyword) || len(ext.Keywords) >= MaxEHLOKeywords {
 			continue
 		}
-		ext.Keywords[keyword] = params
+		ext.Keywords = append(ext.Keywords, Keyword{Name: keyword, Params: params})
 		if keyword == "SIZE" {
 			ext.SizeAdvertised = true
 			ext.Size = parseSize(params)
@@ -114,7 +115,7 @@ func (e *Extensions) advertiseAuth(params string) {
 		if len(e.Keywords) >= MaxEHLOKeywords {
 			return
 		}
-		e.Keywords["AUTH"] = params
+		e.Keywords = append(e.Keywords, Keyword{Name: "AUTH", Params: params})
 	}
 	e.addAuth(params)
 }

@@ -19,72 +19,69 @@ func TestParseEHLO(t *testing.T) {
 			name:  "postfix",
 			reply: ehloReply("mx1.good.test", "PIPELINING", "SIZE 10240000", "VRFY", "ETRN", "STARTTLS", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING"),
 			want: Extensions{
-				Greeting: "mx1.good.test",
-				Keywords: map[string]string{
-					"PIPELINING": "", "SIZE": "10240000", "VRFY": "", "ETRN": "", "STARTTLS": "",
-					"ENHANCEDSTATUSCODES": "", "8BITMIME": "", "DSN": "", "SMTPUTF8": "", "CHUNKING": "",
-				},
+				Greeting:       "mx1.good.test",
+				Keywords:       []Keyword{{"PIPELINING", ""}, {"SIZE", "10240000"}, {"VRFY", ""}, {"ETRN", ""}, {"STARTTLS", ""}, {"ENHANCEDSTATUSCODES", ""}, {"8BITMIME", ""}, {"DSN", ""}, {"SMTPUTF8", ""}, {"CHUNKING", ""}},
 				SizeAdvertised: true, Size: 10240000,
 			},
 		},
-		{name: "greeting only", reply: ehloReply("mx hello"), want: Extensions{Greeting: "mx hello", Keywords: map[string]string{}}},
-		{name: "no lines", reply: Reply{Code: 250}, want: Extensions{Keywords: map[string]string{}}},
+		{name: "greeting only", reply: ehloReply("mx hello"), want: Extensions{Greeting: "mx hello", Keywords: []Keyword{}}},
+		{name: "no lines", reply: Reply{Code: 250}, want: Extensions{}},
 		{name: "lower case keywords", reply: ehloReply("mx", "starttls", "Size 100"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"STARTTLS": "", "SIZE": "100"}, SizeAdvertised: true, Size: 100,
+			Greeting: "mx", Keywords: []Keyword{{"STARTTLS", ""}, {"SIZE", "100"}}, SizeAdvertised: true, Size: 100,
 		}},
 		{name: "bare SIZE", reply: ehloReply("mx", "SIZE"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"SIZE": ""}, SizeAdvertised: true,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", ""}}, SizeAdvertised: true,
 		}},
 		{name: "SIZE 0", reply: ehloReply("mx", "SIZE 0"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"SIZE": "0"}, SizeAdvertised: true,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "0"}}, SizeAdvertised: true,
 		}},
 		{name: "SIZE garbage", reply: ehloReply("mx", "SIZE lots"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"SIZE": "lots"}, SizeAdvertised: true,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "lots"}}, SizeAdvertised: true,
 		}},
 		{name: "SIZE negative", reply: ehloReply("mx", "SIZE -5"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"SIZE": "-5"}, SizeAdvertised: true,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "-5"}}, SizeAdvertised: true,
 		}},
 		{name: "SIZE plus sign", reply: ehloReply("mx", "SIZE +5"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"SIZE": "+5"}, SizeAdvertised: true,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "+5"}}, SizeAdvertised: true,
 		}},
 		{name: "SIZE overflow", reply: ehloReply("mx", "SIZE 99999999999999999999"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"SIZE": "99999999999999999999"}, SizeAdvertised: true,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "99999999999999999999"}}, SizeAdvertised: true,
 		}},
 		{name: "SIZE max int64", reply: ehloReply("mx", "SIZE 9223372036854775807"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"SIZE": "9223372036854775807"}, SizeAdvertised: true, Size: 1<<63 - 1,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "9223372036854775807"}}, SizeAdvertised: true, Size: 1<<63 - 1,
 		}},
 		{name: "SIZE two words", reply: ehloReply("mx", "SIZE 10 20"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"SIZE": "10 20"}, SizeAdvertised: true,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "10 20"}}, SizeAdvertised: true,
 		}},
 		{name: "SIZE first wins", reply: ehloReply("mx", "SIZE 10", "SIZE 20"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"SIZE": "10"}, SizeAdvertised: true, Size: 10,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "10"}}, SizeAdvertised: true, Size: 10,
 		}},
 		{name: "AUTH", reply: ehloReply("mx", "AUTH PLAIN login CRAM-MD5"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"AUTH": "PLAIN login CRAM-MD5"}, Auth: []string{"PLAIN", "LOGIN", "CRAM-MD5"},
+			Greeting: "mx", Keywords: []Keyword{{"AUTH", "PLAIN login CRAM-MD5"}}, Auth: []string{"PLAIN", "LOGIN", "CRAM-MD5"},
 		}},
 		{name: "legacy AUTH= only", reply: ehloReply("mx", "AUTH=LOGIN PLAIN"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"AUTH": "LOGIN PLAIN"}, Auth: []string{"LOGIN", "PLAIN"},
+			Greeting: "mx", Keywords: []Keyword{{"AUTH", "LOGIN PLAIN"}}, Auth: []string{"LOGIN", "PLAIN"},
 		}},
 		{name: "AUTH and legacy AUTH=", reply: ehloReply("mx", "AUTH PLAIN LOGIN", "AUTH=LOGIN PLAIN XOAUTH2"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"AUTH": "PLAIN LOGIN"}, Auth: []string{"PLAIN", "LOGIN", "XOAUTH2"},
+			Greeting: "mx", Keywords: []Keyword{{"AUTH", "PLAIN LOGIN"}}, Auth: []string{"PLAIN", "LOGIN", "XOAUTH2"},
 		}},
 		{name: "legacy AUTH= first", reply: ehloReply("mx", "auth=login", "AUTH PLAIN"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"AUTH": "login"}, Auth: []string{"LOGIN", "PLAIN"},
+			Greeting: "mx", Keywords: []Keyword{{"AUTH", "login"}}, Auth: []string{"LOGIN", "PLAIN"},
 		}},
 		{name: "AUTH bad mechanisms dropped", reply: ehloReply("mx", "AUTH PLAIN bad/mech THIS-NAME-IS-FAR-TOO-LONG"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"AUTH": "PLAIN bad/mech THIS-NAME-IS-FAR-TOO-LONG"}, Auth: []string{"PLAIN"},
+			Greeting: "mx", Keywords: []Keyword{{"AUTH", "PLAIN bad/mech THIS-NAME-IS-FAR-TOO-LONG"}}, Auth: []string{"PLAIN"},
 		}},
 		{name: "bare AUTH", reply: ehloReply("mx", "AUTH"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"AUTH": ""},
+			Greeting: "mx", Keywords: []Keyword{{"AUTH", ""}},
 		}},
 		{name: "garbage lines ignored", reply: ehloReply("mx", "", "   ", "-DASH", "X_UNDER", "ü8BIT", "=x", "PIPE=LINING", "\x00", "DSN"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"DSN": ""},
+			Greeting: "mx", Keywords: []Keyword{{"DSN", ""}},
 		}},
 		{name: "blanks around", reply: ehloReply("mx", "  SIZE\t 42  ", "X-EXT a  b"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"SIZE": "42", "X-EXT": "a  b"}, SizeAdvertised: true, Size: 42,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "42"}, {"X-EXT", "a  b"}}, SizeAdvertised: true, Size: 42,
 		}},
 		{name: "digit first keyword", reply: ehloReply("mx", "8BITMIME"), want: Extensions{
-			Greeting: "mx", Keywords: map[string]string{"8BITMIME": ""},
+			Greeting: "mx", Keywords: []Keyword{{"8BITMIME", ""}},
 		}},
 	}
 	for _, tt := range tests {
@@ -143,10 +140,12 @@ func FuzzParseEHLO(f *testing.F) {
 		if len(got.Keywords) > MaxEHLOKeywords {
 			t.Fatalf("%d keywords, cap %d", len(got.Keywords), MaxEHLOKeywords)
 		}
-		for k := range got.Keywords {
-			if !validKeyword(k) || k != strings.ToUpper(k) {
-				t.Fatalf("keyword %q kept", k)
+		seenKeyword := map[string]bool{}
+		for _, k := range got.Keywords {
+			if !validKeyword(k.Name) || k.Name != strings.ToUpper(k.Name) || seenKeyword[k.Name] {
+				t.Fatalf("keyword %q kept", k.Name)
 			}
+			seenKeyword[k.Name] = true
 		}
 		if got.Size < 0 || (got.Size > 0 && !got.SizeAdvertised) || got.SizeAdvertised != got.Has("SIZE") {
 			t.Fatalf("size %d advertised %v, SIZE keyword %v", got.Size, got.SizeAdvertised, got.Has("SIZE"))

@@ -5,9 +5,10 @@ type Extensions struct {
 	// Greeting is the first line of the EHLO reply: the server's name and
 	// whatever it adds. It is server-controlled text, never a metric label.
 	Greeting string
-	// Keywords maps each advertised keyword, upper-cased, to its parameters
-	// as sent ("" when it has none).
-	Keywords map[string]string
+	// Keywords are the advertised keywords in the order the server sent
+	// them, each once. A slice, not a map: the store keeps two of these per
+	// address, and at 10,000 addresses a map's buckets cost megabytes.
+	Keywords []Keyword
 	// SizeAdvertised is true when SIZE was advertised; Size is its value in
 	// bytes, 0 when the server declared no fixed limit (bare "SIZE" or "SIZE 0").
 	SizeAdvertised bool
@@ -16,13 +17,30 @@ type Extensions struct {
 	Auth []string
 }
 
+// Keyword is one advertised ESMTP keyword.
+type Keyword struct {
+	Name   string // upper-cased
+	Params string // as sent, "" when it has none
+}
+
 // Has reports whether keyword (upper case) was advertised.
 func (e *Extensions) Has(keyword string) bool {
-	if e == nil {
-		return false
-	}
-	_, ok := e.Keywords[keyword]
+	_, ok := e.Params(keyword)
 	return ok
+}
+
+// Params returns the parameters of keyword (upper case) and whether it was
+// advertised. A linear scan: there are at most MaxEHLOKeywords.
+func (e *Extensions) Params(keyword string) (string, bool) {
+	if e == nil {
+		return "", false
+	}
+	for _, k := range e.Keywords {
+		if k.Name == keyword {
+			return k.Params, true
+		}
+	}
+	return "", false
 }
 
 // KnownExtensions are the ESMTP keywords exported one series each, so that a

@@ -128,3 +128,20 @@ func (o Options) Validate() error {
 	}
 	return check("tls server name", o.TLSServerName, true)
 }
+
+// fullDialogueSteps is the number of steps a dialogue that runs to the end
+// records: connect, banner, EHLO, the three of STARTTLS, MAIL, each RCPT,
+// the relay check, VRFY, RSET and QUIT. A HELO fallback adds one.
+func (o Options) fullDialogueSteps() int {
+	n := 3 + 1 + len(o.Recipients) + 2 // connect, banner, EHLO; MAIL; RCPTs; RSET, QUIT
+	if o.StartTLS != StartTLSOff {
+		n += 3 // STARTTLS, handshake, EHLO again
+	}
+	if o.RelayCheck != "" {
+		n++
+	}
+	if o.VRFY != "" {
+		n++
+	}
+	return n
+}

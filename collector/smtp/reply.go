@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+	"unique"
 )
 
 // ReplyReader reads SMTP replies (RFC 5321 section 4.2) from a connection
@@ -131,9 +133,28 @@ func (rr *ReplyReader) ReadReply() (Reply, error) {
 			return Reply{}, &TooLongError{TooManyLines: true, Limit: rr.maxLines}
 		}
 	}
+	if cap(lines) > len(lines) {
+		lines = slices.Clone(lines) // a multi-line reply is kept: drop append's spare room
+	}
 	rep := Reply{Code: int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0'), Lines: lines}
-	rep.Enhanced = stripEnhanced(rep.Lines, code[0])
+	rep.Enhanced = intern(stripEnhanced(rep.Lines, code[0]))
+	for i, l := range rep.Lines {
+		rep.Lines[i] = intern(l)
+	}
 	return rep, nil
+}
+
+// intern returns the one shared copy of s. The store keeps the last result
+// of every address, and across thousands of addresses most reply text
+// repeats ("2.1.5 Ok", "PIPELINING", the banner of a gateway that serves
+// many domains): interning keeps each distinct text once. The unique
+// package holds its copies weakly, so text nothing refers to any more (a
+// banner with a timestamp in it) is still collected.
+func intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	return unique.Make(s).Value()
 }
 
 // readLine returns one line without its line ending.

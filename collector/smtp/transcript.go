@@ -39,6 +39,9 @@ func newTranscript(start time.Time, maxLines, maxLen int) *transcript {
 func (t *transcript) add(dir Direction, text []byte) {
 	s, cut := escapeLine(text, t.maxLen)
 	t.cut = t.cut || cut
+	if dir != Note { // our notes carry ports and times: they rarely repeat
+		s = intern(s)
+	}
 	l := Line{At: time.Since(t.start), Dir: dir, Text: s}
 	switch {
 	case len(t.head) < t.headCap:

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unique"
 )
 
 // Info describes one TLS session.
@@ -52,9 +53,14 @@ func Inspect(state tls.ConnectionState, serverName string, roots *x509.CertPool,
 		return info
 	}
 	leaf := certs[0]
-	info.LeafSubject = leaf.Subject.String()
-	info.LeafIssuer = leaf.Issuer.String()
-	info.LeafDNSNames = append([]string(nil), leaf.DNSNames...)
+	// The store keeps this until the next probe, and a certificate is
+	// usually seen on many addresses: keep one copy of each name.
+	info.LeafSubject = unique.Make(leaf.Subject.String()).Value()
+	info.LeafIssuer = unique.Make(leaf.Issuer.String()).Value()
+	info.LeafDNSNames = make([]string, len(leaf.DNSNames))
+	for i, name := range leaf.DNSNames {
+		info.LeafDNSNames[i] = unique.Make(name).Value()
+	}
 	info.LeafNotBefore = leaf.NotBefore
 	info.LeafNotAfter = leaf.NotAfter
 	info.ChainNotAfter = earliestExpiry(certs)
@@ -70,7 +76,7 @@ func Inspect(state tls.ConnectionState, serverName string, roots *x509.CertPool,
 		CurrentTime:   now,
 	})
 	if err != nil {
-		info.VerifyError = describe(err)
+		info.VerifyError = unique.Make(describe(err)).Value()
 		return info
 	}
 	info.Verified = true
