@@ -113,15 +113,21 @@ func startDaemon(t testing.TB, config string, extraArgs ...string) *runningDaemo
 			t.Logf("daemon log:\n%s", d.logs.String())
 		}
 	})
+	waitHealthy(t, d.addr)
+	return d
+}
+
+// waitHealthy waits until the daemon on addr answers /-/healthy.
+func waitHealthy(t testing.TB, addr string) {
+	t.Helper()
 	waitFor(t, 10*time.Second, "the daemon to answer /-/healthy", func() bool {
-		resp, err := http.Get("http://" + d.addr + "/-/healthy")
+		resp, err := http.Get("http://" + addr + "/-/healthy")
 		if err != nil {
 			return false
 		}
 		resp.Body.Close()
 		return resp.StatusCode == http.StatusOK
 	})
-	return d
 }
 
 // shutdown cancels the daemon's context, as SIGTERM does, and waits for

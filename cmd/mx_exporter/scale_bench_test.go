@@ -352,14 +352,7 @@ func startDaemonProcess(t testing.TB, binary, config string, extraArgs ...string
 	}
 	go func() { d.done <- d.cmd.Wait() }()
 	t.Cleanup(func() { d.shutdown(t) })
-	waitFor(t, 10*time.Second, "the daemon to answer /-/healthy", func() bool {
-		resp, err := http.Get("http://" + d.addr + "/-/healthy")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	waitHealthy(t, d.addr)
 	return d
 }
 
