@@ -1,10 +1,18 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -189,4 +197,74 @@ func TestDaemonProbeEndpoint(t *testing.T) {
 	if code != http.StatusForbidden {
 		t.Fatalf("/probe of a target outside the allow-list: %d, want 403\n%s", code, body)
 	}
+}
+
+// TestReloadPicksUpRotatedCAFile: an operator replaces the CA bundle a
+// module names and reloads. The config text is the same, so the target
+// keeps its schedule, but its probes must verify with the new bundle.
+func TestReloadPicksUpRotatedCAFile(t *testing.T) {
+	env := testenv.Require(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, unrelatedCAPEM(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, fmt.Sprintf(`dns:
+  resolvers: [%q]
+modules:
+  default:
+    ehlo: probe.mx-exporter.test
+    interval: 2s
+    timeout: 2s
+    tls:
+      ca_file: %s
+targets:
+  - domain: good.test
+`, env.Resolver, caFile))
+
+	const verified = `mx_tls_cert_verified{domain="good.test",ip="127.0.1.1",mx="mx1.good.test"}`
+	waitFor(t, 15*time.Second, "mx1.good.test's certificate to fail verification with the unrelated CA", func() bool {
+		_, body := d.get(t, "/metrics")
+		v, ok := metricValue(body, verified)
+		return ok && v == "0"
+	})
+
+	ca, err := os.ReadFile(env.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(caFile, ca, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := d.postReload(t); code != http.StatusOK {
+		t.Fatalf("POST /-/reload: %d %s", code, body)
+	}
+	waitFor(t, 15*time.Second, "mx1.good.test's certificate to verify with the rotated CA file", func() bool {
+		_, body := d.get(t, "/metrics")
+		v, ok := metricValue(body, verified)
+		return ok && v == "1"
+	})
+}
+
+// unrelatedCAPEM is a self-signed CA certificate that signed nothing of the
+// test servers'.
+func unrelatedCAPEM(t *testing.T) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "unrelated test CA"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }

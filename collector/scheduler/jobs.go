@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 
@@ -30,7 +31,9 @@ func JobsFromConfig(cfg *config.Config, settings map[string]prober.Settings) ([]
 			target = prober.Target{}
 			target.Host, target.Port = t.HostPort()
 		}
-		fp, err := json.Marshal(struct {
+		// The fingerprint is a digest, not the JSON itself: it is kept
+		// for every job, and 10,000 copies of a module add up.
+		spec, err := json.Marshal(struct {
 			Target *config.Target
 			Module *config.Module
 			DNS    config.DNS
@@ -38,6 +41,7 @@ func JobsFromConfig(cfg *config.Config, settings map[string]prober.Settings) ([]
 		if err != nil {
 			return nil, err
 		}
+		fp := sha256.Sum256(spec)
 		jobs = append(jobs, Job{
 			Key:         store.Key(t.Name(), modName),
 			Name:        t.Name(),
@@ -45,7 +49,7 @@ func JobsFromConfig(cfg *config.Config, settings map[string]prober.Settings) ([]
 			Target:      target,
 			Settings:    s,
 			Interval:    cfg.TargetInterval(t),
-			Fingerprint: string(fp),
+			Fingerprint: string(fp[:]),
 		})
 	}
 	return jobs, nil

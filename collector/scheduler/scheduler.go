@@ -112,8 +112,11 @@ func New(p *prober.Prober, st *store.Store, opts Options) *Scheduler {
 func (s *Scheduler) Gate() prober.Gate { return s.gate }
 
 // Update replaces the set of jobs. Jobs whose key and fingerprint are
-// unchanged keep their schedule; changed jobs restart with a new splay
-// offset; removed jobs are cancelled and their results dropped.
+// unchanged keep their schedule and take the new settings from their next
+// run on (a reload re-reads CA files and makes a new resolver even when the
+// config text is the same: a rotated CA bundle must take effect); changed
+// jobs restart with a new splay offset; removed jobs are cancelled and
+// their results dropped.
 func (s *Scheduler) Update(jobs []Job) {
 	now := s.opts.now()
 	s.mu.Lock()
@@ -123,6 +126,7 @@ func (s *Scheduler) Update(jobs []Job) {
 		keep[j.Key] = true
 		if old, ok := s.jobs[j.Key]; ok {
 			if old.job.Fingerprint == j.Fingerprint {
+				old.job = j // a probe in flight has its own copy
 				continue
 			}
 			s.removeLocked(old)
@@ -203,7 +207,7 @@ func (s *Scheduler) dispatchDue(ctx context.Context) time.Duration {
 		pctx, cancel := context.WithCancel(ctx)
 		e.running, e.cancel = true, cancel
 		s.probes.Add(1)
-		go s.probe(pctx, e, planned)
+		go s.probe(pctx, e, e.job, planned)
 	}
 	return time.Hour
 }
@@ -230,7 +234,9 @@ func (s *Scheduler) jitter(interval time.Duration) time.Duration {
 	return rand.N(max)
 }
 
-func (s *Scheduler) probe(ctx context.Context, e *entry, planned time.Time) {
+// probe runs job, the entry's job as it was at dispatch: a reload may
+// replace e.job meanwhile.
+func (s *Scheduler) probe(ctx context.Context, e *entry, job Job, planned time.Time) {
 	defer s.probes.Done()
 	defer func() {
 		s.mu.Lock()
@@ -247,7 +253,7 @@ func (s *Scheduler) probe(ctx context.Context, e *entry, planned time.Time) {
 	start := s.opts.now()
 	s.lagHist.observe(start.Sub(planned).Seconds())
 	s.stats.inFlight.Add(1)
-	rep := s.prober.Probe(ctx, e.job.Target, e.job.Settings)
+	rep := s.prober.Probe(ctx, job.Target, job.Settings)
 	s.stats.inFlight.Add(-1)
 
 	s.mu.Lock()
@@ -262,10 +268,10 @@ func (s *Scheduler) probe(ctx context.Context, e *entry, planned time.Time) {
 		s.stats.failure.Add(1)
 	}
 	s.store.Put(&store.Entry{
-		Key:      e.job.Key,
-		Target:   e.job.Name,
-		Module:   e.job.Module,
-		Settings: e.job.Settings,
+		Key:      job.Key,
+		Target:   job.Name,
+		Module:   job.Module,
+		Settings: job.Settings,
 		Report:   rep,
 		Taken:    s.opts.now(),
 	})

@@ -172,12 +172,18 @@ func TestUpdateKeepsUnchangedJobs(t *testing.T) {
 	aNext := a.next
 	s.mu.Unlock()
 
-	// a.test unchanged, b.test changed, c.test new.
-	s.Update([]Job{job("a.test", "1"), job("b.test", "2"), job("c.test", "1")})
+	// a.test unchanged (but its settings are rebuilt, as a reload does:
+	// the CA file may have new contents), b.test changed, c.test new.
+	a2 := job("a.test", "1")
+	a2.Settings.Timeout = 7 * time.Second
+	s.Update([]Job{a2, job("b.test", "2"), job("c.test", "1")})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if got := s.jobs[store.Key("a.test", "default")]; got != a || !got.next.Equal(aNext) {
 		t.Fatalf("unchanged job was rescheduled: entry %p→%p, next %v→%v", a, got, aNext, got.next)
+	}
+	if got := a.job.Settings.Timeout; got != 7*time.Second {
+		t.Fatalf("unchanged job kept its old settings: timeout %v, want the reloaded 7s", got)
 	}
 	if got := s.jobs[store.Key("b.test", "default")]; got == b || got.job.Fingerprint != "2" || !b.removed {
 		t.Fatalf("changed job was not replaced")
