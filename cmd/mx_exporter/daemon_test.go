@@ -220,6 +220,23 @@ func TestDaemonServesMetricsAndShutsDownCleanly(t *testing.T) {
 		}
 	}
 
+	// A Prometheus with native histograms on asks for protobuf first; it
+	// gets the text fast path, which it accepts too.
+	req, err := http.NewRequest(http.MethodGet, "http://"+d.addr+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,application/openmetrics-text;version=1.0.0;q=0.4,text/plain;version=0.0.4;q=0.2,*/*;q=0.1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proto, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") || !strings.Contains(string(proto), "mx_null_mx{domain=\"nullmx.test\"} 1") {
+		t.Errorf("scrape asking for protobuf first: Content-Type %q, want the text format with the same series", ct)
+	}
+
 	code, landing := d.get(t, "/")
 	if code != http.StatusOK || !strings.Contains(landing, `href="/metrics"`) {
 		t.Errorf("landing page: status %d, links to /metrics: %v", code, strings.Contains(landing, `href="/metrics"`))
