@@ -765,16 +765,14 @@ func TestAlertsFireAgainstTestServers(t *testing.T) {
 
 // alertmanagerBinary finds Debian's Alertmanager (package
 // prometheus-alertmanager, binary prometheus-alertmanager; upstream calls it
-// alertmanager). .ci/run does not install it: the test skips without it.
+// alertmanager). .ci/run installs it: without it the test skips, or fails
+// when CI=true.
 func alertmanagerBinary(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"prometheus-alertmanager", "alertmanager"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
+	if p, err := exec.LookPath("alertmanager"); err == nil {
+		return p
 	}
-	t.Skip("Alertmanager is not installed (apt-get install prometheus-alertmanager)")
-	return ""
+	return requireTool(t, "prometheus-alertmanager", "apt-get install prometheus-alertmanager")
 }
 
 // TestAlertmanagerInhibitRules checks deploy/prometheus/alertmanager.yml
@@ -787,10 +785,9 @@ func TestAlertmanagerInhibitRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if amtool, err := exec.LookPath("amtool"); err == nil {
-		if out, err := runTool(t, ".", amtool, "check-config", cfgFile); err != nil {
-			t.Fatalf("amtool check-config: %v\n%s", err, out)
-		}
+	amtool := requireTool(t, "amtool", "Debian's prometheus-alertmanager package")
+	if out, err := runTool(t, ".", amtool, "check-config", cfgFile); err != nil {
+		t.Fatalf("amtool check-config: %v\n%s", err, out)
 	}
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
