@@ -2,6 +2,11 @@ package prober
 
 import (
 	"context"
+	"reflect"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -41,4 +46,110 @@ func BenchmarkProbeHealthyDomain(b *testing.B) {
 	cpu, wall := cpuTime(b)-cpu0, time.Since(wall0)
 	b.ReportMetric(float64(wall.Microseconds())/1000/float64(b.N), "wall-ms/op")
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/op")
+}
+
+// BenchmarkResultFootprint measures what the daemon keeps per endpoint
+// between probes: the last report of each target. It probes good.test
+// (two MX addresses, STARTTLS on one, RCPT and relay check on both)
+// reportsKept times against the real servers and keeps every report, as the
+// store keeps one per target.
+//
+//   - shared-B/endpoint: as the probes leave them. Reply text that repeats
+//     (the same gateway answering for many domains) is stored once.
+//   - unshared-B/endpoint: the same reports with every string, slice and
+//     pointer copied, as if each endpoint were a different gateway with
+//     text of its own: the worst case.
+//
+//	go test -run '^$' -bench ResultFootprint -benchtime 1x ./collector/prober/
+func BenchmarkResultFootprint(b *testing.B) {
+	env := testenv.Require(b)
+	p := newTestProber(b, env)
+	s := testSettings(env, "good.test")
+	const reportsKept, workers = 500, 16
+	for b.Loop() {
+		base := heapAfterGC()
+		reports := make([]*Report, reportsKept)
+		var wg sync.WaitGroup
+		next := atomic.Int64{}
+		for range workers {
+			wg.Go(func() {
+				for i := next.Add(1) - 1; i < reportsKept; i = next.Add(1) - 1 {
+					reports[i] = p.Probe(context.Background(), Target{Domain: "good.test"}, s)
+				}
+			})
+		}
+		wg.Wait()
+		endpoints := 0
+		for _, rep := range reports {
+			if !rep.Success() {
+				b.Fatalf("good.test failed: %s", describeHosts(rep))
+			}
+			for _, h := range rep.Hosts {
+				endpoints += len(h.Results)
+			}
+		}
+		shared := heapAfterGC() - base
+
+		for i, rep := range reports {
+			reports[i] = deepCopy(reflect.ValueOf(rep)).Interface().(*Report)
+		}
+		unshared := heapAfterGC() - base
+		runtime.KeepAlive(reports)
+
+		b.ReportMetric(float64(shared)/float64(endpoints), "shared-B/endpoint")
+		b.ReportMetric(float64(unshared)/float64(endpoints), "unshared-B/endpoint")
+	}
+}
+
+func heapAfterGC() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
+
+// deepCopy copies v so that it shares no memory with the original: every
+// pointer, slice, map and string is new. Unexported fields (time.Time's,
+// netip.Addr's) are copied as values.
+func deepCopy(v reflect.Value) reflect.Value {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return v
+		}
+		out := reflect.New(v.Type().Elem())
+		out.Elem().Set(deepCopy(v.Elem()))
+		return out
+	case reflect.Struct:
+		out := reflect.New(v.Type()).Elem()
+		out.Set(v)
+		for i := range v.NumField() {
+			if out.Field(i).CanSet() {
+				out.Field(i).Set(deepCopy(v.Field(i)))
+			}
+		}
+		return out
+	case reflect.Slice:
+		if v.IsNil() {
+			return v
+		}
+		out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		for i := range v.Len() {
+			out.Index(i).Set(deepCopy(v.Index(i)))
+		}
+		return out
+	case reflect.Map:
+		if v.IsNil() {
+			return v
+		}
+		out := reflect.MakeMapWithSize(v.Type(), v.Len())
+		for it := v.MapRange(); it.Next(); {
+			out.SetMapIndex(deepCopy(it.Key()), deepCopy(it.Value()))
+		}
+		return out
+	case reflect.String:
+		return reflect.ValueOf(strings.Clone(v.String())).Convert(v.Type())
+	default:
+		return v
+	}
 }
