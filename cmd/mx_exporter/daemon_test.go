@@ -94,6 +94,15 @@ func (s *syncBuffer) String() string {
 
 func startDaemon(t testing.TB, config string, extraArgs ...string) *runningDaemon {
 	t.Helper()
+	d := launchDaemon(t, config, extraArgs...)
+	waitHealthy(t, d.addr)
+	return d
+}
+
+// launchDaemon is startDaemon without waiting for plain-HTTP health: for
+// daemons that serve TLS.
+func launchDaemon(t testing.TB, config string, extraArgs ...string) *runningDaemon {
+	t.Helper()
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "mx_exporter.yml")
 	if err := os.WriteFile(cfgFile, []byte(config), 0o644); err != nil {
@@ -113,7 +122,6 @@ func startDaemon(t testing.TB, config string, extraArgs ...string) *runningDaemo
 			t.Logf("daemon log:\n%s", d.logs.String())
 		}
 	})
-	waitHealthy(t, d.addr)
 	return d
 }
 

@@ -96,7 +96,14 @@ func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 		wg.Wait()
 		return exitFailure
 	}
-	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	server := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		// net/http's own complaints (a TLS handshake that failed, a
+		// client that spoke plain HTTP to the TLS port) go through slog
+		// like everything else, not to stderr in another format.
+		ErrorLog: slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn),
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(server, c.webFlags, logger) }()
 
