@@ -49,18 +49,17 @@ func BenchmarkProbeHealthyDomain(b *testing.B) {
 }
 
 // BenchmarkResultFootprint measures what the daemon keeps per endpoint
-// between probes: the last report of each target. It probes good.test
-// (two MX addresses, STARTTLS on one, RCPT and relay check on both)
-// reportsKept times against the real servers and keeps every report, as the
-// store keeps one per target.
-//
-//   - shared-B/endpoint: as the probes leave them. Reply text that repeats
-//     (the same gateway answering for many domains) is stored once.
-//   - unshared-B/endpoint: the same reports with every string, slice and
-//     pointer copied, as if each endpoint were a different gateway with
-//     text of its own: the worst case.
+// between probes: the last report of each target. Run it with
 //
 //	go test -run '^$' -bench ResultFootprint -benchtime 1x ./collector/prober/
+//
+// It probes good.test (two MX addresses, STARTTLS on one, RCPT and relay
+// check on both) reportsKept times against the real servers and keeps every
+// report, as the store keeps one per target. shared-B/endpoint is the live
+// heap as the probes leave it: reply text that repeats (the same gateway
+// answering for many domains) is stored once. unshared-B/endpoint is the
+// same reports with every string, slice and pointer copied, as if each
+// endpoint were a different gateway with text of its own: the worst case.
 func BenchmarkResultFootprint(b *testing.B) {
 	env := testenv.Require(b)
 	p := newTestProber(b, env)
