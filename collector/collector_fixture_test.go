@@ -119,7 +119,7 @@ func domainReport(domain string, start time.Time, d *dnsmx.Domain, hosts ...prob
 }
 
 func entry(target, module string, s prober.Settings, r *prober.Report) *store.Entry {
-	return &store.Entry{Key: store.Key(target, module), Target: target, Module: module, Settings: s, Report: r, Taken: r.Start.Add(r.Duration)}
+	return &store.Entry{Key: store.Key(target, module), Target: target, Module: module, Settings: s, Report: r, Taken: r.Start.Add(r.Duration), Interval: time.Minute}
 }
 
 // fixtureEntries covers the cases of the golden file.

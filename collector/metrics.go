@@ -36,6 +36,7 @@ const (
 	famTargetSuccess fam = iota
 	famTargetDuration
 	famTargetLastRun
+	famTargetInterval
 
 	famDNSSuccess
 	famDNSDuration
@@ -113,6 +114,7 @@ var families = [numFams]*family{
 	famTargetSuccess:  {name: "mx_target_success", help: "1 when every MX host and address of the target met the module's expectations (a null MX domain succeeds), else 0," + cachedTarget, labels: []string{labelDomain}},
 	famTargetDuration: {name: "mx_target_probe_duration_seconds", help: "Wall time of the whole target probe: DNS and every dialogue," + cachedTarget, labels: []string{labelDomain}},
 	famTargetLastRun:  {name: "mx_target_last_run_timestamp_seconds", help: "Unix time when the target's cached probe finished.", labels: []string{labelDomain}},
+	famTargetInterval: {name: "mx_target_interval_seconds", help: "How often the daemon probes the target, from the configuration: staleness is time() - mx_target_last_run_timestamp_seconds against this.", labels: []string{labelDomain}},
 
 	famDNSSuccess:    {name: "mx_dns_lookup_success", help: "1 when the MX lookup answered (MX records, a null MX, or no MX with the domain's own address as implicit MX), 0 on NXDOMAIN, SERVFAIL, timeout and other errors," + cachedTarget, labels: []string{labelDomain}},
 	famDNSDuration:   {name: "mx_dns_lookup_duration_seconds", help: "Time the MX lookup took, retries included," + cachedTarget, labels: []string{labelDomain}},

@@ -526,6 +526,9 @@ func buildEntry(es *entrySeries, e *store.Entry) {
 		taken = r.Start.Add(r.Duration)
 	}
 	b.add(famTargetLastRun, unixSeconds(taken), 0, 0)
+	if e.Interval > 0 { // probes of /probe have none
+		b.add(famTargetInterval, e.Interval.Seconds(), 0, 0)
+	}
 
 	if d := r.DNS; d != nil {
 		ok := d.NullMX || d.Outcome == dnsmx.OutcomeAnswer || d.Outcome == dnsmx.OutcomeNoData && d.Implicit

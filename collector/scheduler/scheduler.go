@@ -272,6 +272,7 @@ func (s *Scheduler) probe(ctx context.Context, e *entry, job Job, planned time.T
 		Target:   job.Name,
 		Module:   job.Module,
 		Settings: job.Settings,
+		Interval: job.Interval,
 		Report:   rep,
 		Taken:    s.opts.now(),
 	})

@@ -21,6 +21,7 @@ type Entry struct {
 	Settings prober.Settings // what the probe was asked to check (recipients, relay check…)
 	Report   *prober.Report  // never modified after Put
 	Taken    time.Time       // when the probe finished
+	Interval time.Duration   // how often the target is probed; 0 for a one-off probe
 }
 
 // Key identifies a configured target: its name and module.
