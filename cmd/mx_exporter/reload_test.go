@@ -1,15 +1,8 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -205,21 +198,11 @@ func TestDaemonProbeEndpoint(t *testing.T) {
 func TestReloadPicksUpRotatedCAFile(t *testing.T) {
 	env := testenv.Require(t)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, unrelatedCAPEM(t), 0o644); err != nil {
+	if err := os.WriteFile(caFile, unrelatedCA(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := startDaemon(t, fmt.Sprintf(`dns:
-  resolvers: [%q]
-modules:
-  default:
-    ehlo: probe.mx-exporter.test
-    interval: 2s
-    timeout: 2s
-    tls:
-      ca_file: %s
-targets:
-  - domain: good.test
-`, env.Resolver, caFile))
+	// The test servers' config with every module verifying against caFile.
+	d := startDaemon(t, strings.ReplaceAll(testConfig(env, "  - domain: good.test\n"), env.CAFile, caFile))
 
 	const verified = `mx_tls_cert_verified{domain="good.test",ip="127.0.1.1",mx="mx1.good.test"}`
 	waitFor(t, 15*time.Second, "mx1.good.test's certificate to fail verification with the unrelated CA", func() bool {
@@ -243,28 +226,4 @@ targets:
 		v, ok := metricValue(body, verified)
 		return ok && v == "1"
 	})
-}
-
-// unrelatedCAPEM is a self-signed CA certificate that signed nothing of the
-// test servers'.
-func unrelatedCAPEM(t *testing.T) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "unrelated test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }

@@ -27,7 +27,7 @@ import (
 // is needed: the one target is a loopback port where nothing listens.
 func TestDaemonWebConfigTLSAndBasicAuth(t *testing.T) {
 	dir := t.TempDir()
-	certPEM, keyPEM := selfSignedServerCert(t)
+	certPEM, keyPEM := selfSignedCert(t, "mx_exporter test", net.IPv4(127, 0, 0, 1))
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
 	if err != nil {
@@ -104,17 +104,18 @@ func TestDaemonWebConfigTLSAndBasicAuth(t *testing.T) {
 	})
 }
 
-// selfSignedServerCert is a certificate for 127.0.0.1, its own CA.
-func selfSignedServerCert(t *testing.T) (certPEM, keyPEM []byte) {
+// selfSignedCert is a certificate that is its own CA, for commonName and
+// the given addresses.
+func selfSignedCert(t *testing.T, commonName string, ips ...net.IP) (certPEM, keyPEM []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(2),
-		Subject:               pkix.Name{CommonName: "mx_exporter test"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: commonName},
+		IPAddresses:           ips,
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
 		IsCA:                  true,
@@ -132,4 +133,10 @@ func selfSignedServerCert(t *testing.T) (certPEM, keyPEM []byte) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
 		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+}
+
+// unrelatedCA is a CA certificate that signed nothing of the test servers'.
+func unrelatedCA(t *testing.T) []byte {
+	cert, _ := selfSignedCert(t, "unrelated test CA")
+	return cert
 }
