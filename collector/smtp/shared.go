@@ -1,6 +1,7 @@
 package smtp
 
 import (
+	"crypto/sha256"
 	"runtime"
 	"strings"
 	"sync"
@@ -16,16 +17,20 @@ import (
 // timestamp in the greeting) does not pile up.
 //
 // The shared value is read-only, as is everything in a Result.
-var sharedExtensions = extensionsCache{m: make(map[string]weak.Pointer[Extensions])}
+var sharedExtensions = extensionsCache{m: make(map[replyDigest]weak.Pointer[Extensions])}
+
+// replyDigest identifies a reply by the SHA-256 of its lines: a fixed 32
+// bytes per entry instead of a copy of the reply as the key.
+type replyDigest [sha256.Size]byte
 
 type extensionsCache struct {
 	mu sync.Mutex
-	m  map[string]weak.Pointer[Extensions]
+	m  map[replyDigest]weak.Pointer[Extensions]
 }
 
 // parse returns the Extensions of r, shared with earlier identical replies.
 func (c *extensionsCache) parse(r Reply) *Extensions {
-	key := strings.Join(r.Lines, "\n")
+	key := replyDigest(sha256.Sum256([]byte(strings.Join(r.Lines, "\n"))))
 	c.mu.Lock()
 	if wp, ok := c.m[key]; ok {
 		if ext := wp.Value(); ext != nil {
@@ -50,7 +55,7 @@ func (c *extensionsCache) parse(r Reply) *Extensions {
 
 // forget drops key once its Extensions were collected, unless a new value
 // took its place in the meantime.
-func (c *extensionsCache) forget(key string) {
+func (c *extensionsCache) forget(key replyDigest) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if wp, ok := c.m[key]; ok && wp.Value() == nil {

@@ -9,7 +9,7 @@ import (
 
 func TestSharedExtensions(t *testing.T) {
 	var c extensionsCache
-	c.m = make(map[string]weak.Pointer[Extensions])
+	c.m = make(map[replyDigest]weak.Pointer[Extensions])
 	a := c.parse(ehloReply("mx.shared.test", "PIPELINING", "SIZE 100"))
 	b := c.parse(ehloReply("mx.shared.test", "PIPELINING", "SIZE 100"))
 	if a != b {
