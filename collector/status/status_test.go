@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -280,8 +281,13 @@ func TestShowFailingOnly(t *testing.T) {
 	}
 }
 
+// BenchmarkOverview renders the overview of 1,000 domains of two MX hosts
+// with two addresses each (4,000 address rows): the first page, as the
+// page's automatic refresh asks for it, and every target on one page
+// (PageSize 1,000), which is what it cost before the overview had pages.
+//
+//	go test -run '^$' -bench Overview -benchtime 5x ./collector/status/
 func BenchmarkOverview(b *testing.B) {
-	// 1,000 domains of two MX hosts with two addresses each: 4,000 rows.
 	st := store.New()
 	for i := range 1000 {
 		name := fmt.Sprintf("d%04d.example", i)
@@ -289,16 +295,23 @@ func BenchmarkOverview(b *testing.B) {
 			domainHost("mx1."+name, 10, "192.0.2.1", "2001:db8::1"),
 			domainHost("mx2."+name, 20, "192.0.2.2", "2001:db8::2"))))
 	}
-	h := NewHandler(st, Options{Now: func() time.Time { return testNow }})
-	req := httptest.NewRequest(http.MethodGet, "/status", nil)
-	b.ReportAllocs()
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		if w.Code != http.StatusOK {
-			b.Fatalf("status %d", w.Code)
-		}
-		b.SetBytes(int64(w.Body.Len()))
+	for _, bc := range []struct {
+		name     string
+		pageSize int
+	}{{"first-page", 0}, {"all-on-one-page", 1000}} {
+		b.Run(bc.name, func(b *testing.B) {
+			h := NewHandler(st, Options{Now: func() time.Time { return testNow }, PageSize: bc.pageSize})
+			req := httptest.NewRequest(http.MethodGet, "/status", nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d", w.Code)
+				}
+				b.ReportMetric(float64(w.Body.Len())/1000, "page-kB")
+			}
+		})
 	}
 }
 
@@ -519,5 +532,106 @@ func TestAgo(t *testing.T) {
 		if got := ago(tc.d); got != tc.want {
 			t.Errorf("ago(%v) = %q, want %q", tc.d, got, tc.want)
 		}
+	}
+}
+
+func TestOverviewPages(t *testing.T) {
+	srv := serve(t, testStore(), Options{PageSize: 2})
+	sectionRE := regexp.MustCompile(`<section class="target (ok|fail)" id="[^"]*" data-target="([^"]*)"`)
+	pagerRE := regexp.MustCompile(`<a rel="(prev|next)" href="([^"]*)"`)
+	type shown struct {
+		targets  []string
+		statuses []string
+		links    map[string]string // rel → resolved URL
+	}
+	read := func(p page) shown {
+		t.Helper()
+		var s shown
+		for _, m := range sectionRE.FindAllStringSubmatch(p.body, -1) {
+			s.statuses = append(s.statuses, m[1])
+			s.targets = append(s.targets, m[2])
+		}
+		s.links = map[string]string{}
+		for _, m := range pagerRE.FindAllStringSubmatch(p.body, -1) {
+			u, err := p.url.Parse(html.UnescapeString(m[2]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.links[m[1]] = u.String()
+		}
+		return s
+	}
+
+	// Walk the pages by their "next" links: every target exactly once,
+	// failing ones first, the summary counting all of them on every page.
+	seen := map[string]int{}
+	var statuses []string
+	url := srv.URL + "/status"
+	for n := 1; url != ""; n++ {
+		p := get(t, url)
+		if !strings.Contains(p.body, "4 of 6 targets failing") || !strings.Contains(p.body, fmt.Sprintf("page %d of 3", n)) {
+			t.Fatalf("page %d: summary or pager missing", n)
+		}
+		s := read(p)
+		if len(s.targets) != 2 {
+			t.Fatalf("page %d shows %d targets, want 2", n, len(s.targets))
+		}
+		for _, name := range s.targets {
+			seen[name]++
+		}
+		statuses = append(statuses, s.statuses...)
+		if _, ok := s.links["prev"]; ok != (n > 1) {
+			t.Errorf("page %d: previous link %v", n, ok)
+		}
+		url = s.links["next"]
+		if n > 3 {
+			t.Fatal("more than 3 pages")
+		}
+	}
+	if len(seen) != 6 {
+		t.Errorf("the pages show %d distinct targets, want 6: %v", len(seen), seen)
+	}
+	for name, n := range seen {
+		if n != 1 {
+			t.Errorf("%s shown on %d pages", name, n)
+		}
+	}
+	if want := []string{"fail", "fail", "fail", "fail", "ok", "ok"}; !slices.Equal(statuses, want) {
+		t.Errorf("statuses in page order %v, want failing first %v", statuses, want)
+	}
+
+	// The summary on page 1 links every failing target, on its own page.
+	first := get(t, srv.URL+"/status")
+	failing := regexp.MustCompile(`<li><a href="([^"]*)">`).FindAllStringSubmatch(first.body, -1)
+	if len(failing) != 2 {
+		t.Fatalf("%d failing-target links in the summary, want 2 (the page size) and a note of the rest", len(failing))
+	}
+	if !strings.Contains(first.body, "and 2 more, on the pages after the first") {
+		t.Errorf("the summary does not say how many failing targets it left out")
+	}
+	for _, m := range failing {
+		if !strings.HasPrefix(html.UnescapeString(m[1]), "#target-") {
+			t.Errorf("failing target on page 1 linked as %q, want an anchor on this page", m[1])
+		}
+	}
+	second := get(t, srv.URL+"/status?page=2")
+	for _, m := range regexp.MustCompile(`<li><a href="([^"]*)">`).FindAllStringSubmatch(second.body, -1) {
+		if href := html.UnescapeString(m[1]); !strings.HasPrefix(href, "?#target-") && !strings.HasPrefix(href, "#target-") {
+			t.Errorf("failing target linked from page 2 as %q", href)
+		}
+	}
+
+	// Out of range or nonsense page numbers land on a page that exists.
+	if s := read(get(t, srv.URL+"/status?page=99")); !slices.Equal(s.statuses, []string{"ok", "ok"}) {
+		t.Errorf("page=99: %v, want the last page", s.statuses)
+	}
+	if s := read(get(t, srv.URL+"/status?page=x")); !slices.Equal(s.statuses, []string{"fail", "fail"}) {
+		t.Errorf("page=x: %v, want the first page", s.statuses)
+	}
+
+	// Paging keeps show=failing.
+	f := read(get(t, srv.URL+"/status?show=failing"))
+	if next := f.links["next"]; !strings.Contains(next, "show=failing") || !strings.Contains(next, "page=2") {
+		t.Errorf("next page of the failing targets: %q", next)
 	}
 }

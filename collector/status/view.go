@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/prober"
 	"github.com/mx-exporter/mx_exporter/collector/report"
 	"github.com/mx-exporter/mx_exporter/collector/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/store"
@@ -30,13 +31,25 @@ const (
 // overviewPage is the status page.
 type overviewPage struct {
 	layout
-	Targets        []targetView
-	Failing        []targetView // the failing ones again, for the summary's links
+	Targets        []targetView // those of this page
+	Failing        []targetLink // every failing target, for the summary's links (capped)
+	FailingMore    int          // failing targets left out of Failing
 	AddrsTotal     int
 	AddrsFailing   int
 	TargetsTotal   int
 	TargetsFailing int
 	FailingOnly    bool // the healthy targets are left out
+
+	// Paging: targets First to Last (1-based) of Listed are on page Page of
+	// Pages; Prev and Next are links, "" at either end.
+	Page, Pages         int
+	First, Last, Listed int
+	Prev, Next          string
+}
+
+// targetLink is a link to a target's section, wherever its page is.
+type targetLink struct {
+	Name, Module, Link string
 }
 
 // targetView is one configured target.
@@ -90,33 +103,95 @@ type stepView struct {
 	Title    string // the reply or the error, for a tooltip
 }
 
-func buildOverview(entries []*store.Entry, now time.Time, sub string, failingOnly bool) overviewPage {
-	sortEntries(entries)
+// buildOverview makes page pageNo (1-based; past the end: the last) of the
+// overview with size targets per page. Views, the costly part, are built
+// for that page's targets only; the summary counts every target.
+func buildOverview(entries []*store.Entry, now time.Time, sub string, failingOnly bool, pageNo, size int) overviewPage {
+	sortEntries(entries) // failing first: they fill the first pages
 	page := overviewPage{FailingOnly: failingOnly, TargetsTotal: len(entries)}
 	for _, e := range entries {
-		t := newTargetView(e, now, sub)
-		if !t.OK {
+		total, bad := countRows(e.Report)
+		page.AddrsTotal += total
+		page.AddrsFailing += bad
+		if failing(e.Report) {
 			page.TargetsFailing++
-			page.Failing = append(page.Failing, t)
 		}
-		for _, r := range t.Rows {
-			page.AddrsTotal++
-			if !r.OK {
-				page.AddrsFailing++
-			}
+	}
+	listed := entries
+	if failingOnly {
+		listed = entries[:page.TargetsFailing] // sorted: the failing ones
+	}
+	page.Listed = len(listed)
+	page.Pages = max(1, (len(listed)+size-1)/size)
+	page.Page = min(pageNo, page.Pages)
+	lo := (page.Page - 1) * size
+	hi := min(lo+size, len(listed))
+	page.First, page.Last = min(lo+1, hi), hi
+	for _, e := range listed[lo:hi] {
+		page.Targets = append(page.Targets, newTargetView(e, now, sub))
+	}
+
+	query := func(n int) string {
+		v := url.Values{}
+		if failingOnly {
+			v.Set("show", "failing")
 		}
-		if t.OK && failingOnly {
-			continue
+		if n > 1 {
+			v.Set("page", strconv.Itoa(n))
 		}
-		page.Targets = append(page.Targets, t)
+		return "?" + v.Encode()
+	}
+	if page.Page > 1 {
+		page.Prev = query(page.Page - 1)
+	}
+	if page.Page < page.Pages {
+		page.Next = query(page.Page + 1)
+	}
+	for i, e := range entries[:page.TargetsFailing] {
+		if len(page.Failing) == size {
+			page.FailingMore = page.TargetsFailing - i
+			break
+		}
+		link := "#" + anchor(e)
+		if p := i/size + 1; p != page.Page {
+			link = query(p) + link
+		}
+		page.Failing = append(page.Failing, targetLink{Name: e.Target, Module: e.Module, Link: link})
 	}
 	return page
 }
 
+// countRows counts the address rows newTargetView would make of rep, and
+// how many of them fail, without making them.
+func countRows(rep *prober.Report) (total, bad int) {
+	if rep == nil {
+		return 0, 0
+	}
+	for _, h := range rep.Hosts {
+		if len(h.Addrs) == 0 {
+			total, bad = total+1, bad+1
+			continue
+		}
+		for _, res := range h.Results {
+			if res == nil {
+				continue
+			}
+			total++
+			if !res.Success {
+				bad++
+			}
+		}
+	}
+	return total, bad
+}
+
+// anchor is the id of a target's section.
+func anchor(e *store.Entry) string { return "target-" + e.Target + "-" + e.Module }
+
 func newTargetView(e *store.Entry, now time.Time, sub string) targetView {
 	rep := e.Report
 	t := targetView{
-		Anchor: "target-" + e.Target + "-" + e.Module,
+		Anchor: anchor(e),
 		Name:   e.Target, Module: e.Module, Kind: "host",
 		OK:     !failing(rep),
 		Ago:    ago(now.Sub(e.Taken)),
