@@ -54,7 +54,13 @@ func renew(s *store.Store) {
 
 func runScrape(b *testing.B, h http.Handler, headers map[string]string, before func()) {
 	b.Helper()
-	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	runScrapeOf(b, h, "/metrics", headers, before)
+}
+
+// runScrapeOf is runScrape for another request target.
+func runScrapeOf(b *testing.B, h http.Handler, target string, headers map[string]string, before func()) {
+	b.Helper()
+	req := httptest.NewRequest(http.MethodGet, target, nil)
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
@@ -98,6 +104,11 @@ func BenchmarkScrape10k(b *testing.B) {
 		h := NewExporter(s).Handler(self, opts)
 		h.ServeHTTP(&discard{h: http.Header{}}, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 		runScrape(b, h, map[string]string{"Accept-Encoding": "gzip"}, nil)
+	})
+	b.Run("fast/warm/name-filter", func(b *testing.B) {
+		h := NewExporter(s).Handler(self, opts)
+		h.ServeHTTP(&discard{h: http.Header{}}, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		runScrapeOf(b, h, "/metrics?name[]=mx_probe_success&name[]=mx_smtp_size_limit_bytes", nil, nil)
 	})
 	for _, gz := range []bool{false, true} {
 		name := "fast/warm/loopback"
@@ -189,7 +200,7 @@ func BenchmarkEncode10k(b *testing.B) {
 	cpu := cpuTime()
 	for b.Loop() {
 		snap := exp.refresh()
-		p := snap.plan(nil)
+		p := snap.plan(nil, nil)
 		n = 0
 		for c := range len(p.chunks) - 1 {
 			var err error

@@ -24,7 +24,7 @@ import (
 // of self (as Gatherer does). The Prometheus text format, which Prometheus
 // asks for unless told to scrape protobuf or OpenMetrics, is encoded
 // straight from the cache, in chunks written as they are ready (see
-// writeText). Any other format, and requests filtering with name[], go
+// writeText), with or without a name[] filter. Any other format goes
 // through promhttp.HandlerFor(e.Gatherer(self), opts); the output is the
 // same.
 //
@@ -62,7 +62,7 @@ func (e *Exporter) Handler(self prometheus.Gatherer, opts promhttp.HandlerOpts) 
 			}
 		}
 		format := expfmt.NegotiateAccept(r.Header, accepted...)
-		if format.FormatType() != expfmt.TypeTextPlain || (r.URL != nil && r.URL.Query().Has("name[]")) {
+		if format.FormatType() != expfmt.TypeTextPlain {
 			slow.ServeHTTP(w, r)
 			return
 		}
@@ -95,6 +95,17 @@ func (e *Exporter) serveText(w http.ResponseWriter, r *http.Request, self promet
 			}
 		}
 	}
+	// name[] selects families by exact name, as promhttp does.
+	var only map[string]bool
+	if r.URL != nil {
+		if names := r.URL.Query()["name[]"]; len(names) > 0 {
+			only = make(map[string]bool, len(names))
+			for _, n := range names {
+				only[n] = true
+			}
+			others = slices.DeleteFunc(others, func(mf *dto.MetricFamily) bool { return !only[mf.GetName()] })
+		}
+	}
 	s := e.refresh()
 	for _, mf := range others {
 		if f, ok := famIndex[mf.GetName()]; ok && s.count(f) > 0 {
@@ -116,7 +127,7 @@ func (e *Exporter) serveText(w http.ResponseWriter, r *http.Request, self promet
 	if gz {
 		w.Header().Set("Content-Encoding", "gzip")
 	}
-	if err := s.writeText(w, others, format, gz); err != nil && opts.ErrorLog != nil {
+	if err := s.writeText(w, others, only, format, gz); err != nil && opts.ErrorLog != nil {
 		opts.ErrorLog.Println("error encoding and sending metric family:", err)
 	}
 }
@@ -156,7 +167,7 @@ var planPool = sync.Pool{New: func() any { return new(textPlan) }}
 
 // plan lists our families and the others in name order. Put it back into
 // planPool when done.
-func (s *snapshot) plan(others []*dto.MetricFamily) *textPlan {
+func (s *snapshot) plan(others []*dto.MetricFamily, only map[string]bool) *textPlan {
 	p := planPool.Get().(*textPlan)
 	p.items, p.chunks, p.runs = p.items[:0], append(p.chunks[:0], 0), p.runs[:0]
 	size := 0
@@ -173,7 +184,7 @@ func (s *snapshot) plan(others []*dto.MetricFamily) *textPlan {
 			p.items = append(p.items, item{kind: itemOther, mf: others[j]})
 			grow(1 + len(others[j].Metric))
 		}
-		if s.count(f) == 0 {
+		if s.count(f) == 0 || only != nil && !only[def.name] {
 			continue
 		}
 		p.items = append(p.items, item{kind: itemHeader, f: f})
@@ -286,8 +297,8 @@ var (
 // order. With gz, it writes one gzip member whose deflate stream is the
 // chunks compressed independently (each ends on a sync flush, so they
 // concatenate), which lets the workers compress in parallel.
-func (s *snapshot) writeText(w io.Writer, others []*dto.MetricFamily, format expfmt.Format, gz bool) error {
-	p := s.plan(others)
+func (s *snapshot) writeText(w io.Writer, others []*dto.MetricFamily, only map[string]bool, format expfmt.Format, gz bool) error {
+	p := s.plan(others, only)
 	defer func() {
 		clear(p.items) // the others' families
 		planPool.Put(p)

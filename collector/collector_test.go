@@ -45,8 +45,14 @@ func scrape(t testing.TB, h http.Handler) string {
 // body, gunzipped when it came compressed.
 func scrapeWith(t testing.TB, h http.Handler, headers map[string]string) string {
 	t.Helper()
+	return scrapeTarget(t, h, "/metrics", headers)
+}
+
+// scrapeTarget is scrapeWith for another request target (a name[] query).
+func scrapeTarget(t testing.TB, h http.Handler, target string, headers map[string]string) string {
+	t.Helper()
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req := httptest.NewRequest(http.MethodGet, target, nil)
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
@@ -366,17 +372,25 @@ func TestFastPathEqualsRegistry(t *testing.T) {
 				}},
 				{"protobuf", map[string]string{"Accept": "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3"}},
 			} {
-				want := scrapeWith(t, reg, h.headers)
-				for _, path := range []struct {
-					name string
-					h    http.Handler
-				}{
-					{"Handler", fastHandler(exp, self)},
-					{"Gatherer", gathererHandler(exp, self)},
-					{"Handler, cold cache", fastHandler(NewExporter(s), self)},
+				for _, target := range []string{
+					"/metrics",
+					// name[] picks families of ours and of self, once each
+					// however often named; an unknown name picks nothing.
+					"/metrics?name[]=mx_probe_success&name[]=mx_exporter_probes_total&name[]=mx_probe_success&name[]=mx_tls_info",
+					"/metrics?name[]=no_such_metric",
 				} {
-					if got := scrapeWith(t, path.h, h.headers); got != want {
-						t.Fatalf("%s, %s: the exposition differs from the registry's:\n%s", h.name, path.name, lineDiff(want, got))
+					want := scrapeTarget(t, reg, target, h.headers)
+					for _, path := range []struct {
+						name string
+						h    http.Handler
+					}{
+						{"Handler", fastHandler(exp, self)},
+						{"Gatherer", gathererHandler(exp, self)},
+						{"Handler, cold cache", fastHandler(NewExporter(s), self)},
+					} {
+						if got := scrapeTarget(t, path.h, target, h.headers); got != want {
+							t.Fatalf("%s, %s, %s: the exposition differs from the registry's:\n%s", h.name, target, path.name, lineDiff(want, got))
+						}
 					}
 				}
 			}
@@ -657,8 +671,9 @@ func TestAcceptsGzip(t *testing.T) {
 	}
 }
 
-// TestHandlerDelegates: what the text path does not serve goes through
-// promhttp and still equals the registry's answer.
+// TestHandlerDelegates: the Handler's answer equals the registry's for
+// other formats and options (served by promhttp) and for name[] (served by
+// the text path).
 func TestHandlerDelegates(t *testing.T) {
 	exp := NewExporter(fixtureStore())
 	for _, tc := range []struct {
@@ -780,7 +795,7 @@ func TestWriteTextError(t *testing.T) {
 	snap := NewExporter(s).refresh()
 	for _, gz := range []bool{false, true} {
 		for _, n := range []int{0, 5, 100 << 10} {
-			if err := snap.writeText(&failAfter{n}, nil, expfmt.NewFormat(expfmt.TypeTextPlain), gz); err != io.ErrClosedPipe {
+			if err := snap.writeText(&failAfter{n}, nil, nil, expfmt.NewFormat(expfmt.TypeTextPlain), gz); err != io.ErrClosedPipe {
 				t.Fatalf("gzip %v, failing after %d bytes: want %v, got %v", gz, n, io.ErrClosedPipe, err)
 			}
 		}
