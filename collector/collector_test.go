@@ -830,30 +830,6 @@ func TestCacheKeepsNoReport(t *testing.T) {
 
 // TestMergeSort: the builder's sort of a family's series, which come in
 // ascending runs, against slices.SortFunc.
-func TestMergeSort(t *testing.T) {
-	rnd := rand.New(rand.NewPCG(3, 4))
-	b := &builder{}
-	for range 2000 {
-		n := rnd.IntN(80)
-		recs := make([]tmpRec, n)
-		for i := range recs {
-			recs[i] = tmpRec{k1: uint64(rnd.IntN(8)), k2: uint64(rnd.IntN(1000)), v: float64(i)}
-		}
-		// Ascending runs, as the builder adds them.
-		for lo := 0; lo < n; {
-			hi := min(n, lo+1+rnd.IntN(20))
-			slices.SortFunc(recs[lo:hi], compareKeys)
-			lo = hi
-		}
-		want := slices.Clone(recs)
-		slices.SortStableFunc(want, compareKeys)
-		b.mergeSort(recs)
-		if !slices.Equal(recs, want) {
-			t.Fatalf("mergeSort: want %v, got %v", want, recs)
-		}
-	}
-}
-
 // TestInternedSetsFreed: a label set made for one report (a server's odd
 // enhanced status code) goes when no cached entry has it any more.
 func TestInternedSetsFreed(t *testing.T) {

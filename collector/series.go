@@ -288,8 +288,6 @@ var interned = struct {
 type builder struct {
 	tmp     []tmpRec
 	sorted  []tmpRec
-	scratch []tmpRec
-	bounds  []int
 	text    []byte
 	subjOff []uint32
 	subjRaw [][2]string // raw subject values in label order: {mx} or {ip, mx}
@@ -411,7 +409,7 @@ func (b *builder) finish(es *entrySeries) {
 		t.k2 = uint64(b.subjRk[t.subj])<<32 | uint64(rk[2])
 	}
 	// Place the series by family (a stable counting sort), then order each
-	// family's where they were not added in order already.
+	// family's series.
 	var off [numFams + 1]int32
 	for _, t := range b.tmp {
 		off[t.f+1]++
@@ -426,7 +424,7 @@ func (b *builder) finish(es *entrySeries) {
 		off[t.f]++
 	}
 	for f := range numFams {
-		b.mergeSort(b.sorted[es.off[f]:es.off[f+1]])
+		slices.SortStableFunc(b.sorted[es.off[f]:es.off[f+1]], compareKeys)
 	}
 	es.recs = make([]rec, len(b.sorted))
 	for i, t := range b.sorted {
@@ -439,54 +437,6 @@ func (b *builder) finish(es *entrySeries) {
 		for i, k := range b.dyn {
 			es.dyn[i] = internSet(k)
 		}
-	}
-}
-
-// mergeSort sorts recs by their keys. They come in ascending runs, one or
-// a few for each endpoint, so merging the runs beats sorting.
-func (b *builder) mergeSort(recs []tmpRec) {
-	b.bounds = append(b.bounds[:0], 0)
-	for i := 1; i < len(recs); i++ {
-		if compareKeys(recs[i-1], recs[i]) > 0 {
-			b.bounds = append(b.bounds, i)
-		}
-	}
-	if len(b.bounds) == 1 {
-		return
-	}
-	b.bounds = append(b.bounds, len(recs))
-	b.scratch = slices.Grow(b.scratch[:0], len(recs))[:len(recs)]
-	src, dst := recs, b.scratch
-	for len(b.bounds) > 2 {
-		// Merge runs pairwise: bounds[i]:bounds[i+1] with the next.
-		n := 1
-		for i := 0; i+1 < len(b.bounds); i += 2 {
-			lo, mid := b.bounds[i], b.bounds[i+1]
-			hi := mid
-			if i+2 < len(b.bounds) {
-				hi = b.bounds[i+2]
-			}
-			x, y, k := lo, mid, lo
-			for x < mid && y < hi {
-				if compareKeys(src[y], src[x]) < 0 {
-					dst[k] = src[y]
-					y++
-				} else {
-					dst[k] = src[x]
-					x++
-				}
-				k++
-			}
-			k += copy(dst[k:], src[x:mid])
-			copy(dst[k:], src[y:hi])
-			b.bounds[n] = hi
-			n++
-		}
-		b.bounds = b.bounds[:n]
-		src, dst = dst, src
-	}
-	if &src[0] != &recs[0] {
-		copy(recs, src)
 	}
 }
 
