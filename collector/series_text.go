@@ -92,79 +92,7 @@ func appendFloat(b []byte, f float64) []byte {
 		// switches to an exponent at 1e6), without the float conversion.
 		return strconv.AppendInt(b, int64(f), 10)
 	}
-	if out, ok := appendDecimal(b, f); ok {
-		return out
-	}
 	return strconv.AppendFloat(b, f, 'g', -1, 64)
-}
-
-// appendDecimal appends what strconv.AppendFloat(b, f, 'g', -1, 64) does,
-// faster, when |f| is a whole number of nanoseconds below 1e6 or of
-// milliseconds below 1e12, as durations and timestamps are: f is then the
-// float nearest to k/10^s for an integer k of at most 15 digits, and no
-// other decimal of at most 15 significant digits has the same nearest
-// float, so k/10^s is the shortest decimal that reads back as f.
-func appendDecimal(b []byte, f float64) ([]byte, bool) {
-	a := math.Abs(f)
-	var scale float64
-	var sd int // digits after the point of k/scale
-	switch {
-	case a < 1e6:
-		scale, sd = 1e9, 9
-	case a < 1e12:
-		scale, sd = 1e3, 3
-	default:
-		return b, false
-	}
-	k := math.Round(a * scale)
-	if k >= 1e15 || k/scale != a {
-		return b, false
-	}
-	var buf [20]byte
-	d := strconv.AppendUint(buf[:0], uint64(k), 10)
-	dp := len(d) - sd // a is 0.d × 10^dp
-	for len(d) > 1 && d[len(d)-1] == '0' {
-		d = d[:len(d)-1]
-	}
-	if f < 0 {
-		b = append(b, '-')
-	}
-	// As strconv: %e when the exponent is below -4 or at least 6 (the
-	// precision it takes for the shortest form), else %f.
-	if exp := dp - 1; exp < -4 || exp >= 6 {
-		b = append(b, d[0])
-		if len(d) > 1 {
-			b = append(b, '.')
-			b = append(b, d[1:]...)
-		}
-		b = append(b, 'e', '+')
-		if exp < 0 {
-			b[len(b)-1] = '-'
-			exp = -exp
-		}
-		if exp < 10 {
-			b = append(b, '0')
-		}
-		return strconv.AppendInt(b, int64(exp), 10), true
-	}
-	switch {
-	case dp <= 0:
-		b = append(b, '0', '.')
-		for range -dp {
-			b = append(b, '0')
-		}
-		b = append(b, d...)
-	case dp >= len(d):
-		b = append(b, d...)
-		for range dp - len(d) {
-			b = append(b, '0')
-		}
-	default:
-		b = append(b, d[:dp]...)
-		b = append(b, '.')
-		b = append(b, d[dp:]...)
-	}
-	return b, true
 }
 
 // header is the HELP and TYPE lines of a family.
