@@ -40,6 +40,10 @@ type Options struct {
 	Families            []Family // which address records to ask for; empty means both
 	MaxMXHosts          int      // 0 means no cap
 	MaxAddressesPerHost int      // 0 means no cap
+	// IgnoreSpecialAddresses turns off the reporting of MX host addresses
+	// in special-purpose ranges (Host.Special): for labs and test
+	// environments whose gateways live on private or loopback addresses.
+	IgnoreSpecialAddresses bool
 }
 
 // Domain is the resolution of one mail domain.
@@ -54,6 +58,10 @@ type Domain struct {
 	// NullMX is true when the domain publishes "MX 0 ." (RFC 7505): it
 	// accepts no mail. Hosts is then empty, and that is not a failure.
 	NullMX bool
+	// NullMXMixed is true when "MX 0 ." stands among other MX records,
+	// which RFC 7505 section 3 forbids: it is ignored and the other MX
+	// hosts are probed.
+	NullMXMixed bool
 	// Implicit is true when there was no MX record and the domain's own
 	// address records stand in as an MX of preference 0 (RFC 5321 5.1).
 	Implicit bool
@@ -83,6 +91,20 @@ type Host struct {
 	Err     string // e.g. "no A or AAAA record", "NXDOMAIN"
 	// CNAME is the canonical name when the MX target is an alias, which
 	// RFC 2181 section 10.3 forbids; it is followed and reported.
-	CNAME    string
+	CNAME string
+	// IPLiteral is true when the MX exchange is an IP address written as a
+	// name ("MX 10 192.0.2.1."), which RFC 5321 section 5.1 does not allow:
+	// most MTAs look it up as a host name and fail.
+	IPLiteral bool
+	// Special lists the addresses in special-purpose ranges (loopback,
+	// private, link-local, documentation, unspecified…), which senders on
+	// the internet cannot reach; nil with Options.IgnoreSpecialAddresses.
+	Special  []SpecialAddr
 	Duration time.Duration // address lookup time
+}
+
+// SpecialAddr is an MX host address in a special-purpose range.
+type SpecialAddr struct {
+	Addr  netip.Addr
+	Range string // one of SpecialRanges
 }

@@ -13,6 +13,10 @@ type Extensions struct {
 	// bytes, 0 when the server declared no fixed limit (bare "SIZE" or "SIZE 0").
 	SizeAdvertised bool
 	Size           int64
+	// SizeInvalid is true when SIZE came with a parameter that is not a
+	// decimal byte count ("SIZE -5", "SIZE abc"): Size is then 0, but the
+	// report says "invalid SIZE value", not "no limit".
+	SizeInvalid bool
 	// Auth lists the SASL mechanisms of AUTH (and the old "AUTH=" form), upper-cased.
 	Auth []string
 }

@@ -39,6 +39,10 @@ type Options struct {
 	// RequireVerifiedTLS fails the probe when the certificate does not verify.
 	RequireVerifiedTLS bool
 
+	// SlowStepThreshold: a step whose reply takes longer while the dialogue
+	// still completes is reported as FindingSlowStep. Default 1 s.
+	SlowStepThreshold time.Duration
+
 	// Caps that bound what a hostile server can make us read or keep.
 	MaxLineBytes         int // one reply line, default 2048 (RFC 5321 allows 512)
 	MaxReplyLines        int // lines of one reply, default 100
@@ -56,6 +60,10 @@ const (
 	DefaultMaxReplyLines        = 100
 	DefaultMaxTranscriptLines   = 200
 	DefaultMaxTranscriptLineLen = 512
+	DefaultSlowStepThreshold    = time.Second
+	// GreetingDelay is how much later than its first line the final line
+	// of a multi-line greeting must come to be FindingGreetingDelayed.
+	GreetingDelay = 250 * time.Millisecond
 	// DefaultTimeout bounds a Probe whose context has no deadline: a silent
 	// server must never hold a probe slot for ever.
 	DefaultTimeout = 30 * time.Second
@@ -77,6 +85,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxTranscriptLines <= 0 {
 		o.MaxTranscriptLines = DefaultMaxTranscriptLines
+	}
+	if o.SlowStepThreshold <= 0 {
+		o.SlowStepThreshold = DefaultSlowStepThreshold
 	}
 	if o.MaxTranscriptLineLen <= 0 {
 		o.MaxTranscriptLineLen = DefaultMaxTranscriptLineLen

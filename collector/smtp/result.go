@@ -29,12 +29,15 @@ const (
 	ReasonStartTLSFailed   Reason = "starttls_failed"      // STARTTLS refused, or the TLS handshake failed
 	ReasonTLSVerifyFailed  Reason = "tls_verify_failed"    // module requires a verified certificate, it did not verify
 	ReasonMailRejected     Reason = "mail_rejected"        // MAIL FROM refused
-	ReasonRcptRejected     Reason = "rcpt_rejected"        // a configured mailbox was not accepted
+	ReasonRcptRejected     Reason = "rcpt_rejected"        // a configured mailbox was refused (5xx)
+	ReasonRcptDeferred     Reason = "rcpt_deferred"        // a configured mailbox got a 4xx (greylisting, try again later): deferred, not refused
 	ReasonRelayOpen        Reason = "relay_open"           // the relay-check recipient was accepted
 	ReasonProtocolError    Reason = "protocol_error"       // malformed reply: bad code, mixed codes, bad continuation
 	ReasonReplyTooLong     Reason = "reply_too_long"       // a line or a reply exceeded its cap
 	ReasonTimeout          Reason = "timeout"              // the probe deadline passed after the greeting
 	ReasonConnectionClosed Reason = "connection_closed"    // the server closed the connection mid-dialogue
+	ReasonServiceClosing   Reason = "service_closing"      // 421 at any step: too many connections, rate limit, shutting down
+	ReasonSyncError        Reason = "sync_error"           // 554 5.5.0 protocol synchronization: the server saw a command before its turn
 )
 
 // Reasons lists every failure reason, for documentation and for exporting a
@@ -43,8 +46,66 @@ var Reasons = []Reason{
 	ReasonConnectRefused, ReasonConnectTimeout, ReasonConnectError,
 	ReasonBannerTimeout, ReasonBannerRejected, ReasonEHLORejected,
 	ReasonStartTLSMissing, ReasonStartTLSFailed, ReasonTLSVerifyFailed,
-	ReasonMailRejected, ReasonRcptRejected, ReasonRelayOpen,
+	ReasonMailRejected, ReasonRcptRejected, ReasonRcptDeferred, ReasonRelayOpen,
 	ReasonProtocolError, ReasonReplyTooLong, ReasonTimeout, ReasonConnectionClosed,
+	ReasonServiceClosing, ReasonSyncError,
+}
+
+// Finding is a named fact about a dialogue that is not by itself a failure:
+// something stands in front of the gateway or slows it down. The set is
+// fixed and documented in the README, so it can be a metric label.
+type Finding string
+
+// The findings, in the order they are reported.
+const (
+	// FindingGreetingDelayed: the greeting came as a "220-" line at once and
+	// its final "220 " line at least GreetingDelay later (postscreen's
+	// pregreet test). Nothing is sent before the final line.
+	FindingGreetingDelayed Finding = "greeting_delayed"
+	// FindingGreylisted: a configured mailbox was deferred (4xx) with the
+	// words or codes of greylisting ("greylisted", "try again later", 4.2.0,
+	// 4.7.1). The probe fails as rcpt_deferred; this names why.
+	FindingGreylisted Finding = "greylisted"
+	// FindingSlowStep: a step took longer than Options.SlowStepThreshold
+	// while the dialogue went on (tarpitting); Result.SlowestStep names it.
+	FindingSlowStep Finding = "slow_step"
+	// FindingMiddleboxBanner: the greeting text is masked with asterisks, as
+	// Cisco ASA/PIX ESMTP inspection writes it.
+	FindingMiddleboxBanner Finding = "middlebox_banner_masked"
+	// FindingMiddleboxEHLO: EHLO keywords replaced by "XXXXXXXA"-style text.
+	FindingMiddleboxEHLO Finding = "middlebox_ehlo_masked"
+	// FindingMiddleboxSTARTTLS: a masked keyword of STARTTLS's length where
+	// STARTTLS is missing: a middlebox removed it.
+	FindingMiddleboxSTARTTLS Finding = "middlebox_starttls_stripped"
+)
+
+// Findings lists every finding, for documentation and for exporting a
+// bounded set of label values.
+var Findings = []Finding{
+	FindingGreetingDelayed, FindingGreylisted, FindingSlowStep,
+	FindingMiddleboxBanner, FindingMiddleboxEHLO, FindingMiddleboxSTARTTLS,
+}
+
+// TLSFailureStage tells where an attempted STARTTLS failed.
+type TLSFailureStage string
+
+// TLS failure stages.
+const (
+	TLSRefused   TLSFailureStage = "refused"   // 4xx/5xx reply to STARTTLS
+	TLSHandshake TLSFailureStage = "handshake" // the TLS handshake failed (or sent data before it)
+)
+
+// TLSFailure is a STARTTLS that was offered and attempted but gave no TLS
+// session. In opportunistic mode the dialogue goes on in plaintext, as a
+// sending MTA at security level "may" would: in the same session after a
+// refusal, on a new connection without STARTTLS after a failed handshake.
+// Either way, mail to the address would travel in clear.
+type TLSFailure struct {
+	Stage TLSFailureStage
+	Reply Reply  // the reply to STARTTLS; its 220 for a failed handshake
+	Cause string // plain words: "454 4.7.0 TLS not available", "handshake failed: no cipher suite in common"
+	// Fallback is true when the dialogue went on in plaintext.
+	Fallback bool
 }
 
 // Step names, used as the `step` label of step durations and as the
@@ -87,6 +148,7 @@ type Recipient struct {
 	Address  string
 	Reply    Reply
 	Accepted bool // 2xx
+	Deferred bool // 4xx: try again later (greylisting, a full queue); neither accepted nor refused
 }
 
 // RelayVerdict is the outcome of the relay check.
@@ -142,19 +204,43 @@ type Result struct {
 
 	Banner         Reply
 	BannerHostname string // first word of the greeting when it is a valid host name, capped
+	// GreetingFirstLine is the time from connect to the first line of the
+	// greeting; the banner step's Duration is to its final line. They differ
+	// for a postscreen-style greeting ("220-" at once, "220 " seconds later).
+	GreetingFirstLine time.Duration
 
 	UsedHELO      bool        // EHLO refused, HELO accepted
 	Extensions    *Extensions // from EHLO before TLS; nil when EHLO was not accepted
 	ExtensionsTLS *Extensions // from EHLO inside TLS; nil when no TLS session
 
-	TLS *tlscheck.Info // nil when STARTTLS was not attempted
+	TLS        *tlscheck.Info // nil when no TLS session was established
+	TLSFailure *TLSFailure    // nil unless STARTTLS was attempted and failed
 
 	Recipients []Recipient
 	Relay      *Relay
 	VRFY       *Reply
 
+	// Findings are the named facts of the dialogue, each once, in the
+	// order of Findings.
+	Findings []Finding
+	// SlowestStep is the name of the step that took longest, with its
+	// duration, when FindingSlowStep is among Findings ("" otherwise). For
+	// the banner, the time to its first line counts (see GreetingFirstLine).
+	SlowestStep         string
+	SlowestStepDuration time.Duration
+
 	Transcript          []Line
 	TranscriptTruncated bool
+}
+
+// HasFinding reports whether f is among the result's findings.
+func (r *Result) HasFinding(f Finding) bool {
+	for _, x := range r.Findings {
+		if x == f {
+			return true
+		}
+	}
+	return false
 }
 
 // Step returns the first step with the given name, or nil.
