@@ -54,8 +54,9 @@ func exts(size int64, keywords ...string) *smtp.Extensions {
 func healthy(host, ip string, start time.Time, withTLS bool) *smtp.Result {
 	r := &smtp.Result{
 		Host: host, Addr: ip, Port: 25, Start: start, Duration: 120 * ms, Success: true,
-		Banner:         reply(220, "", host+" ESMTP"),
-		BannerHostname: host,
+		Banner:            reply(220, "", host+" ESMTP"),
+		BannerHostname:    host,
+		GreetingFirstLine: 5 * ms,
 	}
 	step := func(name string, d time.Duration, rep smtp.Reply) {
 		r.Steps = append(r.Steps, smtp.Step{Name: name, Reply: rep, Duration: d})
@@ -189,6 +190,32 @@ func fixtureEntries() []*store.Entry {
 			{Name: smtp.StepQuit, Duration: 1 * ms, Reply: reply(221, "", "Bye")},
 		},
 	}
+	// Greylisted behind postscreen, TLS refused, a slow RCPT: all named,
+	// the deferral is the failure.
+	grey := healthy("mx.grey.example", "198.51.100.20", t0.Add(3*ms), false)
+	grey.Success, grey.Reason, grey.Detail = false, smtp.ReasonRcptDeferred, "RCPT TO:<postmaster@example.org> deferred: 450 4.2.0 Greylisted"
+	grey.Recipients[0] = smtp.Recipient{Address: "postmaster@example.org", Reply: reply(450, "4.2.0", "Greylisted"), Deferred: true}
+	grey.Relay.Reply, grey.Relay.Verdict = reply(450, "4.2.0", "Greylisted"), smtp.RelayInconclusive
+	grey.Steps[len(grey.Steps)-4].Reply = grey.Recipients[0].Reply
+	grey.Steps[len(grey.Steps)-3].Reply = grey.Relay.Reply
+	grey.TLSFailure = &smtp.TLSFailure{Stage: smtp.TLSRefused, Reply: reply(454, "4.7.0", "TLS not available"), Cause: "454 4.7.0 TLS not available", Fallback: true}
+	grey.Findings = []smtp.Finding{smtp.FindingGreetingDelayed, smtp.FindingGreylisted, smtp.FindingSlowStep}
+	grey.SlowestStep, grey.SlowestStepDuration = smtp.StepRcpt, 2*time.Second
+	grey.Steps[1].Duration = 6 * time.Second
+	greyHost := host("alias.grey.example", 10, grey)
+	greyHost.CNAME = "mx.grey.example"
+	greyHost.Special = []dnsmx.SpecialAddr{{Addr: netip.MustParseAddr("198.51.100.20"), Range: "documentation"}}
+	literal := host("192.0.2.1", 20)
+	literal.IPLiteral = true
+	out = append(out, entry("grey.example", "default", fullModule, domainReport("grey.example", t0,
+		&dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR", NullMXMixed: true}, greyHost, literal)))
+
+	// No MX record: the domain's own address is its implicit MX, which is
+	// no MX record in mx_record_info.
+	out = append(out, entry("implicit.example", "default", fullModule, domainReport("implicit.example", t0,
+		&dnsmx.Domain{Outcome: dnsmx.OutcomeNoData, Rcode: "NOERROR", Implicit: true},
+		host("implicit.example", 0, healthy("implicit.example", "192.0.2.44", t0.Add(2*ms), false)))))
+
 	vrfy := reply(252, "2.5.2", "Cannot VRFY user")
 	helo.VRFY = &vrfy
 	out = append(out, entry("smtp.example.net:587", "submission", plainModule, &prober.Report{

@@ -16,6 +16,7 @@ const (
 	labelCommand    = "command"
 	labelDomain     = "domain"
 	labelExtension  = "extension"
+	labelFinding    = "finding"
 	labelHostname   = "hostname"
 	labelIP         = "ip"
 	labelMX         = "mx"
@@ -23,6 +24,7 @@ const (
 	labelPreference = "preference"
 	labelReason     = "reason"
 	labelRecipient  = "recipient"
+	labelStage      = "stage"
 	labelStep       = "step"
 	labelTLS        = "tls"
 	labelVersion    = "version"
@@ -46,11 +48,15 @@ const (
 	famImplicitMX
 	famRecordInfo
 	famHostAddresses
+	famDNSFinding
+	famHostFinding
 
 	famProbeSuccess
 	famProbeDuration
 	famProbeLastRun
 	famProbeFailure
+	famFinding
+	famGreetingFirstLine
 	famStepDuration
 	famReplyCode
 	famEnhancedStatus
@@ -65,6 +71,7 @@ const (
 	famTLSCertExpiry
 	famTLSCertVerified
 	famTLSInfo
+	famTLSFailure
 
 	famEndpoints
 	famDuplicateTargets
@@ -124,11 +131,15 @@ var families = [numFams]*family{
 	famImplicitMX:    {name: "mx_implicit_mx", help: "1 when the domain has no MX record and its own address stands in as implicit MX (RFC 5321 5.1), else 0," + cachedTarget, labels: []string{labelDomain}},
 	famRecordInfo:    {name: "mx_record_info", help: "One series per MX host with its preference, always 1," + cachedTarget, labels: []string{labelDomain, labelMX, labelPreference}},
 	famHostAddresses: {name: "mx_host_addresses", help: "Addresses probed for the MX host (0: the host has no usable address)," + cachedTarget, labels: []string{labelDomain, labelMX}},
+	famDNSFinding:    {name: "mx_dns_finding_info", help: "A fact about the domain's MX records that is not by itself a failure (null_mx_mixed: a null MX among other MX records), 1 while it holds," + cachedTarget, labels: []string{labelDomain, labelFinding}},
+	famHostFinding:   {name: "mx_host_finding_info", help: "A fact about the MX host that is not by itself a failure (mx_cname, mx_ip_literal, special_address), 1 while it holds," + cachedTarget, labels: []string{labelDomain, labelFinding, labelMX}},
 
 	famProbeSuccess:       {name: "mx_probe_success", help: "1 when the SMTP dialogue with the address met the module's expectations, else 0," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX}},
 	famProbeDuration:      {name: "mx_probe_duration_seconds", help: "Wall time of the SMTP dialogue with the address," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX}},
 	famProbeLastRun:       {name: "mx_probe_last_run_timestamp_seconds", help: "Unix time when the cached dialogue with the address finished.", labels: []string{labelDomain, labelIP, labelMX}},
 	famProbeFailure:       {name: "mx_probe_failure_info", help: "Why the dialogue with the address failed (bounded set of reasons), 1 while it fails," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX, labelReason}},
+	famFinding:            {name: "mx_smtp_finding_info", help: "A named fact about the dialogue that is not by itself a failure (greeting_delayed, greylisted, slow_step, middlebox_*), 1 while it holds," + cachedEndpoint, labels: []string{labelDomain, labelFinding, labelIP, labelMX}},
+	famGreetingFirstLine:  {name: "mx_smtp_greeting_first_line_seconds", help: "Time from connect to the first line of the greeting (the banner step runs to its final line; postscreen holds that back)," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX}},
 	famStepDuration:       {name: "mx_smtp_step_duration_seconds", help: "Time each dialogue step took (0 when not reached; rcpt is the first configured recipient)," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX, labelStep}},
 	famReplyCode:          {name: "mx_smtp_reply_code", help: "Basic SMTP reply code per command (0: no reply; rcpt is the first configured recipient)," + cachedEndpoint, labels: []string{labelCommand, labelDomain, labelIP, labelMX}},
 	famEnhancedStatus:     {name: "mx_smtp_enhanced_status_info", help: "RFC 3463 enhanced status code of the reply per command where one was sent, always 1," + cachedEndpoint, labels: []string{labelCode, labelCommand, labelDomain, labelIP, labelMX}},
@@ -143,6 +154,7 @@ var families = [numFams]*family{
 	famTLSCertExpiry:      {name: "mx_tls_cert_expiry_timestamp_seconds", help: "Unix time when the first certificate of the presented chain expires," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX}},
 	famTLSCertVerified:    {name: "mx_tls_cert_verified", help: "1 when the certificate chain verified for the MX host name, else 0," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX}},
 	famTLSInfo:            {name: "mx_tls_info", help: "TLS version and cipher suite of the STARTTLS session, always 1," + cachedEndpoint, labels: []string{labelCipher, labelDomain, labelIP, labelMX, labelVersion}},
+	famTLSFailure:         {name: "mx_tls_starttls_failure_info", help: "STARTTLS was offered and attempted but gave no TLS session (stage refused: 4xx/5xx reply; handshake: the handshake failed); mail would travel in clear, 1 while it fails," + cachedEndpoint, labels: []string{labelDomain, labelIP, labelMX, labelStage}},
 
 	famEndpoints:        {name: "mx_exporter_endpoints", help: "Endpoints (domain, MX host, address) with a cached probe result in /metrics."},
 	famDuplicateTargets: {name: "mx_exporter_duplicate_targets", help: "Cached targets not exported because another module's target has the same domain label."},

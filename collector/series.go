@@ -121,6 +121,25 @@ var (
 	extSet      [][2]uint32 // per smtp.KnownExtensions: tls="false", tls="true"
 	reasonSet   = map[smtp.Reason]uint32{}
 	outcomeSet  = map[dnsmx.Outcome]uint32{}
+	findingSet  = map[smtp.Finding]uint32{}         // mid finding=…, of an endpoint
+	hostFindSet = map[string]uint32{}               // mid finding=…, of an MX host
+	dnsFindSet  = map[string]uint32{}               // post finding=…, of the domain
+	tlsStageSet = map[smtp.TLSFailureStage]uint32{} // post stage=…
+)
+
+// The findings of a domain's MX records and of an MX host: label values of
+// mx_dns_finding_info and mx_host_finding_info, derived from dnsmx facts.
+const (
+	dnsFindingNullMXMixed   = "null_mx_mixed"
+	hostFindingCNAME        = "mx_cname"
+	hostFindingIPLiteral    = "mx_ip_literal"
+	hostFindingSpecialAddrs = "special_address"
+)
+
+// DNSFindings and HostFindings list the label values, for documentation.
+var (
+	DNSFindings  = []string{dnsFindingNullMXMixed}
+	HostFindings = []string{hostFindingCNAME, hostFindingIPLiteral, hostFindingSpecialAddrs}
 )
 
 // numStatic is len(staticSets); label sets from numStatic on are an entry's.
@@ -156,6 +175,18 @@ func init() {
 	for _, o := range []dnsmx.Outcome{dnsmx.OutcomeAnswer, dnsmx.OutcomeNXDomain, dnsmx.OutcomeNoData,
 		dnsmx.OutcomeServFail, dnsmx.OutcomeRefused, dnsmx.OutcomeTimeout, dnsmx.OutcomeError} {
 		outcomeSet[o] = add(labelSet{post: fragment(",", labelOutcome, string(o), "")}, "", "", string(o))
+	}
+	for _, f := range smtp.Findings {
+		findingSet[f] = add(labelSet{mid: fragment(",", labelFinding, string(f), "")}, "", string(f), "")
+	}
+	for _, f := range HostFindings {
+		hostFindSet[f] = add(labelSet{mid: fragment(",", labelFinding, f, "")}, "", f, "")
+	}
+	for _, f := range DNSFindings {
+		dnsFindSet[f] = add(labelSet{post: fragment(",", labelFinding, f, "")}, "", "", f)
+	}
+	for _, st := range []smtp.TLSFailureStage{smtp.TLSRefused, smtp.TLSHandshake} {
+		tlsStageSet[st] = add(labelSet{post: fragment(",", labelStage, string(st), "")}, "", "", string(st))
 	}
 	numStatic = uint32(len(staticSets))
 
@@ -496,6 +527,9 @@ func buildEntry(es *entrySeries, e *store.Entry) {
 		b.add(famRecords, float64(records), 0, 0)
 		b.add(famNullMX, bool01(d.NullMX), 0, 0)
 		b.add(famImplicitMX, bool01(d.Implicit), 0, 0)
+		if d.NullMXMixed {
+			b.add(famDNSFinding, 1, 0, dnsFindSet[dnsFindingNullMXMixed])
+		}
 	}
 
 	for i, rc := range set.Recipients { // configured recipients, deduplicated
@@ -511,10 +545,21 @@ func buildEntry(es *entrySeries, e *store.Entry) {
 		}
 		b.seen[endpointKey{mx: name}] = true
 		hs := b.subject("", name)
-		if r.DNS != nil {
+		// An implicit MX is no MX record: mx_records says 0, and so must
+		// mx_record_info.
+		if r.DNS != nil && !r.DNS.Implicit {
 			b.add(famRecordInfo, 1, hs, b.labelSet(dynKey{kind: dynPreference, a: strconv.Itoa(int(h.Preference))}))
 		}
 		b.add(famHostAddresses, float64(len(h.Addrs)), hs, 0)
+		if h.CNAME != "" {
+			b.add(famHostFinding, 1, hs, hostFindSet[hostFindingCNAME])
+		}
+		if h.IPLiteral {
+			b.add(famHostFinding, 1, hs, hostFindSet[hostFindingIPLiteral])
+		}
+		if len(h.Special) > 0 {
+			b.add(famHostFinding, 1, hs, hostFindSet[hostFindingSpecialAddrs])
+		}
 		for j, res := range h.Results {
 			if res == nil {
 				continue
@@ -555,6 +600,14 @@ func (b *builder) endpoint(set *smtp.Options, taken time.Time, res *smtp.Result,
 		if reason, ok := reasonSet[res.Reason]; ok {
 			b.add(famProbeFailure, 1, ep, reason)
 		}
+	}
+	for _, f := range res.Findings {
+		if ls, ok := findingSet[f]; ok {
+			b.add(famFinding, 1, ep, ls)
+		}
+	}
+	if res.Banner.Code != 0 {
+		b.add(famGreetingFirstLine, res.GreetingFirstLine.Seconds(), ep, 0)
 	}
 
 	var steps [numSteps]*smtp.Step // the first step of each kind
@@ -661,6 +714,11 @@ func (b *builder) endpoint(set *smtp.Options, taken time.Time, res *smtp.Result,
 
 	if tlsMode {
 		b.add(famTLSEstablished, bool01(res.TLS != nil), ep, 0)
+	}
+	if f := res.TLSFailure; f != nil {
+		if ls, ok := tlsStageSet[f.Stage]; ok {
+			b.add(famTLSFailure, 1, ep, ls)
+		}
 	}
 	if t := res.TLS; t != nil {
 		if !t.ChainNotAfter.IsZero() {
