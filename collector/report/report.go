@@ -32,6 +32,7 @@ type DNS struct {
 	Server          string        `json:"server,omitempty"`
 	DurationSeconds float64       `json:"duration_seconds"`
 	NullMX          bool          `json:"null_mx"`
+	NullMXMixed     bool          `json:"null_mx_among_others,omitempty"`
 	Implicit        bool          `json:"implicit_mx"`
 	HostsDropped    int           `json:"hosts_dropped,omitempty"`
 	Notes           []string      `json:"notes,omitempty"`
@@ -42,11 +43,27 @@ type Host struct {
 	Name            string        `json:"name"`
 	Preference      uint16        `json:"preference"`
 	CNAME           string        `json:"cname,omitempty"`
+	IPLiteral       bool          `json:"ip_literal,omitempty"`
+	Special         []SpecialAddr `json:"special_addresses,omitempty"`
 	AddressOutcome  dnsmx.Outcome `json:"address_outcome,omitempty"`
 	AddressError    string        `json:"address_error,omitempty"`
 	AddrsDropped    int           `json:"addresses_dropped,omitempty"`
 	DurationSeconds float64       `json:"address_lookup_seconds"`
 	Addresses       []Address     `json:"addresses"`
+}
+
+// SpecialAddr is an address in a special-purpose range.
+type SpecialAddr struct {
+	IP    string `json:"ip"`
+	Range string `json:"range"`
+}
+
+// TLSFailure is a STARTTLS that was attempted and failed.
+type TLSFailure struct {
+	Stage    smtp.TLSFailureStage `json:"stage"`
+	Reply    *Reply               `json:"reply,omitempty"`
+	Cause    string               `json:"cause"`
+	Fallback bool                 `json:"plaintext_fallback"`
 }
 
 // Address is one dialogue.
@@ -58,16 +75,26 @@ type Address struct {
 	Detail          string          `json:"detail,omitempty"`
 	DurationSeconds float64         `json:"duration_seconds"`
 	BannerHostname  string          `json:"banner_hostname,omitempty"`
+	GreetingFirst   float64         `json:"greeting_first_line_seconds,omitempty"`
+	Findings        []smtp.Finding  `json:"findings,omitempty"`
+	SlowestStep     *Slowest        `json:"slowest_step,omitempty"`
 	UsedHELO        bool            `json:"used_helo,omitempty"`
 	Steps           []Step          `json:"steps"`
 	Extensions      *Extensions     `json:"extensions,omitempty"`
 	ExtensionsTLS   *Extensions     `json:"extensions_tls,omitempty"`
 	TLS             *tlscheck.Info  `json:"tls,omitempty"`
+	TLSFailure      *TLSFailure     `json:"tls_failure,omitempty"`
 	Recipients      []Recipient     `json:"recipients,omitempty"`
 	Relay           *Relay          `json:"relay_check,omitempty"`
 	VRFY            *Reply          `json:"vrfy,omitempty"`
 	Transcript      []TranscriptRow `json:"transcript"`
 	Truncated       bool            `json:"transcript_truncated,omitempty"`
+}
+
+// Slowest is the step behind a slow_step finding.
+type Slowest struct {
+	Name            string  `json:"name"`
+	DurationSeconds float64 `json:"duration_seconds"`
 }
 
 // Step is one command and its reply.
@@ -88,17 +115,35 @@ type Reply struct {
 
 // Extensions is an EHLO reply.
 type Extensions struct {
-	Greeting       string            `json:"greeting"`
-	Keywords       map[string]string `json:"keywords"`
-	SizeAdvertised bool              `json:"size_advertised"`
-	SizeBytes      int64             `json:"size_bytes"`
-	Auth           []string          `json:"auth,omitempty"`
+	Greeting       string    `json:"greeting"`
+	Keywords       []Keyword `json:"keywords"` // in the order the server sent them
+	SizeAdvertised bool      `json:"size_advertised"`
+	SizeBytes      int64     `json:"size_bytes"`
+	SizeInvalid    bool      `json:"size_invalid,omitempty"`
+	Auth           []string  `json:"auth,omitempty"`
+}
+
+// Keyword is one EHLO keyword with its parameters as sent.
+type Keyword struct {
+	Name   string `json:"name"`
+	Params string `json:"params,omitempty"`
+}
+
+// Has reports whether keyword was advertised.
+func (e *Extensions) Has(keyword string) bool {
+	for _, k := range e.Keywords {
+		if k.Name == keyword {
+			return true
+		}
+	}
+	return false
 }
 
 // Recipient is one RCPT TO of a configured mailbox.
 type Recipient struct {
 	Address  string `json:"address"`
 	Accepted bool   `json:"accepted"`
+	Deferred bool   `json:"deferred,omitempty"`
 	Reply    *Reply `json:"reply,omitempty"`
 }
 
@@ -131,16 +176,19 @@ func NewDocument(rep *prober.Report) Document {
 		doc.Kind = "domain"
 		doc.DNS = &DNS{
 			Outcome: d.Outcome, Rcode: d.Rcode, Error: d.Err, Server: d.Server,
-			DurationSeconds: d.Duration.Seconds(), NullMX: d.NullMX, Implicit: d.Implicit,
+			DurationSeconds: d.Duration.Seconds(), NullMX: d.NullMX, NullMXMixed: d.NullMXMixed, Implicit: d.Implicit,
 			HostsDropped: d.HostsDropped, Notes: d.Notes,
 		}
 	}
 	for _, h := range rep.Hosts {
 		host := Host{
-			Name: h.Name, Preference: h.Preference, CNAME: h.CNAME,
+			Name: h.Name, Preference: h.Preference, CNAME: h.CNAME, IPLiteral: h.IPLiteral,
 			AddressOutcome: h.Outcome, AddressError: h.Err, AddrsDropped: h.AddrsDropped,
 			DurationSeconds: h.Duration.Seconds(),
 			Addresses:       make([]Address, 0, len(h.Results)),
+		}
+		for _, sp := range h.Special {
+			host.Special = append(host.Special, SpecialAddr{IP: sp.Addr.String(), Range: sp.Range})
 		}
 		for _, res := range h.Results {
 			if res != nil {
@@ -158,6 +206,7 @@ func newAddress(r *smtp.Result) Address {
 		DurationSeconds: r.Duration.Seconds(), BannerHostname: r.BannerHostname, UsedHELO: r.UsedHELO,
 		Extensions: newExtensions(r.Extensions), ExtensionsTLS: newExtensions(r.ExtensionsTLS),
 		TLS: r.TLS, VRFY: newReply(r.VRFY), Truncated: r.TranscriptTruncated,
+		GreetingFirst: r.GreetingFirstLine.Seconds(), Findings: r.Findings,
 		Steps:      make([]Step, 0, len(r.Steps)),
 		Transcript: make([]TranscriptRow, 0, len(r.Transcript)),
 	}
@@ -168,9 +217,15 @@ func newAddress(r *smtp.Result) Address {
 			DurationSeconds: s.Duration.Seconds(), Error: s.Err,
 		})
 	}
+	if r.SlowestStep != "" {
+		a.SlowestStep = &Slowest{Name: r.SlowestStep, DurationSeconds: r.SlowestStepDuration.Seconds()}
+	}
+	if f := r.TLSFailure; f != nil {
+		a.TLSFailure = &TLSFailure{Stage: f.Stage, Reply: newReply(&f.Reply), Cause: f.Cause, Fallback: f.Fallback}
+	}
 	for i := range r.Recipients {
 		rc := &r.Recipients[i]
-		a.Recipients = append(a.Recipients, Recipient{Address: rc.Address, Accepted: rc.Accepted, Reply: newReply(&rc.Reply)})
+		a.Recipients = append(a.Recipients, Recipient{Address: rc.Address, Accepted: rc.Accepted, Deferred: rc.Deferred, Reply: newReply(&rc.Reply)})
 	}
 	if r.Relay != nil {
 		a.Relay = &Relay{Address: r.Relay.Address, Verdict: r.Relay.Verdict, Reply: newReply(&r.Relay.Reply)}
@@ -192,12 +247,12 @@ func newExtensions(e *smtp.Extensions) *Extensions {
 	if e == nil {
 		return nil
 	}
-	keywords := make(map[string]string, len(e.Keywords))
-	for _, k := range e.Keywords {
-		keywords[k.Name] = k.Params
+	keywords := make([]Keyword, len(e.Keywords))
+	for i, k := range e.Keywords {
+		keywords[i] = Keyword(k)
 	}
 	return &Extensions{
 		Greeting: e.Greeting, Keywords: keywords, SizeAdvertised: e.SizeAdvertised,
-		SizeBytes: e.Size, Auth: e.Auth,
+		SizeBytes: e.Size, SizeInvalid: e.SizeInvalid, Auth: e.Auth,
 	}
 }

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"time"
 
@@ -58,11 +57,31 @@ func (t *textWriter) report(rep *prober.Report) {
 	for i := range rep.Hosts {
 		t.host(rep, &rep.Hosts[i])
 	}
-	verdict, style := "OK", p.ok
-	if !rep.Success() {
-		verdict, style = "FAIL", p.bad
+	t.summary(rep)
+}
+
+// summary is the last line: the verdict, how many addresses failed and
+// whether mail still gets through, which is what the on-call asks first.
+func (t *textWriter) summary(rep *prober.Report) {
+	p := t.p
+	s := summarise(rep)
+	name, took := rep.Target.Name(), ms(rep.Duration)
+	switch {
+	case rep.DNS != nil && rep.DNS.NullMX:
+		t.printf("\n%sOK%s %s: null MX, accepts no mail by design (%s)\n", p.ok, p.reset, name, took)
+	case rep.DNS != nil && rep.DNS.Outcome != dnsmx.OutcomeAnswer && !rep.DNS.Implicit:
+		t.printf("\n%sFAIL%s %s: the MX lookup failed (%s): senders cannot find where to deliver (%s)\n", p.bad, p.reset, name, rep.DNS.Outcome, took)
+	case rep.Success():
+		t.printf("\n%sOK%s %s: %s passed (%s)\n", p.ok, p.reset, name, count(s.addresses, "address", "addresses"), took)
+	case s.through != nil:
+		t.printf("\n%sDEGRADED%s %s: %s; delivery works through %s (%s)\n", p.warn, p.reset, name, s.failures(), s.throughName(rep), took)
+	case s.addresses == 0:
+		t.printf("\n%sFAIL%s %s: no MX host has an address to deliver to (%s)\n", p.bad, p.reset, name, took)
+	case s.takesMail:
+		t.printf("\n%sFAIL%s %s: %s (%s)\n", p.bad, p.reset, name, s.failures(), took)
+	default:
+		t.printf("\n%sFAIL%s %s: %s; no address takes mail (%s)\n", p.bad, p.reset, name, s.failures(), took)
 	}
-	t.printf("\n%s%s%s %s in %s\n", style, verdict, p.reset, rep.Target.Name(), ms(rep.Duration))
 }
 
 func (t *textWriter) dns(d *dnsmx.Domain, hosts int) {
@@ -75,11 +94,14 @@ func (t *textWriter) dns(d *dnsmx.Domain, hosts int) {
 	case d.NullMX:
 		t.printf("MX lookup: null MX (RFC 7505): %s accepts no mail; nothing to probe (%s%s)\n", d.Name, ms(d.Duration), from)
 	case d.Implicit:
-		t.printf("MX lookup: no MX record; the domain's own address is its implicit MX (RFC 5321 5.1) (%s%s)\n", ms(d.Duration), from)
+		t.printf("MX lookup: implicit MX (no MX record): the domain's own address receives its mail (RFC 5321 5.1) (%s%s)\n", ms(d.Duration), from)
 	case d.Outcome == dnsmx.OutcomeAnswer:
 		t.printf("MX lookup: %d host(s) in %s%s\n", hosts, ms(d.Duration), from)
 	default:
 		t.printf("MX lookup: %s%s%s: %s (%s%s)\n", p.bad, strings.ToUpper(string(d.Outcome)), p.reset, dnsProblem(d), ms(d.Duration), from)
+	}
+	if d.NullMXMixed {
+		t.printf("  %snull MX (\"MX 0 .\") among other MX records: RFC 7505 section 3 forbids it; ignored, the other hosts are probed%s\n", p.warn, p.reset)
 	}
 	for _, n := range d.Notes {
 		t.printf("  %snote: %s%s\n", p.warn, n, p.reset)
@@ -92,15 +114,24 @@ func (t *textWriter) dns(d *dnsmx.Domain, hosts int) {
 func (t *textWriter) host(rep *prober.Report, h *prober.HostReport) {
 	p := t.p
 	t.printf("\n")
-	if rep.DNS != nil {
+	switch {
+	case rep.DNS != nil && rep.DNS.Implicit:
+		t.printf("%simplicit MX (no MX record) %s%s", p.bold, h.Name, p.reset)
+	case rep.DNS != nil:
 		t.printf("%sMX %d %s%s", p.bold, h.Preference, h.Name, p.reset)
-	} else {
+	default:
 		t.printf("%s%s%s", p.bold, h.Name, p.reset)
 	}
 	if h.CNAME != "" {
 		t.printf("  %s(alias of %s: an MX must not point at a CNAME, RFC 2181 10.3)%s", p.warn, h.CNAME, p.reset)
 	}
 	t.printf("\n")
+	if h.IPLiteral {
+		t.printf("  %sthe MX names an IP address, which RFC 5321 5.1 does not allow: most senders look it up as a host name and fail%s\n", p.warn, p.reset)
+	}
+	for _, sp := range h.Special {
+		t.printf("  %s%s is a %s address: senders on the internet cannot reach it%s\n", p.warn, sp.Addr, strings.ReplaceAll(sp.Range, "_", "-"), p.reset)
+	}
 	if len(h.Addrs) == 0 {
 		msg := h.Err
 		if msg == "" {
@@ -122,6 +153,9 @@ func (t *textWriter) host(rep *prober.Report, h *prober.HostReport) {
 func (t *textWriter) address(r *smtp.Result) {
 	p := t.p
 	t.printf("\n  %s%s port %d%s\n", p.bold, r.Addr, r.Port, p.reset)
+	if len(r.Transcript) > 0 && !r.Start.IsZero() {
+		t.printf("    %stranscript of the probe started %s; times count from that start%s\n", p.note, r.Start.UTC().Format("2006-01-02 15:04:05.000 UTC"), p.reset)
+	}
 	for _, l := range r.Transcript {
 		t.line(l)
 	}
@@ -131,24 +165,13 @@ func (t *textWriter) address(r *smtp.Result) {
 	t.steps(r)
 	t.extensions("extensions", r.Extensions)
 	t.extensions("extensions after STARTTLS", r.ExtensionsTLS)
-	if r.TLS != nil {
-		tl := r.TLS
-		t.printf("    TLS:        %s %s", tl.Version, tl.CipherSuite)
-		if !tl.LeafNotAfter.IsZero() {
-			// Days counted from the probe, not from now: a stored report
-			// reads the same later.
-			days := tl.ChainNotAfter.Sub(r.Start.Add(r.Duration)).Hours() / 24
-			t.printf(", expires %s (%.0f days)", tl.ChainNotAfter.UTC().Format("2006-01-02"), days)
-		}
-		if tl.Verified {
-			t.printf(", %sverified for %s%s\n", p.ok, tl.ServerName, p.reset)
-		} else {
-			t.printf(", %snot verified: %s%s\n", p.warn, tl.VerifyError, p.reset)
-		}
-	}
+	t.tls(r)
 	for _, rc := range r.Recipients {
 		style, word := p.ok, "accepted"
-		if !rc.Accepted {
+		switch {
+		case rc.Deferred:
+			style, word = p.warn, "DEFERRED (try again later: the mailbox is not refused)"
+		case !rc.Accepted:
 			style, word = p.bad, "NOT accepted"
 		}
 		t.printf("    recipient:  %s %s %s%s%s\n", rc.Address, replyCode(rc.Reply), style, word, p.reset)
@@ -163,11 +186,95 @@ func (t *textWriter) address(r *smtp.Result) {
 			t.printf("    relay:      %s %s %sinconclusive (temporary failure or no reply)%s\n", rl.Address, replyCode(rl.Reply), p.warn, p.reset)
 		}
 	}
+	t.findings(r)
 	if r.Success {
 		t.printf("    verdict:    %sOK%s in %s\n", p.ok, p.reset, ms(r.Duration))
 	} else {
 		t.printf("    verdict:    %sFAIL %s%s: %s (after %s)\n", p.bad, r.Reason, p.reset, r.Detail, ms(r.Duration))
 	}
+}
+
+// tls says what TLS the address gave: the session, a failed STARTTLS, or
+// none, in the words that matter for mail: does it travel in clear?
+func (t *textWriter) tls(r *smtp.Result) {
+	p := t.p
+	if f := r.TLSFailure; f != nil {
+		what := "STARTTLS refused"
+		if f.Stage == smtp.TLSHandshake {
+			what = "TLS handshake failed"
+		}
+		t.printf("    TLS:        %s%s: %s%s\n", p.bad, what, f.Cause, p.reset)
+		if f.Fallback {
+			t.printf("                %sTLS failed, mail would travel in clear%s (the dialogue went on in plaintext", p.warn, p.reset)
+			if f.Stage == smtp.TLSHandshake {
+				t.printf(" on a new connection")
+			}
+			t.printf(")\n")
+		}
+	}
+	tl := r.TLS
+	if tl == nil {
+		if r.TLSFailure == nil && r.Extensions != nil && !r.Extensions.Has("STARTTLS") {
+			t.printf("    TLS:        %sno TLS: STARTTLS not offered, mail to this address travels in clear%s\n", p.warn, p.reset)
+		} else if r.TLSFailure == nil && r.Extensions != nil && r.Success {
+			t.printf("    TLS:        not tried (starttls: off)\n")
+		}
+		return
+	}
+	t.printf("    TLS:        %s %s", tl.Version, tl.CipherSuite)
+	// Days are counted from the probe, not from now: a stored report reads
+	// the same later.
+	at := r.Start.Add(r.Duration)
+	if !tl.ChainNotAfter.IsZero() && !at.After(tl.ChainNotAfter) {
+		days := tl.ChainNotAfter.Sub(at).Hours() / 24
+		t.printf(", expires %s (%.0f days)", tl.ChainNotAfter.UTC().Format("2006-01-02"), days)
+	}
+	if tl.Verified {
+		t.printf(", %sverified for %s%s\n", p.ok, tl.ServerName, p.reset)
+	} else {
+		t.printf(", %snot verified: %s%s\n", p.warn, tl.VerifyError, p.reset)
+	}
+	switch {
+	case !tl.ChainNotAfter.IsZero() && at.After(tl.ChainNotAfter):
+		t.printf("                %scertificate EXPIRED on %s, %.0f days before this probe%s\n", p.bad,
+			tl.ChainNotAfter.UTC().Format("2006-01-02 15:04 UTC"), at.Sub(tl.ChainNotAfter).Hours()/24, p.reset)
+	case !tl.LeafNotBefore.IsZero() && at.Before(tl.LeafNotBefore):
+		t.printf("                %scertificate NOT YET VALID: valid from %s, %.0f days after this probe%s\n", p.bad,
+			tl.LeafNotBefore.UTC().Format("2006-01-02 15:04 UTC"), tl.LeafNotBefore.Sub(at).Hours()/24, p.reset)
+	}
+}
+
+// findings puts each named fact of the dialogue in words.
+func (t *textWriter) findings(r *smtp.Result) {
+	p := t.p
+	for _, f := range r.Findings {
+		var msg string
+		switch f {
+		case smtp.FindingGreetingDelayed:
+			msg = fmt.Sprintf("greeting delayed: first line after %s, final line after %s (postscreen-style; nothing was sent before it)",
+				ms(r.GreetingFirstLine), ms(stepDuration(r, smtp.StepBanner)))
+		case smtp.FindingGreylisted:
+			msg = "greylisted: the mailbox was deferred with a temporary failure; senders retry later, the probe counts it as not met"
+		case smtp.FindingSlowStep:
+			msg = fmt.Sprintf("slow: %s took %s (tarpitting or an overloaded server)", r.SlowestStep, ms(r.SlowestStepDuration))
+		case smtp.FindingMiddleboxBanner:
+			msg = "middlebox rewrites the session: the greeting is masked with asterisks (Cisco ESMTP inspection style)"
+		case smtp.FindingMiddleboxEHLO:
+			msg = "middlebox rewrites the session: EHLO keywords are masked as XXXX"
+		case smtp.FindingMiddleboxSTARTTLS:
+			msg = "middlebox rewrites the session: STARTTLS was removed from the EHLO reply"
+		default:
+			msg = string(f)
+		}
+		t.printf("    %sfinding:    %s%s\n", p.warn, msg, p.reset)
+	}
+}
+
+func stepDuration(r *smtp.Result, name string) time.Duration {
+	if s := r.Step(name); s != nil {
+		return s.Duration
+	}
+	return 0
 }
 
 func (t *textWriter) line(l smtp.Line) {
@@ -209,6 +316,7 @@ func (t *textWriter) extensions(label string, e *smtp.Extensions) {
 	if e == nil {
 		return
 	}
+	// In the order the server sent them, as telnet shows them.
 	keys := make([]string, 0, len(e.Keywords))
 	for _, k := range e.Keywords {
 		if k.Params != "" {
@@ -217,14 +325,16 @@ func (t *textWriter) extensions(label string, e *smtp.Extensions) {
 			keys = append(keys, k.Name)
 		}
 	}
-	sort.Strings(keys)
 	t.printf("    %-11s %s\n", label+":", strings.Join(keys, ", "))
-	if e.SizeAdvertised {
-		if e.Size > 0 {
-			t.printf("    SIZE limit: %d bytes (%.1f MiB)\n", e.Size, float64(e.Size)/(1<<20))
-		} else {
-			t.printf("    SIZE limit: none declared\n")
-		}
+	switch {
+	case !e.SizeAdvertised:
+	case e.SizeInvalid:
+		params, _ := e.Params("SIZE")
+		t.printf("    SIZE limit: %sinvalid SIZE value %q%s: no usable limit\n", t.p.warn, params, t.p.reset)
+	case e.Size > 0:
+		t.printf("    SIZE limit: %d bytes (%.1f MiB)\n", e.Size, float64(e.Size)/(1<<20))
+	default:
+		t.printf("    SIZE limit: none declared\n")
 	}
 }
 
@@ -254,4 +364,69 @@ func replyCode(r smtp.Reply) string {
 
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
+}
+
+// deliverySummary counts a report's dialogues for its last line.
+type deliverySummary struct {
+	addresses, failed int
+	noAddress         int                // MX hosts without an address
+	through           *prober.HostReport // the most preferred host with an address that passed
+	takesMail         bool               // some address accepted the recipients, even if it failed after
+}
+
+func summarise(rep *prober.Report) deliverySummary {
+	var s deliverySummary
+	for i := range rep.Hosts {
+		h := &rep.Hosts[i]
+		if len(h.Addrs) == 0 {
+			s.noAddress++
+		}
+		for _, res := range h.Results {
+			if res == nil {
+				continue
+			}
+			s.addresses++
+			if !res.Success {
+				s.failed++
+			}
+			if s.through == nil && res.Success {
+				s.through = h
+			}
+			s.takesMail = s.takesMail || takesMail(res)
+		}
+	}
+	return s
+}
+
+// takesMail reports whether the address would take a message: everything
+// up to RCPT went as expected. An open relay does, dangerously.
+func takesMail(res *smtp.Result) bool {
+	return res.Success || res.Reason == smtp.ReasonRelayOpen
+}
+
+// failures says what failed: addresses, and MX hosts without one.
+func (s deliverySummary) failures() string {
+	msg := fmt.Sprintf("%d of %s failed", s.failed, count(s.addresses, "address", "addresses"))
+	if s.noAddress > 0 {
+		msg += ", " + count(s.noAddress, "MX host has", "MX hosts have") + " no address"
+	}
+	return msg
+}
+
+func (s deliverySummary) throughName(rep *prober.Report) string {
+	h := s.through
+	switch {
+	case rep.DNS == nil:
+		return h.Name
+	case rep.DNS.Implicit:
+		return "the implicit MX " + h.Name
+	}
+	return fmt.Sprintf("MX %d %s", h.Preference, h.Name)
+}
+
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

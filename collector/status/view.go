@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -490,18 +489,17 @@ func newTranscriptPage(e *store.Entry, doc report.Document, now time.Time, q url
 			continue
 		}
 		kw := make([]string, 0, len(x.ext.Keywords))
-		for k, v := range x.ext.Keywords {
-			if v != "" {
-				k += " " + v
+		for _, k := range x.ext.Keywords { // in the order the server sent them
+			if k.Params != "" {
+				kw = append(kw, k.Name+" "+k.Params)
+			} else {
+				kw = append(kw, k.Name)
 			}
-			kw = append(kw, k)
 		}
-		sort.Strings(kw)
 		p.Ext = append(p.Ext, extView{Label: x.label + " (" + x.ext.Greeting + ")", Keywords: kw})
 	}
 	if ext := addr.Extensions; ext != nil {
-		_, offered := ext.Keywords["STARTTLS"]
-		p.TLS = tlsFacts(true, offered, addr.TLS, now)
+		p.TLS = tlsFacts(true, ext.Has("STARTTLS"), addr.TLS, now)
 	} else {
 		p.TLS = tlsFacts(false, false, addr.TLS, now)
 	}
