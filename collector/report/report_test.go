@@ -184,9 +184,9 @@ func TestWriteTextFindingsGolden(t *testing.T) {
 	// Each fact in words a mail admin reads without the source code.
 	for _, want := range []string{
 		"null MX (\"MX 0 .\") among other MX records",
-		"alias of real.odd.test",
+		"MX mx1.odd.test is an alias of real.odd.test",
 		"192.0.2.10 is a documentation address",
-		"the MX names an IP address",
+		"MX 192.0.2.99 names an IP address",
 		"STARTTLS refused: 454 4.7.0 TLS not available due to local problem",
 		"TLS failed, mail would travel in clear",
 		"invalid SIZE value \"-5\"",

@@ -101,7 +101,7 @@ func (t *textWriter) dns(d *dnsmx.Domain, hosts int) {
 		t.printf("MX lookup: %s%s%s: %s (%s%s)\n", p.bad, strings.ToUpper(string(d.Outcome)), p.reset, dnsProblem(d), ms(d.Duration), from)
 	}
 	if d.NullMXMixed {
-		t.printf("  %snull MX (\"MX 0 .\") among other MX records: RFC 7505 section 3 forbids it; ignored, the other hosts are probed%s\n", p.warn, p.reset)
+		t.printf("  %s%s%s\n", p.warn, NullMXMixedWords, p.reset)
 	}
 	for _, n := range d.Notes {
 		t.printf("  %snote: %s%s\n", p.warn, n, p.reset)
@@ -122,15 +122,9 @@ func (t *textWriter) host(rep *prober.Report, h *prober.HostReport) {
 	default:
 		t.printf("%s%s%s", p.bold, h.Name, p.reset)
 	}
-	if h.CNAME != "" {
-		t.printf("  %s(alias of %s: an MX must not point at a CNAME, RFC 2181 10.3)%s", p.warn, h.CNAME, p.reset)
-	}
 	t.printf("\n")
-	if h.IPLiteral {
-		t.printf("  %sthe MX names an IP address, which RFC 5321 5.1 does not allow: most senders look it up as a host name and fail%s\n", p.warn, p.reset)
-	}
-	for _, sp := range h.Special {
-		t.printf("  %s%s is a %s address: senders on the internet cannot reach it%s\n", p.warn, sp.Addr, strings.ReplaceAll(sp.Range, "_", "-"), p.reset)
+	for _, f := range HostFacts(&h.Host) {
+		t.printf("  %s%s%s\n", p.warn, f, p.reset)
 	}
 	if len(h.Addrs) == 0 {
 		msg := h.Err
@@ -199,17 +193,9 @@ func (t *textWriter) address(r *smtp.Result) {
 func (t *textWriter) tls(r *smtp.Result) {
 	p := t.p
 	if f := r.TLSFailure; f != nil {
-		what := "STARTTLS refused"
-		if f.Stage == smtp.TLSHandshake {
-			what = "TLS handshake failed"
-		}
-		t.printf("    TLS:        %s%s: %s%s\n", p.bad, what, f.Cause, p.reset)
+		t.printf("    TLS:        %s%s%s\n", p.bad, TLSFailureWords(f), p.reset)
 		if f.Fallback {
-			t.printf("                %sTLS failed, mail would travel in clear%s (the dialogue went on in plaintext", p.warn, p.reset)
-			if f.Stage == smtp.TLSHandshake {
-				t.printf(" on a new connection")
-			}
-			t.printf(")\n")
+			t.printf("                %s%s%s\n", p.warn, FallbackWords(f), p.reset)
 		}
 	}
 	tl := r.TLS
@@ -246,35 +232,9 @@ func (t *textWriter) tls(r *smtp.Result) {
 
 // findings puts each named fact of the dialogue in words.
 func (t *textWriter) findings(r *smtp.Result) {
-	p := t.p
 	for _, f := range r.Findings {
-		var msg string
-		switch f {
-		case smtp.FindingGreetingDelayed:
-			msg = fmt.Sprintf("greeting delayed: first line after %s, final line after %s (postscreen-style; nothing was sent before it)",
-				ms(r.GreetingFirstLine), ms(stepDuration(r, smtp.StepBanner)))
-		case smtp.FindingGreylisted:
-			msg = "greylisted: the mailbox was deferred with a temporary failure; senders retry later, the probe counts it as not met"
-		case smtp.FindingSlowStep:
-			msg = fmt.Sprintf("slow: %s took %s (tarpitting or an overloaded server)", r.SlowestStep, ms(r.SlowestStepDuration))
-		case smtp.FindingMiddleboxBanner:
-			msg = "middlebox rewrites the session: the greeting is masked with asterisks (Cisco ESMTP inspection style)"
-		case smtp.FindingMiddleboxEHLO:
-			msg = "middlebox rewrites the session: EHLO keywords are masked as XXXX"
-		case smtp.FindingMiddleboxSTARTTLS:
-			msg = "middlebox rewrites the session: STARTTLS was removed from the EHLO reply"
-		default:
-			msg = string(f)
-		}
-		t.printf("    %sfinding:    %s%s\n", p.warn, msg, p.reset)
+		t.printf("    %sfinding:    %s%s\n", t.p.warn, FindingWords(r, f), t.p.reset)
 	}
-}
-
-func stepDuration(r *smtp.Result, name string) time.Duration {
-	if s := r.Step(name); s != nil {
-		return s.Duration
-	}
-	return 0
 }
 
 func (t *textWriter) line(l smtp.Line) {

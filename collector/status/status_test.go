@@ -635,3 +635,47 @@ func TestOverviewPages(t *testing.T) {
 		t.Errorf("next page of the failing targets: %q", next)
 	}
 }
+
+// TestFindingsAreNamed: a greylisted address behind postscreen whose
+// STARTTLS was refused shows each of these facts in words on the overview
+// and on its transcript page, and the DNS facts of its domain as notes.
+func TestFindingsAreNamed(t *testing.T) {
+	st := store.New()
+	h := domainHost("mx1.grey.example", 10, "192.0.2.30")
+	h.CNAME = "real.grey.example"
+	h.Special = []dnsmx.SpecialAddr{{Addr: netip.MustParseAddr("192.0.2.30"), Range: "documentation"}}
+	r := h.Results[0]
+	r.Success, r.Reason, r.Detail = false, smtp.ReasonRcptDeferred, "RCPT TO:<postmaster@grey.example> deferred: 450 4.2.0 Greylisted"
+	r.Recipients = []smtp.Recipient{{Address: "postmaster@grey.example", Reply: smtp.Reply{Code: 450, Enhanced: "4.2.0"}, Deferred: true}}
+	r.TLS, r.ExtensionsTLS = nil, nil
+	r.TLSFailure = &smtp.TLSFailure{Stage: smtp.TLSRefused, Reply: smtp.Reply{Code: 454, Enhanced: "4.7.0"}, Cause: "454 4.7.0 TLS not available", Fallback: true}
+	r.Findings = []smtp.Finding{smtp.FindingGreetingDelayed, smtp.FindingGreylisted}
+	r.GreetingFirstLine = time.Millisecond
+	rep := domainReport("grey.example", h)
+	rep.DNS.NullMXMixed = true
+	st.Put(entry("default", rep))
+	srv := serve(t, st, Options{})
+
+	overview := get(t, srv.URL+"/status")
+	transcript := get(t, overview.link(t, "transcript", "mx=mx1.grey.example"))
+	for _, p := range []page{overview, transcript} {
+		for _, want := range []string{
+			"STARTTLS refused: 454 4.7.0 TLS not available",
+			"TLS failed, mail would travel in clear",
+			"greeting delayed: first line after 1.0 ms",
+			"greylisted: the mailbox was deferred",
+		} {
+			if body := strings.ReplaceAll(p.body, "<wbr>", ""); !strings.Contains(body, html.EscapeString(want)) {
+				t.Errorf("%s lacks %q", p.url.Path, want)
+			}
+		}
+	}
+	for _, want := range []string{report.NullMXMixedWords, "MX mx1.grey.example is an alias of real.grey.example", "192.0.2.30 is a documentation address"} {
+		if !strings.Contains(overview.body, html.EscapeString(want)) {
+			t.Errorf("overview lacks the note %q", want)
+		}
+	}
+	if want := "postmaster@grey.example DEFERRED (try again later)"; !strings.Contains(transcript.body, want) {
+		t.Errorf("transcript page lacks %q", want)
+	}
+}

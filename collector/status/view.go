@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -91,6 +92,7 @@ type rowView struct {
 	Size       fact
 	SizeBytes  string // "12345678 bytes", "" when there is no limit
 	TLS        []fact
+	Findings   []fact // named facts that are not failures: greylisting, a slow step, a middlebox
 	Relay      fact
 	Transcript string // relative link, "" when there is no dialogue
 }
@@ -207,7 +209,10 @@ func newTargetView(e *store.Entry, now time.Time, sub string) targetView {
 		t.Kind = "domain"
 		t.DNS = dnsFact(rep.DNS, len(rep.Hosts))
 		t.NullMX = rep.DNS.NullMX
-		t.Notes = rep.DNS.Notes
+		t.Notes = slices.Clone(rep.DNS.Notes)
+		if rep.DNS.NullMXMixed {
+			t.Notes = append(t.Notes, report.NullMXMixedWords)
+		}
 		if n := rep.DNS.HostsDropped; n > 0 {
 			t.Notes = append(t.Notes, fmt.Sprintf("%d more MX host(s) not probed (max_mx_hosts)", n))
 		}
@@ -220,9 +225,7 @@ func newTargetView(e *store.Entry, now time.Time, sub string) targetView {
 		if rep.DNS != nil {
 			pref = strconv.Itoa(int(h.Preference))
 		}
-		if h.CNAME != "" {
-			t.Notes = append(t.Notes, fmt.Sprintf("MX %s is an alias of %s: an MX must not point at a CNAME (RFC 2181 10.3)", h.Name, h.CNAME))
-		}
+		t.Notes = append(t.Notes, report.HostFacts(&h.Host)...)
 		if h.AddrsDropped > 0 {
 			t.Notes = append(t.Notes, fmt.Sprintf("%s: %d more address(es) not probed (max_addresses_per_host)", h.Name, h.AddrsDropped))
 		}
@@ -303,6 +306,15 @@ func newRow(r *smtp.Result, now time.Time) rowView {
 	}
 	row.Size, row.SizeBytes = sizeFact(r)
 	row.TLS = tlsFacts(r.Extensions != nil, r.Extensions.Has("STARTTLS"), r.TLS, now)
+	if f := r.TLSFailure; f != nil {
+		row.TLS = append(row.TLS, fact{report.TLSFailureWords(f), bad})
+		if f.Fallback {
+			row.TLS = append(row.TLS, fact{report.FallbackWords(f), warn})
+		}
+	}
+	for _, f := range r.Findings {
+		row.Findings = append(row.Findings, fact{report.FindingWords(r, f), warn})
+	}
 	row.Relay = relayFact(smtp.RelayNotChecked, "", "")
 	if r.Relay != nil {
 		row.Relay = relayFact(r.Relay.Verdict, r.Relay.Address, replyCode(r.Relay.Reply))
@@ -395,22 +407,23 @@ func relayFact(verdict smtp.RelayVerdict, address, code string) fact {
 // transcriptPage is one address's last dialogue.
 type transcriptPage struct {
 	layout
-	Target  string
-	Module  string
-	Kind    string
-	Ago     string
-	Taken   string
-	Host    report.Host
-	Addr    report.Address
-	Lines   []lineView
-	Steps   []stepRow
-	Ext     []extView
-	JSON    string // relative links
-	Report  string
-	Verdict fact
-	TLS     []fact
-	Relay   fact // Text "" when the module has no relay check
-	Recips  []fact
+	Target   string
+	Module   string
+	Kind     string
+	Ago      string
+	Taken    string
+	Host     report.Host
+	Addr     report.Address
+	Lines    []lineView
+	Steps    []stepRow
+	Ext      []extView
+	JSON     string // relative links
+	Report   string
+	Verdict  fact
+	TLS      []fact
+	Relay    fact // Text "" when the module has no relay check
+	Recips   []fact
+	Findings []fact
 }
 
 type lineView struct {
@@ -503,6 +516,17 @@ func newTranscriptPage(e *store.Entry, doc report.Document, now time.Time, q url
 	} else {
 		p.TLS = tlsFacts(false, false, addr.TLS, now)
 	}
+	if res := findResult(e.Report, host.Name, addr.IP); res != nil {
+		if f := res.TLSFailure; f != nil {
+			p.TLS = append(p.TLS, fact{report.TLSFailureWords(f), bad})
+			if f.Fallback {
+				p.TLS = append(p.TLS, fact{report.FallbackWords(f), warn})
+			}
+		}
+		for _, f := range res.Findings {
+			p.Findings = append(p.Findings, fact{report.FindingWords(res, f), warn})
+		}
+	}
 	if rl := addr.Relay; rl != nil {
 		code := "no reply"
 		if rl.Reply != nil {
@@ -512,7 +536,10 @@ func newTranscriptPage(e *store.Entry, doc report.Document, now time.Time, q url
 	}
 	for _, rc := range addr.Recipients {
 		f := fact{rc.Address + " accepted", good}
-		if !rc.Accepted {
+		switch {
+		case rc.Deferred:
+			f = fact{rc.Address + " DEFERRED (try again later)", warn}
+		case !rc.Accepted:
 			f = fact{rc.Address + " NOT accepted", bad}
 		}
 		if rc.Reply != nil {
@@ -521,6 +548,24 @@ func newTranscriptPage(e *store.Entry, doc report.Document, now time.Time, q url
 		p.Recips = append(p.Recips, f)
 	}
 	return p
+}
+
+// findResult is the dialogue with ip of MX host mx in rep, or nil.
+func findResult(rep *prober.Report, mx, ip string) *smtp.Result {
+	if rep == nil {
+		return nil
+	}
+	for i := range rep.Hosts {
+		if rep.Hosts[i].Name != mx {
+			continue
+		}
+		for _, res := range rep.Hosts[i].Results {
+			if res != nil && res.Addr == ip {
+				return res
+			}
+		}
+	}
+	return nil
 }
 
 func docReply(r *report.Reply) string {
