@@ -577,7 +577,7 @@ var wantAlerts = []string{
 	"MXGatewayNotAnswering220", "MXAllGatewaysFailing", "MXProbeFailing", "MXOpenRelay",
 	"MXStartTLSNoLongerOffered", "MXCertificateExpiringSoon", "MXCertificateNotVerified",
 	"MXSizeLimitDropped", "MXLookupFailing", "MXProbeResultsStale", "MXExporterConfigReloadFailed",
-	"MXExporterDown",
+	"MXExporterDown", "MXRecipientDeferred", "MXMiddleboxRewritesSession", "MXTLSFailing", "MXRecordsMisconfigured",
 }
 
 func TestAlertRulesPromtool(t *testing.T) {
