@@ -19,12 +19,16 @@ const (
 // would otherwise choose what we store:
 //   - a line whose keyword breaks the ehlo-keyword syntax (ALPHA/DIGIT, then
 //     ALPHA/DIGIT/"-") is ignored, except the pre-RFC 4954 "AUTH=mech ..." form;
+//   - a keyword a middlebox masked ("XXXXXXXA", "XXXA": see maskedKeyword) is
+//     ignored: it stands for an extension the middlebox took away, and the
+//     dialogue reports it as such;
+//   - keywords stay in the order the server sent them;
 //   - keywords are upper-cased; the first occurrence wins; at most
 //     MaxEHLOKeywords are kept;
 //   - SIZE without a parameter, or with 0, declares no fixed limit (RFC 1870).
 //     A parameter that is not a decimal number of at most 20 digits fitting
-//     int64 tells us no usable limit either: SizeAdvertised is true, Size 0,
-//     and the raw parameter stays in Keywords for the report;
+//     int64 tells us no usable limit either: SizeAdvertised and SizeInvalid
+//     are true, Size 0, and the raw parameter stays in Keywords for the report;
 //   - AUTH mechanisms are upper-cased, deduplicated, checked against the SASL
 //     mechanism syntax (RFC 4422: 1-20 of A-Z, 0-9, "-", "_") and capped.
 func ParseEHLO(r Reply) *Extensions {
@@ -42,7 +46,7 @@ func ParseEHLO(r Reply) *Extensions {
 			ext.advertiseAuth(strings.TrimSpace(rest + " " + params))
 			continue
 		}
-		if !validKeyword(keyword) {
+		if !validKeyword(keyword) || maskedKeyword(keyword) {
 			continue
 		}
 		keyword = strings.ToUpper(keyword)
@@ -56,7 +60,7 @@ func ParseEHLO(r Reply) *Extensions {
 		ext.Keywords = append(ext.Keywords, Keyword{Name: keyword, Params: params})
 		if keyword == "SIZE" {
 			ext.SizeAdvertised = true
-			ext.Size = parseSize(params)
+			ext.Size, ext.SizeInvalid = parseSize(params)
 		}
 	}
 	return ext
@@ -95,17 +99,22 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 	return s[len(prefix):], true
 }
 
-// parseSize returns the SIZE limit, 0 for none or for a parameter that is
-// not a plain decimal number (see ParseEHLO).
-func parseSize(p string) int64 {
+// parseSize returns the SIZE limit, 0 for none, and whether the parameter
+// is invalid: present but not a plain decimal number that fits int64 (see
+// ParseEHLO). "SIZE -5" and "SIZE abc" declare no usable limit, which is
+// not the same as declaring none.
+func parseSize(p string) (size int64, invalid bool) {
+	if p == "" {
+		return 0, false
+	}
 	if !digits(p, 1, 20) {
-		return 0
+		return 0, true
 	}
 	n, err := strconv.ParseInt(p, 10, 64)
 	if err != nil {
-		return 0
+		return 0, true
 	}
-	return n
+	return n, false
 }
 
 // advertiseAuth records AUTH in either form; the mechanisms of every AUTH

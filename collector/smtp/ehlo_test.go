@@ -36,22 +36,22 @@ func TestParseEHLO(t *testing.T) {
 			Greeting: "mx", Keywords: []Keyword{{"SIZE", "0"}}, SizeAdvertised: true,
 		}},
 		{name: "SIZE garbage", reply: ehloReply("mx", "SIZE lots"), want: Extensions{
-			Greeting: "mx", Keywords: []Keyword{{"SIZE", "lots"}}, SizeAdvertised: true,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "lots"}}, SizeAdvertised: true, SizeInvalid: true,
 		}},
 		{name: "SIZE negative", reply: ehloReply("mx", "SIZE -5"), want: Extensions{
-			Greeting: "mx", Keywords: []Keyword{{"SIZE", "-5"}}, SizeAdvertised: true,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "-5"}}, SizeAdvertised: true, SizeInvalid: true,
 		}},
 		{name: "SIZE plus sign", reply: ehloReply("mx", "SIZE +5"), want: Extensions{
-			Greeting: "mx", Keywords: []Keyword{{"SIZE", "+5"}}, SizeAdvertised: true,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "+5"}}, SizeAdvertised: true, SizeInvalid: true,
 		}},
 		{name: "SIZE overflow", reply: ehloReply("mx", "SIZE 99999999999999999999"), want: Extensions{
-			Greeting: "mx", Keywords: []Keyword{{"SIZE", "99999999999999999999"}}, SizeAdvertised: true,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "99999999999999999999"}}, SizeAdvertised: true, SizeInvalid: true,
 		}},
 		{name: "SIZE max int64", reply: ehloReply("mx", "SIZE 9223372036854775807"), want: Extensions{
 			Greeting: "mx", Keywords: []Keyword{{"SIZE", "9223372036854775807"}}, SizeAdvertised: true, Size: 1<<63 - 1,
 		}},
 		{name: "SIZE two words", reply: ehloReply("mx", "SIZE 10 20"), want: Extensions{
-			Greeting: "mx", Keywords: []Keyword{{"SIZE", "10 20"}}, SizeAdvertised: true,
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "10 20"}}, SizeAdvertised: true, SizeInvalid: true,
 		}},
 		{name: "SIZE first wins", reply: ehloReply("mx", "SIZE 10", "SIZE 20"), want: Extensions{
 			Greeting: "mx", Keywords: []Keyword{{"SIZE", "10"}}, SizeAdvertised: true, Size: 10,
@@ -79,6 +79,19 @@ func TestParseEHLO(t *testing.T) {
 		}},
 		{name: "blanks around", reply: ehloReply("mx", "  SIZE\t 42  ", "X-EXT a  b"), want: Extensions{
 			Greeting: "mx", Keywords: []Keyword{{"SIZE", "42"}, {"X-EXT", "a  b"}}, SizeAdvertised: true, Size: 42,
+		}},
+		{name: "SIZE abc", reply: ehloReply("mx", "SIZE abc"), want: Extensions{
+			Greeting: "mx", Keywords: []Keyword{{"SIZE", "abc"}}, SizeAdvertised: true, SizeInvalid: true,
+		}},
+		{name: "masked keywords ignored (Cisco ASA)", reply: ehloReply("mx", "PIPELINING", "XXXXXXXA", "XXXA", "xxxxxxxb", "XXXXXXXX", "8BITMIME"), want: Extensions{
+			Greeting: "mx", Keywords: []Keyword{{"PIPELINING", ""}, {"8BITMIME", ""}},
+		}},
+		{name: "X keywords that are no mask kept", reply: ehloReply("mx", "XX", "X-EXPS", "XXXAB", "XEXCH50"), want: Extensions{
+			Greeting: "mx", Keywords: []Keyword{{"XX", ""}, {"X-EXPS", ""}, {"XXXAB", ""}, {"XEXCH50", ""}},
+		}},
+		{name: "order as sent", reply: ehloReply("mx", "SMTPUTF8", "CHUNKING", "AUTH=LOGIN", "8BITMIME", "AUTH PLAIN", "DSN", "PIPELINING"), want: Extensions{
+			Greeting: "mx", Keywords: []Keyword{{"SMTPUTF8", ""}, {"CHUNKING", ""}, {"AUTH", "LOGIN"}, {"8BITMIME", ""}, {"DSN", ""}, {"PIPELINING", ""}},
+			Auth: []string{"LOGIN", "PLAIN"},
 		}},
 		{name: "digit first keyword", reply: ehloReply("mx", "8BITMIME"), want: Extensions{
 			Greeting: "mx", Keywords: []Keyword{{"8BITMIME", ""}},
@@ -132,6 +145,7 @@ func FuzzParseEHLO(f *testing.F) {
 		"mx\nSIZE\nSIZE 0\nSIZE x",
 		"\n\n-\n=\nAUTH=",
 		"mx\nsize 99999999999999999999999",
+		"mx\nXXXXXXXA\nXXXA\nSIZE -5",
 	} {
 		f.Add(s)
 	}
@@ -149,6 +163,14 @@ func FuzzParseEHLO(f *testing.F) {
 		}
 		if got.Size < 0 || (got.Size > 0 && !got.SizeAdvertised) || got.SizeAdvertised != got.Has("SIZE") {
 			t.Fatalf("size %d advertised %v, SIZE keyword %v", got.Size, got.SizeAdvertised, got.Has("SIZE"))
+		}
+		if got.SizeInvalid && (got.Size != 0 || !got.SizeAdvertised) {
+			t.Fatalf("invalid SIZE with size %d advertised %v", got.Size, got.SizeAdvertised)
+		}
+		for _, k := range got.Keywords {
+			if maskedKeyword(k.Name) {
+				t.Fatalf("masked keyword %q kept as an extension", k.Name)
+			}
 		}
 		if len(got.Auth) > MaxAuthMechanisms || (len(got.Auth) > 0 && !got.Has("AUTH")) {
 			t.Fatalf("%d mechanisms, AUTH keyword %v", len(got.Auth), got.Has("AUTH"))

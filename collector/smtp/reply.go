@@ -2,6 +2,7 @@ package smtp
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +19,11 @@ import (
 //   - every line of a reply carries the same three-digit code, 200 to 599;
 //   - a line longer than the line cap, or a reply of more lines than the
 //     reply cap, is an error, and the reader never buffers more than the
-//     line cap to find that out.
+//     line cap to find that out;
+//   - a line whose first bytes cannot begin a reply ("SSH-2.0-…", "HTTP/1.1",
+//     binary) is an error as soon as those bytes arrive, not at its line end
+//     or the deadline: an SSH daemon on port 25 never sends a line end we
+//     would wait for.
 //
 // net/textproto accepts both a cut line and a change of code in the middle
 // of a multi-line reply; that is why this reader exists.
@@ -58,10 +63,21 @@ func NewReplyReader(r io.Reader, maxLineBytes, maxReplyLines int) *ReplyReader {
 // attempt, CVE-2011-0411 style) and must not be read as part of the session.
 func (rr *ReplyReader) Buffered() int { return rr.br.Buffered() }
 
+// Unread returns up to n of the buffered bytes without consuming them, to
+// quote what the server sent out of turn. The slice is only valid until the
+// next read.
+func (rr *ReplyReader) Unread(n int) []byte {
+	b, _ := rr.br.Peek(min(n, rr.br.Buffered()))
+	return b
+}
+
 // ProtocolError is a reply that breaks RFC 5321 4.2 syntax.
 type ProtocolError struct {
 	Problem string // what is wrong
 	Line    string // the offending line, escaped and capped
+	// NotSMTP is set when the line's first bytes cannot begin an SMTP
+	// reply at all: whatever answers is not an SMTP server (or not yet).
+	NotSMTP bool
 }
 
 func (e *ProtocolError) Error() string {
@@ -159,6 +175,9 @@ func intern(s string) string {
 
 // readLine returns one line without its line ending.
 func (rr *ReplyReader) readLine() ([]byte, error) {
+	if err := rr.checkStart(); err != nil {
+		return nil, err
+	}
 	line, err := rr.br.ReadSlice('\n')
 	switch {
 	case errors.Is(err, bufio.ErrBufferFull):
@@ -180,6 +199,28 @@ func (rr *ReplyReader) readLine() ([]byte, error) {
 		rr.Trace(line)
 	}
 	return line, nil
+}
+
+// checkStart waits for the first byte of the next line and judges it with
+// whatever else has arrived, up to the four bytes that decide (see
+// replyStart), before waiting for the line end. An I/O error with nothing
+// read is returned as it came, as ReadSlice would have.
+func (rr *ReplyReader) checkStart() error {
+	if _, err := rr.br.Peek(1); err != nil {
+		return err
+	}
+	if head := rr.Unread(4); replyStart(head) {
+		return nil
+	}
+	seen := rr.Unread(rr.maxLine)
+	if i := bytes.IndexByte(seen, '\n'); i >= 0 {
+		seen = seen[:i]
+	}
+	seen = bytes.TrimSuffix(seen, []byte{'\r'})
+	if rr.Trace != nil {
+		rr.Trace(seen)
+	}
+	return &ProtocolError{Problem: "not an SMTP reply", Line: escapeCap(seen, quoteCap), NotSMTP: true}
 }
 
 // splitLine parses "250-text", "250 text" or a bare "250".

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
+	"time"
 )
 
 // errKind names the typed errors of ReadReply for table tests.
@@ -262,4 +264,71 @@ func FuzzReadReply(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReadReplyNotSMTP: a line that cannot begin a reply fails as soon as
+// its first bytes arrive, whether or not a line end follows: an SSH daemon
+// sends its banner and then waits for us, for ever.
+func TestReadReplyNotSMTP(t *testing.T) {
+	tests := []struct {
+		name, in, wantLine string
+	}{
+		{"SSH without line end", "SSH-2.0-OpenSSH_9.2p1", "SSH-2.0-OpenSSH_9.2p1"},
+		{"SSH with CRLF", "SSH-2.0-OpenSSH_9.2p1\r\nmore", "SSH-2.0-OpenSSH_9.2p1"},
+		{"HTTP", "HTTP/1.1 400 Bad Request\r\n", "HTTP/1.1 400 Bad Request"},
+		{"binary", "\x16\x03\x01\x00", `\x16\x03\x01\x00`},
+		{"three digits and junk", "2200", "2200"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			go func() { _, _ = pw.Write([]byte(tt.in)) }() // and never a close: the reader must not wait for one
+			rr := NewReplyReader(pr, 0, 0)
+			var traced []string
+			rr.Trace = func(l []byte) { traced = append(traced, string(l)) }
+			done := make(chan error, 1)
+			go func() { _, err := rr.ReadReply(); done <- err }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(5 * time.Second):
+				pw.Close()
+				t.Fatalf("ReadReply(%q) still waiting after 5 s, want an error at once", tt.in)
+			}
+			var proto *ProtocolError
+			if !errors.As(err, &proto) || !proto.NotSMTP || proto.Line != tt.wantLine {
+				t.Fatalf("ReadReply(%q) error = %v, want a not-SMTP ProtocolError quoting %q", tt.in, err, tt.wantLine)
+			}
+			if len(traced) != 1 || traced[0] != strings.TrimSuffix(strings.SplitN(tt.in, "\n", 2)[0], "\r") {
+				t.Fatalf("traced %q, want the offending bytes once", traced)
+			}
+		})
+	}
+}
+
+// TestReadReplyStartInPieces: a reply whose code arrives a byte at a time
+// is judged on what has come, never refused early.
+func TestReadReplyStartInPieces(t *testing.T) {
+	rr := NewReplyReader(iotest.OneByteReader(strings.NewReader("220-mx\r\n220 ok\r\n")), 0, 0)
+	r, err := rr.ReadReply()
+	if err != nil || r.Code != 220 || len(r.Lines) != 2 {
+		t.Fatalf("ReadReply = %+v, %v; want a two-line 220", r, err)
+	}
+}
+
+func TestUnread(t *testing.T) {
+	rr := NewReplyReader(strings.NewReader("250 a\r\n250 extra\r\n"), 0, 0)
+	if _, err := rr.ReadReply(); err != nil {
+		t.Fatalf("ReadReply: %v", err)
+	}
+	if got := string(rr.Unread(4)); got != "250 " {
+		t.Fatalf("Unread(4) = %q, want %q", got, "250 ")
+	}
+	if got := string(rr.Unread(100)); got != "250 extra\r\n" {
+		t.Fatalf("Unread(100) = %q, want the whole extra reply", got)
+	}
+	if r, err := rr.ReadReply(); err != nil || r.Lines[0] != "extra" {
+		t.Fatalf("ReadReply after Unread = %+v, %v; want the extra reply, unconsumed by Unread", r, err)
+	}
 }
