@@ -131,12 +131,21 @@ func ServersFromResolvConf(path string) ([]string, error) {
 //
 //   - MX hosts are sorted by preference, then name, and capped at
 //     opts.MaxMXHosts (the least preferred are dropped).
-//   - "MX 0 ." alone is a null MX (RFC 7505): NullMX, no hosts. A "." target
-//     among other MX records is ignored and noted.
+//   - "MX 0 ." alone is a null MX (RFC 7505): NullMX, no hosts. "MX 0 ."
+//     among other MX records sets NullMXMixed and is ignored; a "." target
+//     of another preference is ignored and noted.
 //   - No MX record (NODATA): the domain's own addresses stand in as an
 //     implicit MX of preference 0 (RFC 5321 5.1). Outcome stays nodata.
+//   - An MX host that is an IP address written as a name ("MX 10
+//     192.0.2.1.") is marked IPLiteral and looked up as a host name, as
+//     Postfix does (Exim refuses it outright unless allow_mx_to_ip is set):
+//     it gets the addresses its A and AAAA lookups return, usually none, and
+//     never the address its name spells.
 //   - Addresses come from the additional section of the MX reply where it
 //     holds them (per family), else from A and AAAA queries.
+//   - Each host's addresses in special-purpose ranges are listed in
+//     Host.Special (see SpecialRange) unless opts.IgnoreSpecialAddresses.
+//     They are probed all the same.
 func (r *Resolver) Domain(ctx context.Context, domain string, opts Options) *Domain {
 	start := time.Now()
 	d := &Domain{Name: normalizeName(domain)}
@@ -178,10 +187,12 @@ func (r *Resolver) mxHosts(ctx context.Context, d *Domain, res lookupResult, opt
 	best := make(map[string]uint16, len(recs))
 	for _, rec := range recs {
 		switch p, dup := best[rec.name]; {
-		case rec.name == "" && len(recs) == 1:
-			d.Notes = append(d.Notes, fmt.Sprintf("MX %d . ignored: a null MX has preference 0 (RFC 7505)", rec.pref))
+		case rec.name == "" && rec.pref == 0:
+			// Among other records (the case above took it alone): the
+			// flag says so, and the reports word it; no note repeats it.
+			d.NullMXMixed = true
 		case rec.name == "":
-			d.Notes = append(d.Notes, fmt.Sprintf("MX %d . ignored: a null MX must be the only MX record (RFC 7505)", rec.pref))
+			d.Notes = append(d.Notes, fmt.Sprintf("MX %d . ignored: a null MX has preference 0 (RFC 7505)", rec.pref))
 		case dup:
 			d.Notes = append(d.Notes, fmt.Sprintf("MX host %s listed at preferences %d and %d: kept %d",
 				rec.name, min(p, rec.pref), max(p, rec.pref), min(p, rec.pref)))
@@ -208,6 +219,7 @@ func (r *Resolver) mxHosts(ctx context.Context, d *Domain, res lookupResult, opt
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			hosts[i] = r.resolveHost(ctx, hosts[i].Name, hosts[i].Preference, res.pool, opts)
+			_, hosts[i].IPLiteral = literalAddr(hosts[i].Name)
 		})
 	}
 	wg.Wait()
@@ -233,10 +245,16 @@ func (r *Resolver) implicitMX(ctx context.Context, d *Domain, opts Options) {
 
 // Host looks up the addresses of one host name, as for an MX host. A literal
 // IP address ("192.0.2.1", "2001:db8::1", "[2001:db8::1]", "[IPv6:2001:db8::1]")
-// returns itself without a query, whatever opts.Families says.
+// returns itself without a query, whatever opts.Families says: the user
+// asked for that address, unlike an MX record that spells one. Its Special
+// is filled like any host's.
 func (r *Resolver) Host(ctx context.Context, name string, opts Options) Host {
 	if a, ok := literalAddr(name); ok {
-		return Host{Name: a.String(), Addrs: []netip.Addr{a}, Outcome: OutcomeAnswer}
+		h := Host{Name: a.String(), Addrs: []netip.Addr{a}, Outcome: OutcomeAnswer}
+		if !opts.IgnoreSpecialAddresses {
+			h.Special = specialAddrs(h.Addrs)
+		}
+		return h
 	}
 	n := normalizeName(name)
 	if err := checkName(n); err != nil {
@@ -320,6 +338,11 @@ func (r *Resolver) resolveHost(ctx context.Context, name string, pref uint16, po
 	}
 	if len(addrs) > 0 {
 		h.Addrs = addrs
+	}
+	if !opts.IgnoreSpecialAddresses {
+		// Of the addresses kept: what MaxAddressesPerHost drops is
+		// neither probed nor described.
+		h.Special = specialAddrs(addrs)
 	}
 
 	switch {
