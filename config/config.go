@@ -35,6 +35,7 @@ const (
 	DefaultMaxAddressesPerHost = 4
 	DefaultDNSTimeout          = 2 * time.Second
 	DefaultDNSAttempts         = 2
+	DefaultSlowStepThreshold   = time.Second
 	DefaultResolvConf          = "/etc/resolv.conf"
 
 	// DefaultEHLOFallback is the EHLO name when this machine's host name is
@@ -84,6 +85,16 @@ type Module struct {
 	AddressFamilies     []string `yaml:"address_families"` // ipv4, ipv6; default both
 	MaxMXHosts          int      `yaml:"max_mx_hosts"`
 	MaxAddressesPerHost int      `yaml:"max_addresses_per_host"`
+
+	// SlowStepThreshold: an SMTP step whose reply takes longer is reported
+	// as slow (a tarpit, a busy server); the probe does not fail for it.
+	SlowStepThreshold time.Duration `yaml:"slow_step_threshold"`
+	// IgnoreSpecialAddresses stops reporting MX host addresses in
+	// special-purpose ranges (loopback, private, link-local, …), which
+	// senders on the internet cannot reach: for labs and test environments,
+	// whose gateways live there on purpose. Such addresses are probed
+	// either way; the finding never fails a probe.
+	IgnoreSpecialAddresses bool `yaml:"ignore_special_addresses"`
 }
 
 // TLS configures certificate verification after STARTTLS.

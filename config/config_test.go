@@ -50,9 +50,11 @@ func TestLoadGood(t *testing.T) {
 					ServerName:      "mx.example.com",
 					RequireVerified: true,
 				},
-				AddressFamilies:     []string{IPv4},
-				MaxMXHosts:          3,
-				MaxAddressesPerHost: 2,
+				AddressFamilies:        []string{IPv4},
+				MaxMXHosts:             3,
+				MaxAddressesPerHost:    2,
+				SlowStepThreshold:      2500 * time.Millisecond,
+				IgnoreSpecialAddresses: true,
 			},
 			"plain": plain,
 		},
@@ -128,6 +130,9 @@ func TestLoadDefaults(t *testing.T) {
 		AddressFamilies:     []string{IPv4, IPv6},
 		MaxMXHosts:          10,
 		MaxAddressesPerHost: 4,
+		SlowStepThreshold:   time.Second,
+		// IgnoreSpecialAddresses false: special-purpose addresses of MX
+		// hosts are reported unless a module turns it off.
 	}
 	if !reflect.DeepEqual(m, want) {
 		t.Errorf("default module = %+v, want %+v", m, want)
@@ -264,6 +269,7 @@ func TestLoadBad(t *testing.T) {
 		"bad_families_duplicate.yml":      `bad_families_duplicate.yml:3: modules.default.address_families[1]: ipv6 is listed twice`,
 		"bad_families_empty.yml":          `bad_families_empty.yml:3: modules.default.address_families: must list ipv4, ipv6 or both`,
 		"bad_families_unknown.yml":        `bad_families_unknown.yml:3: modules.default.address_families[1]: must be ipv4 or ipv6, got "ipx"`,
+		"bad_ignore_special.yml":          `bad_ignore_special.yml:4: modules.default.ignore_special_addresses: must be true or false, got "on"`,
 		"bad_host.yml":                    `bad_host.yml:2: targets[0].host: port must be a number from 1 to 65535, got "smtp" in "mx.example.com:smtp"`,
 		"bad_host_port.yml":               `bad_host_port.yml:2: targets[0].host: port must be a number from 1 to 65535, got "0" in "mx.example.com:0"`,
 		"bad_host_v6.yml":                 `bad_host_v6.yml:2: targets[0].host: must be "host", "host:port", an IP address or "[ipv6]:port", got "2001:db8::zz"`,
@@ -296,6 +302,8 @@ func TestLoadBad(t *testing.T) {
 		"bad_resolver_port.yml":           `bad_resolver_port.yml:2: dns.resolvers[0]: port must be a number from 1 to 65535, got "99999" in "192.0.2.53:99999"`,
 		"bad_root_list.yml":               `bad_root_list.yml:1: must be a mapping, got a list`,
 		"bad_server_name.yml":             `bad_server_name.yml:4: modules.default.tls.server_name: must be a host name, got "*.example.com"`,
+		"bad_slow_step.yml":               `bad_slow_step.yml:3: modules.default.slow_step_threshold: must be positive, got 0s`,
+		"bad_slow_step_number.yml":        `bad_slow_step_number.yml:3: modules.default.slow_step_threshold: invalid duration "500" (use Go durations like 10s, 1m30s)`,
 		"bad_starttls.yml":                `bad_starttls.yml:3: modules.default.starttls: must be one of off, opportunistic, required, got "sometimes"`,
 		"bad_starttls_bool.yml":           `bad_starttls_bool.yml:3: modules.default.starttls: must be one of off, opportunistic, required, got "false"`,
 		"bad_string_type.yml":             `bad_string_type.yml:3: modules.default.ehlo: must be a string, got a mapping`,

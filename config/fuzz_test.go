@@ -45,7 +45,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("no default module")
 		}
 		for name, m := range c.Modules {
-			if m == nil || m.Port < 1 || m.Timeout <= 0 || m.Timeout > m.Interval || len(m.AddressFamilies) == 0 {
+			if m == nil || m.Port < 1 || m.Timeout <= 0 || m.Timeout > m.Interval || len(m.AddressFamilies) == 0 || m.SlowStepThreshold <= 0 {
 				t.Fatalf("module %q accepted with %+v", name, m)
 			}
 		}

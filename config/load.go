@@ -73,6 +73,7 @@ func (m *Module) setDefaults() {
 		AddressFamilies:     []string{IPv4, IPv6},
 		MaxMXHosts:          DefaultMaxMXHosts,
 		MaxAddressesPerHost: DefaultMaxAddressesPerHost,
+		SlowStepThreshold:   DefaultSlowStepThreshold,
 	}
 }
 

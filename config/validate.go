@@ -166,6 +166,9 @@ func (v *validator) module(path, name string, m *Module) {
 	if m.MaxAddressesPerHost < 1 {
 		v.errorf(path, "max_addresses_per_host", "must be at least 1, got %d", m.MaxAddressesPerHost)
 	}
+	if m.SlowStepThreshold <= 0 {
+		v.errorf(path, "slow_step_threshold", "must be positive, got %s", fmtDuration(m.SlowStepThreshold))
+	}
 }
 
 func (v *validator) tls(path string, t *TLS) {
