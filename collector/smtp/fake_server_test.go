@@ -30,6 +30,7 @@ type fakeServer struct {
 	ln     net.Listener
 	handle func(*fakeSession)
 	wg     sync.WaitGroup
+	active sync.WaitGroup // sessions whose handler has not returned
 
 	mu       sync.Mutex
 	conns    []net.Conn
@@ -66,8 +67,10 @@ func (s *fakeServer) accept() {
 		s.conns = append(s.conns, c)
 		s.mu.Unlock()
 		s.wg.Add(1)
+		s.active.Add(1)
 		go func() {
 			defer s.wg.Done()
+			defer s.active.Done()
 			defer c.Close()
 			s.handle(&fakeSession{srv: s, conn: c, r: bufio.NewReader(c)})
 		}()
@@ -86,6 +89,19 @@ func (s *fakeServer) close() {
 		if verb(c) == "DATA" {
 			s.t.Errorf("the probe sent DATA; commands: %q", s.Commands())
 		}
+	}
+}
+
+// settled waits until every session so far has ended by itself (the probe
+// closed its side), so that Commands includes what was sent without waiting
+// for a reply, such as the QUIT after a 421.
+func (s *fakeServer) settled() {
+	done := make(chan struct{})
+	go func() { s.active.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		s.t.Fatalf("fake sessions still running 5 s after the probe returned; commands: %q", s.Commands())
 	}
 }
 
