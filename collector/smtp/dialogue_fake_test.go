@@ -193,8 +193,9 @@ func TestProbeFake(t *testing.T) {
 			handle: func(s *fakeSession) { s.send("220 mx.fake.test ready") },
 			want:   ReasonConnectionClosed,
 			check: func(t *testing.T, r *Result, f *fakeServer) {
-				if r.Banner.Code != 0 || !strings.Contains(r.Detail, "banner") {
-					t.Fatalf("banner %+v, detail %q: want no banner and the banner named", r.Banner, r.Detail)
+				want := `the server closed the connection in the middle of the greeting (it sent "220 mx.fake.test ready" without a line end)`
+				if r.Banner.Code != 0 || r.Detail != want {
+					t.Fatalf("banner %+v, detail %q: want no banner and %q", r.Banner, r.Detail, want)
 				}
 			},
 		},
@@ -276,10 +277,13 @@ func TestProbeFake(t *testing.T) {
 			},
 		},
 		{
+			// 421 ends the session at any step (issue 9): service_closing,
+			// no longer ehlo_rejected.
 			name: "421 to EHLO: no HELO",
 			fake: fakeSMTP{replies: map[string]string{"EHLO": "421 4.3.2 shutting down\r\n"}},
-			want: ReasonEHLORejected,
+			want: ReasonServiceClosing,
 			check: func(t *testing.T, r *Result, f *fakeServer) {
+				f.settled()
 				if got := sentVerbs(f); !slices.Equal(got, []string{"EHLO", "QUIT"}) {
 					t.Fatalf("server got %q", got)
 				}
@@ -292,8 +296,11 @@ func TestProbeFake(t *testing.T) {
 			want: ReasonStartTLSMissing,
 		},
 		{
-			name: "STARTTLS refused",
+			// Opportunistic mode goes on in plaintext after a refusal
+			// (issue 9, see TestProbeTLSFallback); required mode fails.
+			name: "STARTTLS refused, required",
 			fake: fakeSMTP{ehlo: "250-mx\r\n250 STARTTLS\r\n", replies: map[string]string{"STARTTLS": "454 4.7.0 TLS not available\r\n"}},
+			opts: func(o *Options) { o.StartTLS = StartTLSRequired },
 			want: ReasonStartTLSFailed,
 			check: func(t *testing.T, r *Result, f *fakeServer) {
 				if got := sentVerbs(f); !slices.Equal(got, []string{"EHLO", "STARTTLS", "QUIT"}) {
@@ -302,12 +309,22 @@ func TestProbeFake(t *testing.T) {
 			},
 		},
 		{
-			name: "plaintext in the same packet as the 220 to STARTTLS",
+			name: "plaintext in the same packet as the 220 to STARTTLS, required",
 			fake: fakeSMTP{ehlo: "250-mx\r\n250 STARTTLS\r\n", replies: map[string]string{"STARTTLS": "220 go ahead\r\n250 injected\r\n"}},
+			opts: func(o *Options) { o.StartTLS = StartTLSRequired },
 			want: ReasonStartTLSFailed,
+			check: func(t *testing.T, r *Result, f *fakeServer) {
+				if r.TLSFailure == nil || r.TLSFailure.Stage != TLSHandshake || r.TLSFailure.Fallback {
+					t.Fatalf("TLS failure %+v, want a handshake failure without fallback", r.TLSFailure)
+				}
+				if got := sentVerbs(f); !slices.Equal(got, []string{"EHLO", "STARTTLS"}) {
+					t.Fatalf("server got %q, want nothing after STARTTLS", got)
+				}
+			},
 		},
 		{
-			name: "garbage instead of a TLS handshake",
+			name: "garbage instead of a TLS handshake, required",
+			opts: func(o *Options) { o.StartTLS = StartTLSRequired },
 			fake: fakeSMTP{ehlo: "250-mx\r\n250 STARTTLS\r\n", on: map[string]func(*fakeSession) bool{
 				"STARTTLS": func(s *fakeSession) bool {
 					s.reply("220 go ahead")
@@ -322,8 +339,12 @@ func TestProbeFake(t *testing.T) {
 			}},
 			want: ReasonStartTLSFailed,
 			check: func(t *testing.T, r *Result, f *fakeServer) {
-				if s := r.Step(StepTLSHandshake); s == nil || s.Err == "" {
-					t.Fatalf("handshake step %+v, want an error", s)
+				want := `TLS handshake failed: the server did not answer in TLS (it sent "this ")`
+				if s := r.Step(StepTLSHandshake); s == nil || s.Err != want || r.Detail != want {
+					t.Fatalf("handshake step %+v, detail %q: want %q for both", s, r.Detail, want)
+				}
+				if r.TLSFailure == nil || r.TLSFailure.Cause != want || r.TLSFailure.Fallback {
+					t.Fatalf("TLS failure %+v, want %q without fallback", r.TLSFailure, want)
 				}
 			},
 		},
@@ -382,9 +403,11 @@ func TestProbeFake(t *testing.T) {
 			},
 		},
 		{
+			// A 4xx is a deferral now (issue 9), no longer rcpt_rejected;
+			// TestProbeNamedVerdicts covers greylisting in detail.
 			name: "greylisted recipient",
 			fake: fakeSMTP{replies: withReplies(map[string]string{"RCPT TO:<postmaster@fake.test>": "450 4.2.0 greylisted\r\n"})},
-			want: ReasonRcptRejected,
+			want: ReasonRcptDeferred,
 		},
 		{
 			name: "refused recipient and open relay: the first failure wins",
@@ -518,6 +541,7 @@ func TestProbeFake(t *testing.T) {
 			if r.Success != (r.Detail == "") {
 				t.Fatalf("success %v with detail %q", r.Success, r.Detail)
 			}
+			checkPlainWords(t, r)
 			if tt.check != nil {
 				tt.check(t, r, f)
 			}

@@ -66,8 +66,9 @@ const (
 	// words or codes of greylisting ("greylisted", "try again later", 4.2.0,
 	// 4.7.1). The probe fails as rcpt_deferred; this names why.
 	FindingGreylisted Finding = "greylisted"
-	// FindingSlowStep: a step took longer than Options.SlowStepThreshold
-	// while the dialogue went on (tarpitting); Result.SlowestStep names it.
+	// FindingSlowStep: a step waited longer than Options.SlowStepThreshold
+	// for its reply (tarpitting, a slow policy check), whether or not the
+	// dialogue failed later; Result.SlowestStep names it.
 	FindingSlowStep Finding = "slow_step"
 	// FindingMiddleboxBanner: the greeting text is masked with asterisks, as
 	// Cisco ASA/PIX ESMTP inspection writes it.
@@ -103,7 +104,7 @@ const (
 type TLSFailure struct {
 	Stage TLSFailureStage
 	Reply Reply  // the reply to STARTTLS; its 220 for a failed handshake
-	Cause string // plain words: "454 4.7.0 TLS not available", "handshake failed: no cipher suite in common"
+	Cause string // plain words: "454 4.7.0 TLS not available", "TLS handshake failed: the server sent alert 'handshake failure' (…)"
 	// Fallback is true when the dialogue went on in plaintext.
 	Fallback bool
 }
@@ -200,8 +201,16 @@ type Result struct {
 	Reason  Reason // ReasonNone when Success
 	Detail  string // human explanation of the failure, may quote the server
 
-	Steps []Step // in the order they ran
+	// Steps in the order they ran. After a failed TLS handshake in
+	// opportunistic mode the dialogue reconnects once without STARTTLS, and
+	// the steps of that second session follow under the same names
+	// (connect, banner, ehlo, mail, …). A consumer that keeps one step per
+	// name takes the first (as Step does): connect, banner and ehlo are then
+	// those of the session where TLS was tried, starttls and tls_handshake
+	// exist only there, and the transaction steps only in the retry.
+	Steps []Step
 
+	// Banner and BannerHostname are from the first session's greeting.
 	Banner         Reply
 	BannerHostname string // first word of the greeting when it is a valid host name, capped
 	// GreetingFirstLine is the time from connect to the first line of the
@@ -209,13 +218,19 @@ type Result struct {
 	// for a postscreen-style greeting ("220-" at once, "220 " seconds later).
 	GreetingFirstLine time.Duration
 
-	UsedHELO      bool        // EHLO refused, HELO accepted
-	Extensions    *Extensions // from EHLO before TLS; nil when EHLO was not accepted
+	UsedHELO bool // EHLO refused, HELO accepted
+	// Extensions are from the EHLO before TLS (of the first session, after
+	// a plaintext retry); nil when EHLO was not accepted.
+	Extensions    *Extensions
 	ExtensionsTLS *Extensions // from EHLO inside TLS; nil when no TLS session
 
 	TLS        *tlscheck.Info // nil when no TLS session was established
 	TLSFailure *TLSFailure    // nil unless STARTTLS was attempted and failed
 
+	// Recipients and Relay are the verdicts of the transaction. When the
+	// session went out of step (Reason protocol_error), none stands: no
+	// recipient is Accepted or Deferred, and Relay.Verdict is inconclusive.
+	// Relay is nil when the relay-check RCPT was not sent.
 	Recipients []Recipient
 	Relay      *Relay
 	VRFY       *Reply
