@@ -21,23 +21,25 @@ import (
 type probeCommand struct {
 	cmd *kingpin.CmdClause
 
-	target     *string
-	configFile *string
-	module     *string
-	resolver   *string
-	port       *uint16
-	ehlo       *string
-	mailFrom   *string
-	rcpt       *[]string
-	relayRcpt  *string
-	vrfy       *string
-	starttls   *string
-	caFile     *string
-	serverName *string
-	timeout    *time.Duration
-	ipv4, ipv6 *bool
-	asJSON     *bool
-	colour     *string
+	target        *string
+	configFile    *string
+	module        *string
+	resolver      *string
+	port          *uint16
+	ehlo          *string
+	mailFrom      *string
+	rcpt          *[]string
+	relayRcpt     *string
+	vrfy          *string
+	starttls      *string
+	caFile        *string
+	serverName    *string
+	timeout       *time.Duration
+	slowStep      *time.Duration
+	ignoreSpecial *bool
+	ipv4, ipv6    *bool
+	asJSON        *bool
+	colour        *string
 
 	set map[string]*bool // which overriding flags the user gave
 }
@@ -60,6 +62,10 @@ func addProbeCommand(app *kingpin.Application) *probeCommand {
 	c.caFile = c.cmd.Flag("tls.ca-file", "PEM bundle to verify server certificates with (default: system roots).").IsSetByUser(c.flag("tls.ca-file")).ExistingFile()
 	c.serverName = c.cmd.Flag("tls.server-name", "Name the certificate must be valid for (default: the MX host name).").IsSetByUser(c.flag("tls.server-name")).String()
 	c.timeout = c.cmd.Flag("timeout", "Timeout of the whole probe.").PlaceHolder("15s").IsSetByUser(c.flag("timeout")).Duration()
+	c.slowStep = c.cmd.Flag("slow-step-threshold", "Report an SMTP step whose reply takes longer than this as slow (never a failure).").
+		PlaceHolder("1s").IsSetByUser(c.flag("slow-step-threshold")).Duration()
+	c.ignoreSpecial = c.cmd.Flag("ignore-special-addresses", "Do not report MX host addresses in special-purpose ranges (loopback, private, link-local, …), as for a lab; --no-… reports them where the module does not.").
+		IsSetByUser(c.flag("ignore-special-addresses")).Bool()
 	c.ipv4 = c.cmd.Flag("ipv4", "Probe IPv4 addresses only.").Short('4').Bool()
 	c.ipv6 = c.cmd.Flag("ipv6", "Probe IPv6 addresses only.").Short('6').Bool()
 	c.asJSON = c.cmd.Flag("json", "Print the report as one JSON document.").Bool()
@@ -123,6 +129,11 @@ func (c *probeCommand) prepare() (prober.Target, prober.Settings, *dnsmx.Resolve
 	}
 	m := *mod
 	c.override(&m)
+	if m.SlowStepThreshold <= 0 {
+		// The config rejects it; the flag must too, rather than fall
+		// back to the default silently.
+		return prober.Target{}, prober.Settings{}, nil, fmt.Errorf("--slow-step-threshold must be positive, got %s", m.SlowStepThreshold)
+	}
 
 	target, err := prober.ParseTarget(*c.target)
 	if err != nil {
@@ -169,6 +180,12 @@ func (c *probeCommand) override(m *config.Module) {
 	}
 	if c.given("timeout") {
 		m.Timeout = *c.timeout
+	}
+	if c.given("slow-step-threshold") {
+		m.SlowStepThreshold = *c.slowStep
+	}
+	if c.given("ignore-special-addresses") {
+		m.IgnoreSpecialAddresses = *c.ignoreSpecial
 	}
 	switch {
 	case *c.ipv4 && !*c.ipv6:

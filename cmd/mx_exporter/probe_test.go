@@ -6,16 +6,29 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/mx-exporter/mx_exporter/collector/report"
 	"github.com/mx-exporter/mx_exporter/collector/testenv"
 )
 
-// runProbe runs `mx_exporter probe ARGS` against the test servers; the
-// resolver is always the test nsd: this machine's resolv.conf points off it.
+// runProbe runs `mx_exporter probe ARGS` against the test servers as a lab
+// would, with --ignore-special-addresses: every test server is on loopback,
+// which is not what these tests are about (TestProbeCommandSpecialAddresses
+// is).
 func runProbe(t *testing.T, env *testenv.Env, args ...string) (int, string, string) {
+	t.Helper()
+	return runProbeAsIs(t, env, append([]string{"--ignore-special-addresses"}, args...)...)
+}
+
+// runProbeAsIs runs `mx_exporter probe ARGS` against the test servers; the
+// resolver is always the test nsd: this machine's resolv.conf points off it.
+func runProbeAsIs(t *testing.T, env *testenv.Env, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	full := append([]string{"probe", "--resolver=" + env.Resolver, "--ehlo=probe.mx-exporter.test", "--timeout=5s"}, args...)
@@ -102,6 +115,9 @@ func TestProbeCommandUsageErrors(t *testing.T) {
 		{"unknown module", []string{"probe", "--config.file=" + good, "--module=smtps", "good.test"}, `no module "smtps"`},
 		{"bad port", []string{"probe", "mx.example.test:99999"}, "invalid port"},
 		{"missing CA file", []string{"probe", "--tls.ca-file=" + filepath.Join(dir, "nope.pem"), "good.test"}, "nope.pem"},
+		{"zero slow-step threshold", []string{"probe", "--slow-step-threshold=0s", "good.test"}, "--slow-step-threshold must be positive, got 0s"},
+		{"negative slow-step threshold", []string{"probe", "--slow-step-threshold=-1s", "good.test"}, "--slow-step-threshold must be positive, got -1s"},
+		{"slow-step threshold not a duration", []string{"probe", "--slow-step-threshold=fast", "good.test"}, `invalid duration "fast"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -112,6 +128,95 @@ func TestProbeCommandUsageErrors(t *testing.T) {
 			}
 			if !strings.Contains(stderr.String(), tt.want) {
 				t.Fatalf("stderr lacks %q:\n%s", tt.want, stderr.String())
+			}
+		})
+	}
+}
+
+// TestProbeCommandModuleFlags: --slow-step-threshold and
+// --ignore-special-addresses override the module's keys, and only when
+// given; without them the module's values (or the defaults) hold.
+func TestProbeCommandModuleFlags(t *testing.T) {
+	dir := t.TempDir()
+	lab := filepath.Join(dir, "lab.yml")
+	if err := os.WriteFile(lab, []byte("modules:\n  default:\n    slow_step_threshold: 3s\n    ignore_special_addresses: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		slow   time.Duration
+		ignore bool
+	}{
+		{"defaults", nil, time.Second, false},
+		{"threshold flag", []string{"--slow-step-threshold=250ms"}, 250 * time.Millisecond, false},
+		{"ignore flag", []string{"--ignore-special-addresses"}, time.Second, true},
+		{"no-ignore flag", []string{"--no-ignore-special-addresses"}, time.Second, false},
+		{"module keys", []string{"--config.file=" + lab}, 3 * time.Second, true},
+		{"flags over module keys", []string{"--config.file=" + lab, "--slow-step-threshold=2s", "--no-ignore-special-addresses"}, 2 * time.Second, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := kingpin.New("mx_exporter", "")
+			c := addProbeCommand(app)
+			// The resolver is only built, never asked.
+			args := append([]string{"probe", "--resolver=127.0.53.1"}, tt.args...)
+			if _, err := app.Parse(append(args, "good.test")); err != nil {
+				t.Fatalf("parse %q: %v", tt.args, err)
+			}
+			_, s, _, err := c.prepare()
+			if err != nil {
+				t.Fatalf("prepare %q: %v", tt.args, err)
+			}
+			if s.SMTP.SlowStepThreshold != tt.slow || s.DNS.IgnoreSpecialAddresses != tt.ignore {
+				t.Fatalf("%q: slow-step threshold %v, ignore special addresses %v; want %v, %v",
+					tt.args, s.SMTP.SlowStepThreshold, s.DNS.IgnoreSpecialAddresses, tt.slow, tt.ignore)
+			}
+		})
+	}
+}
+
+// TestProbeCommandSpecialAddresses: against the real servers, all on
+// loopback, the special-address finding is reported unless turned off, and
+// never fails the probe.
+func TestProbeCommandSpecialAddresses(t *testing.T) {
+	env := testenv.Require(t)
+	dir := t.TempDir()
+	lab := filepath.Join(dir, "lab.yml")
+	if err := os.WriteFile(lab, []byte("modules:\n  default:\n    ignore_special_addresses: true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		reported bool
+	}{
+		{"default", nil, true},
+		{"flag", []string{"--ignore-special-addresses"}, false},
+		{"module", []string{"--config.file=" + lab}, false},
+		{"flag over module", []string{"--config.file=" + lab, "--no-ignore-special-addresses"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runProbeAsIs(t, env, append(tt.args, "--json", "good.test")...)
+			if code != exitOK {
+				t.Fatalf("exit status %d, want %d: the finding is no failure\nstderr: %s\n%s", code, exitOK, errOut, out)
+			}
+			var doc report.Document
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatalf("--json output is not one JSON document: %v\n%s", err, out)
+			}
+			if len(doc.Hosts) != 2 {
+				t.Fatalf("want the 2 MX hosts of good.test, got %+v", doc.Hosts)
+			}
+			for _, h := range doc.Hosts {
+				var want []report.SpecialAddr
+				if tt.reported {
+					want = []report.SpecialAddr{{IP: h.Addresses[0].IP, Range: "loopback"}}
+				}
+				if !slices.Equal(h.Special, want) {
+					t.Fatalf("%s: special addresses %+v, want %+v", h.Name, h.Special, want)
+				}
 			}
 		})
 	}

@@ -23,10 +23,12 @@ func FromModule(m *config.Module) (Settings, error) {
 			StartTLS:           smtp.StartTLS(m.StartTLS),
 			TLSServerName:      m.TLS.ServerName,
 			RequireVerifiedTLS: m.TLS.RequireVerified,
+			SlowStepThreshold:  m.SlowStepThreshold,
 		},
 		DNS: dnsmx.Options{
-			MaxMXHosts:          m.MaxMXHosts,
-			MaxAddressesPerHost: m.MaxAddressesPerHost,
+			MaxMXHosts:             m.MaxMXHosts,
+			MaxAddressesPerHost:    m.MaxAddressesPerHost,
+			IgnoreSpecialAddresses: m.IgnoreSpecialAddresses,
 		},
 	}
 	for _, f := range m.AddressFamilies {
