@@ -44,6 +44,7 @@ modules:
     timeout: 2s
     recipients: [postmaster@good.test]
     relay_check: %s
+    ignore_special_addresses: true # every test server is on loopback
     tls:
       ca_file: %s
   relay:
@@ -52,6 +53,7 @@ modules:
     timeout: 2s
     recipients: [postmaster@relay.test]
     relay_check: %s
+    ignore_special_addresses: true
 targets:
 %s`, env.Resolver, env.RelayAddress, env.CAFile, env.RelayAddress, targets)
 }

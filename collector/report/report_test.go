@@ -185,7 +185,7 @@ func TestWriteTextFindingsGolden(t *testing.T) {
 	for _, want := range []string{
 		"null MX (\"MX 0 .\") among other MX records",
 		"MX mx1.odd.test is an alias of real.odd.test",
-		"192.0.2.10 is a documentation address",
+		"192.0.2.10 is in a special-purpose range (documentation)",
 		"MX 192.0.2.99 names an IP address",
 		"STARTTLS refused: 454 4.7.0 TLS not available due to local problem",
 		"TLS failed, mail would travel in clear",

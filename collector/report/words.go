@@ -26,7 +26,7 @@ func HostFacts(h *dnsmx.Host) []string {
 		out = append(out, fmt.Sprintf("MX %s names an IP address, which RFC 5321 5.1 does not allow: most senders look it up as a host name and fail", h.Name))
 	}
 	for _, sp := range h.Special {
-		out = append(out, fmt.Sprintf("%s is a %s address: senders on the internet cannot reach it", sp.Addr, strings.ReplaceAll(sp.Range, "_", "-")))
+		out = append(out, fmt.Sprintf("%s is in a special-purpose range (%s): senders on the internet cannot reach it", sp.Addr, strings.ReplaceAll(sp.Range, "_", "-")))
 	}
 	return out
 }

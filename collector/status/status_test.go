@@ -670,7 +670,7 @@ func TestFindingsAreNamed(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{report.NullMXMixedWords, "MX mx1.grey.example is an alias of real.grey.example", "192.0.2.30 is a documentation address"} {
+	for _, want := range []string{report.NullMXMixedWords, "MX mx1.grey.example is an alias of real.grey.example", "192.0.2.30 is in a special-purpose range (documentation)"} {
 		if !strings.Contains(overview.body, html.EscapeString(want)) {
 			t.Errorf("overview lacks the note %q", want)
 		}
