@@ -112,14 +112,17 @@ func noCipherInCommon() *tls.Config {
 }
 
 type verdictCase struct {
-	name     string
-	fake     fakeSMTP
-	handle   func(*fakeSession) // replaces fake when set
-	opts     func(*Options)
-	timeout  time.Duration // default 10 s
-	within   time.Duration // time to verdict; default timeout + 100 ms
+	name    string
+	fake    fakeSMTP
+	handle  func(*fakeSession) // replaces fake when set
+	opts    func(*Options)
+	timeout time.Duration // default 10 s
+	// within bounds the time to verdict: by default timeout + 100 ms with a
+	// timeout set, else immediate (no case with the 10 s default waits).
+	within   time.Duration
 	want     Reason
-	detail   string // exact Detail; "" checks nothing (a success has none)
+	detail   string   // exact Detail; "" for a success
+	notes    []string // transcript notes that must appear, each as a prefix
 	findings []Finding
 	// outOfStep: the session went out of step; no accepted recipient and
 	// no open relay may come out, whatever the replies said.
@@ -147,8 +150,12 @@ func runVerdictCases(t *testing.T, tests []verdictCase) {
 				timeout = 10 * time.Second
 			}
 			within := tt.within
-			if within == 0 {
+			switch {
+			case within != 0:
+			case tt.timeout != 0:
 				within = timeout + 100*time.Millisecond
+			default:
+				within = immediate
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), timeout)
 			defer cancel()
@@ -160,8 +167,13 @@ func runVerdictCases(t *testing.T, tests []verdictCase) {
 			if r.Reason != tt.want || r.Success != (tt.want == ReasonNone) {
 				t.Fatalf("reason %q success %v (detail %q), want %q\ntranscript:\n%s", r.Reason, r.Success, r.Detail, tt.want, formatTranscript(r))
 			}
-			if tt.detail != "" && r.Detail != tt.detail {
+			if (tt.detail != "" || tt.want == ReasonNone) && r.Detail != tt.detail {
 				t.Fatalf("detail\n %q\nwant\n %q\ntranscript:\n%s", r.Detail, tt.detail, formatTranscript(r))
+			}
+			for _, n := range tt.notes {
+				if !slices.ContainsFunc(r.Transcript, func(l Line) bool { return l.Dir == Note && strings.HasPrefix(l.Text, n) }) {
+					t.Fatalf("transcript lacks the note %q:\n%s", n, formatTranscript(r))
+				}
 			}
 			if !slices.Equal(r.Findings, tt.findings) {
 				t.Fatalf("findings %q, want %q\ntranscript:\n%s", r.Findings, tt.findings, formatTranscript(r))
@@ -219,7 +231,6 @@ func TestProbeOutOfStep(t *testing.T) {
 		{
 			name:      "extra reply in the same write as the EHLO reply",
 			fake:      fakeSMTP{replies: withReplies(map[string]string{"EHLO": defaultEHLO + "250 extra\r\n"})},
-			within:    immediate,
 			want:      ReasonProtocolError,
 			detail:    `unsolicited reply before MAIL FROM: "250 extra"`,
 			outOfStep: true,
@@ -239,7 +250,6 @@ func TestProbeOutOfStep(t *testing.T) {
 		{
 			name:      "extra reply with the banner",
 			fake:      fakeSMTP{banner: "220 mx.fake.test ESMTP\r\n250 extra\r\n", replies: relayRefused},
-			within:    immediate,
 			want:      ReasonProtocolError,
 			detail:    `unsolicited reply before EHLO: "250 extra"`,
 			outOfStep: true,
@@ -255,7 +265,6 @@ func TestProbeOutOfStep(t *testing.T) {
 			fake: fakeSMTP{tls: serverTLS(pki().signed), replies: relayRefused, on: map[string]func(*fakeSession) bool{
 				"EHLO": ehloInTLS("250-mx.fake.test\r\n250 8BITMIME\r\n250 2.0.0 pushed\r\n"),
 			}},
-			within:    immediate,
 			want:      ReasonProtocolError,
 			detail:    `unsolicited reply before MAIL FROM: "250 2.0.0 pushed"`,
 			outOfStep: true,
@@ -272,7 +281,6 @@ func TestProbeOutOfStep(t *testing.T) {
 		{
 			name:      "extra reply after RCPT",
 			fake:      fakeSMTP{replies: withReplies(map[string]string{"RCPT TO:<postmaster@fake.test>": "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"})},
-			within:    immediate,
 			want:      ReasonProtocolError,
 			detail:    `unsolicited reply before RCPT TO:<relay@outside.test>: "250 2.1.5 Ok"`,
 			outOfStep: true,
@@ -288,7 +296,6 @@ func TestProbeOutOfStep(t *testing.T) {
 		{
 			name:      "open relay with an extra reply: relay_open does not stand",
 			fake:      fakeSMTP{replies: map[string]string{"RCPT TO:<" + relayAddr + ">": "250 2.1.5 Ok\r\n250 extra\r\n"}},
-			within:    immediate,
 			want:      ReasonProtocolError,
 			detail:    `unsolicited reply before RSET: "250 extra"`,
 			outOfStep: true,
@@ -304,7 +311,6 @@ func TestProbeOutOfStep(t *testing.T) {
 		{
 			name:      "late reply in its own write: caught at QUIT",
 			handle:    lateReplyFake,
-			within:    immediate,
 			want:      ReasonProtocolError,
 			detail:    "replies out of step: QUIT was answered 250 2.0.0 Ok, a reply meant for an earlier command",
 			outOfStep: true,
@@ -322,7 +328,6 @@ func TestProbeOutOfStep(t *testing.T) {
 		{
 			name:      "refused MAIL with an extra reply: the polite QUIT finds it",
 			fake:      fakeSMTP{replies: map[string]string{"MAIL": "553 5.7.1 sender refused\r\n250 extra\r\n"}},
-			within:    immediate,
 			want:      ReasonProtocolError,
 			detail:    `unsolicited reply before QUIT: "250 extra"`,
 			outOfStep: true,
@@ -346,7 +351,6 @@ func TestProbeOutOfStepAnyTiming(t *testing.T) {
 							return true
 						},
 					}},
-					within:    immediate,
 					want:      ReasonProtocolError,
 					outOfStep: true,
 				}})
@@ -468,7 +472,6 @@ func TestProbeTLSFallback(t *testing.T) {
 			name:   "no cipher suite in common, required",
 			fake:   fakeSMTP{tls: noCipherInCommon(), ehlo: starttlsEHLO, replies: relayRefused},
 			opts:   func(o *Options) { o.StartTLS = StartTLSRequired },
-			within: immediate,
 			want:   ReasonStartTLSFailed,
 			detail: "TLS handshake failed: the server sent alert 'handshake failure' (usually: no cipher suite or TLS version in common)",
 			check: func(t *testing.T, r *Result, f *fakeServer) {
@@ -482,10 +485,10 @@ func TestProbeTLSFallback(t *testing.T) {
 			},
 		},
 		{
-			name: "STARTTLS refused, required",
-			fake: fakeSMTP{ehlo: starttlsEHLO, replies: withReplies(map[string]string{"STARTTLS": "454 4.7.0 TLS not available\r\n"})},
-			opts: func(o *Options) { o.StartTLS = StartTLSRequired },
-			want: ReasonStartTLSFailed, within: immediate,
+			name:   "STARTTLS refused, required",
+			fake:   fakeSMTP{ehlo: starttlsEHLO, replies: withReplies(map[string]string{"STARTTLS": "454 4.7.0 TLS not available\r\n"})},
+			opts:   func(o *Options) { o.StartTLS = StartTLSRequired },
+			want:   ReasonStartTLSFailed,
 			detail: "STARTTLS refused: 454 4.7.0 TLS not available",
 			check: func(t *testing.T, r *Result, f *fakeServer) {
 				if r.TLSFailure == nil || r.TLSFailure.Stage != TLSRefused || r.TLSFailure.Fallback {
@@ -546,6 +549,7 @@ func TestProbeNamedVerdicts(t *testing.T) {
 			handle:   postscreen,
 			opts:     func(o *Options) { o.SlowStepThreshold = 100 * time.Millisecond },
 			want:     ReasonNone,
+			notes:    []string{"the greeting's final line came "},
 			findings: []Finding{FindingGreetingDelayed},
 			check: func(t *testing.T, r *Result, f *fakeServer) {
 				if pregreet.Load() {
@@ -574,7 +578,6 @@ func TestProbeNamedVerdicts(t *testing.T) {
 		{
 			name:     "greylisting 450 4.2.0",
 			fake:     fakeSMTP{replies: withReplies(map[string]string{"RCPT TO:<postmaster@fake.test>": "450 4.2.0 <postmaster@fake.test>: Recipient address rejected: Greylisted\r\n"})},
-			within:   immediate,
 			want:     ReasonRcptDeferred,
 			detail:   "RCPT TO:<postmaster@fake.test> deferred by greylisting (try again later): 450 4.2.0 <postmaster@fake.test>: Recipient address rejected: Greylisted",
 			findings: []Finding{FindingGreylisted},
@@ -590,14 +593,14 @@ func TestProbeNamedVerdicts(t *testing.T) {
 		{
 			name:     "greylisting by its words",
 			fake:     fakeSMTP{replies: withReplies(map[string]string{"RCPT TO:<postmaster@fake.test>": "451 Greylisted, please try again later\r\n"})},
-			within:   immediate,
 			want:     ReasonRcptDeferred,
+			detail:   "RCPT TO:<postmaster@fake.test> deferred by greylisting (try again later): 451 Greylisted, please try again later",
+			notes:    []string{"greylisting: the server defers a configured mailbox"},
 			findings: []Finding{FindingGreylisted},
 		},
 		{
 			name:   "4xx that is no greylisting: deferred, no finding",
 			fake:   fakeSMTP{replies: withReplies(map[string]string{"RCPT TO:<postmaster@fake.test>": "452 4.2.2 Mailbox full\r\n"})},
-			within: immediate,
 			want:   ReasonRcptDeferred,
 			detail: "RCPT TO:<postmaster@fake.test> deferred (try again later): 452 4.2.2 Mailbox full",
 			check: func(t *testing.T, r *Result, f *fakeServer) {
@@ -613,8 +616,8 @@ func TestProbeNamedVerdicts(t *testing.T) {
 				"RCPT TO:<postmaster@fake.test>": "450 4.2.0 greylisted\r\n",
 			})},
 			opts:     func(o *Options) { o.Recipients = []string{"nobody@fake.test", "postmaster@fake.test"} },
-			within:   immediate,
 			want:     ReasonRcptRejected,
+			detail:   "RCPT TO:<nobody@fake.test> not accepted: 550 5.1.1 unknown",
 			findings: []Finding{FindingGreylisted},
 		},
 		{
@@ -622,6 +625,7 @@ func TestProbeNamedVerdicts(t *testing.T) {
 			fake:     fakeSMTP{replies: relayRefused, on: map[string]func(*fakeSession) bool{"MAIL": slowReply(150*time.Millisecond, "250 2.1.0 Ok\r\n")}},
 			opts:     func(o *Options) { o.SlowStepThreshold = 100 * time.Millisecond },
 			want:     ReasonNone,
+			notes:    []string{"slow: the mail step took "},
 			findings: []Finding{FindingSlowStep},
 			check: func(t *testing.T, r *Result, f *fakeServer) {
 				if r.SlowestStep != StepMail || r.SlowestStepDuration < 150*time.Millisecond {
@@ -635,6 +639,7 @@ func TestProbeNamedVerdicts(t *testing.T) {
 				on: map[string]func(*fakeSession) bool{"MAIL": slowReply(150*time.Millisecond, "250 2.1.0 Ok\r\n")}},
 			opts:     func(o *Options) { o.SlowStepThreshold = 100 * time.Millisecond },
 			want:     ReasonRcptRejected,
+			detail:   "RCPT TO:<postmaster@fake.test> not accepted: 550 5.1.1 unknown",
 			findings: []Finding{FindingSlowStep},
 		},
 		{
@@ -651,6 +656,7 @@ func TestProbeNamedVerdicts(t *testing.T) {
 			name:     "masked greeting (Cisco ASA)",
 			fake:     fakeSMTP{banner: masked, replies: relayRefused},
 			want:     ReasonNone,
+			notes:    []string{"a middlebox rewrites the session: the greeting is masked with asterisks (Cisco ASA/PIX ESMTP inspection)"},
 			findings: []Finding{FindingMiddleboxBanner},
 			check: func(t *testing.T, r *Result, f *fakeServer) {
 				if r.BannerHostname != "" || !hasTranscript(r, Note, "middlebox rewrites the session") {
@@ -659,9 +665,13 @@ func TestProbeNamedVerdicts(t *testing.T) {
 			},
 		},
 		{
-			name:     "masked EHLO keywords and STARTTLS stripped",
-			fake:     fakeSMTP{ehlo: maskedEHLO, replies: relayRefused},
-			want:     ReasonNone,
+			name: "masked EHLO keywords and STARTTLS stripped",
+			fake: fakeSMTP{ehlo: maskedEHLO, replies: relayRefused},
+			want: ReasonNone,
+			notes: []string{
+				"a middlebox rewrites the session: EHLO keywords are masked (XXXXXXXA style)",
+				"a middlebox rewrites the session: a masked keyword stands where STARTTLS should be",
+			},
 			findings: []Finding{FindingMiddleboxEHLO, FindingMiddleboxSTARTTLS},
 			check: func(t *testing.T, r *Result, f *fakeServer) {
 				want := []Keyword{{"PIPELINING", ""}, {"8BITMIME", ""}}
@@ -674,7 +684,6 @@ func TestProbeNamedVerdicts(t *testing.T) {
 			name:     "masked STARTTLS, required",
 			fake:     fakeSMTP{ehlo: maskedEHLO, replies: relayRefused},
 			opts:     func(o *Options) { o.StartTLS = StartTLSRequired },
-			within:   immediate,
 			want:     ReasonStartTLSMissing,
 			detail:   "STARTTLS is required but the server does not advertise it (a middlebox masked it)",
 			findings: []Finding{FindingMiddleboxEHLO, FindingMiddleboxSTARTTLS},
@@ -689,7 +698,6 @@ func TestProbeNamedVerdicts(t *testing.T) {
 		{
 			name:   "421 greeting",
 			fake:   fakeSMTP{banner: closing},
-			within: immediate,
 			want:   ReasonServiceClosing,
 			detail: closingDetail("in the greeting"),
 			check: func(t *testing.T, r *Result, f *fakeServer) {
@@ -702,7 +710,6 @@ func TestProbeNamedVerdicts(t *testing.T) {
 		{
 			name:   "421 to MAIL: no RSET",
 			fake:   fakeSMTP{replies: map[string]string{"MAIL": closing}},
-			within: immediate,
 			want:   ReasonServiceClosing,
 			detail: closingDetail("at MAIL"),
 			check:  checkSent("EHLO", "MAIL", "QUIT"),
@@ -710,7 +717,6 @@ func TestProbeNamedVerdicts(t *testing.T) {
 		{
 			name:   "421 to RCPT, then hang-up: no RSET, no I/O error as the reason",
 			fake:   fakeSMTP{replies: relayRefused, on: map[string]func(*fakeSession) bool{"RCPT": closeAfter(closing)}},
-			within: immediate,
 			want:   ReasonServiceClosing,
 			detail: closingDetail("at RCPT"),
 			check: func(t *testing.T, r *Result, f *fakeServer) {
@@ -729,7 +735,6 @@ func TestProbeNamedVerdicts(t *testing.T) {
 		{
 			name:   "421 to the relay check",
 			fake:   fakeSMTP{replies: map[string]string{"RCPT TO:<" + relayAddr + ">": closing}},
-			within: immediate,
 			want:   ReasonServiceClosing,
 			detail: closingDetail("at RCPT"),
 			check: func(t *testing.T, r *Result, f *fakeServer) {
@@ -741,14 +746,12 @@ func TestProbeNamedVerdicts(t *testing.T) {
 		{
 			name:   "421 to RSET",
 			fake:   fakeSMTP{replies: withReplies(map[string]string{"RSET": closing})},
-			within: immediate,
 			want:   ReasonServiceClosing,
 			detail: closingDetail("at RSET"),
 		},
 		{
 			name:   "421 to STARTTLS",
 			fake:   fakeSMTP{ehlo: "250-mx\r\n250 STARTTLS\r\n", replies: map[string]string{"STARTTLS": closing}},
-			within: immediate,
 			want:   ReasonServiceClosing,
 			detail: closingDetail("at STARTTLS"),
 			check: func(t *testing.T, r *Result, f *fakeServer) {
@@ -760,7 +763,6 @@ func TestProbeNamedVerdicts(t *testing.T) {
 		{
 			name:   "synchronization error at EHLO",
 			fake:   fakeSMTP{replies: map[string]string{"EHLO": "554 5.5.0 Error: SMTP protocol synchronization\r\n"}},
-			within: immediate,
 			want:   ReasonSyncError,
 			detail: "554 5.5.0 Error: SMTP protocol synchronization at EHLO: the server reports a protocol synchronization error (it saw a command before its turn)",
 			check:  checkSent("EHLO", "QUIT"),
@@ -768,13 +770,12 @@ func TestProbeNamedVerdicts(t *testing.T) {
 		{
 			name:   "synchronization error at MAIL",
 			fake:   fakeSMTP{replies: map[string]string{"MAIL": "554 5.5.0 Error: SMTP protocol synchronization\r\n"}},
-			within: immediate,
 			want:   ReasonSyncError,
+			detail: "554 5.5.0 Error: SMTP protocol synchronization at MAIL: the server reports a protocol synchronization error (it saw a command before its turn)",
 		},
 		{
 			name:   "SSH on port 25",
 			handle: func(s *fakeSession) { s.send("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n"); s.waitClose() },
-			within: immediate,
 			want:   ReasonProtocolError,
 			detail: `not an SMTP server: it greets with "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"`,
 			check: func(t *testing.T, r *Result, f *fakeServer) {
@@ -787,28 +788,24 @@ func TestProbeNamedVerdicts(t *testing.T) {
 		{
 			name:   "SSH without a line end",
 			handle: func(s *fakeSession) { s.send("SSH-2.0-OpenSSH_9.2p1"); s.waitClose() },
-			within: immediate,
 			want:   ReasonProtocolError,
 			detail: `not an SMTP server: it greets with "SSH-2.0-OpenSSH_9.2p1"`,
 		},
 		{
 			name:   "HTTP on port 25",
 			handle: func(s *fakeSession) { s.send("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"); s.waitClose() },
-			within: immediate,
 			want:   ReasonProtocolError,
 			detail: `not an SMTP server: it greets with "HTTP/1.1 400 Bad Request"`,
 		},
 		{
 			name:   "binary junk",
 			handle: func(s *fakeSession) { s.send("\x16\x03\x01\x00\xa5\x01"); s.waitClose() },
-			within: immediate,
 			want:   ReasonProtocolError,
 			detail: `not an SMTP server: it greets with "\x16\x03\x01\x00\xa5\x01"`,
 		},
 		{
 			name:   "HTTP in reply to EHLO",
 			fake:   fakeSMTP{replies: map[string]string{"EHLO": "HTTP/1.1 400 Bad Request\r\n"}},
-			within: immediate,
 			want:   ReasonProtocolError,
 			detail: `reply to EHLO is not an SMTP reply: "HTTP/1.1 400 Bad Request"`,
 		},
@@ -846,14 +843,12 @@ func TestProbePlainWords(t *testing.T) {
 		{
 			name:   "closed before the greeting",
 			handle: func(s *fakeSession) {},
-			within: immediate,
 			want:   ReasonConnectionClosed,
 			detail: "the server closed the connection before the greeting",
 		},
 		{
 			name:   "closed instead of replying to RCPT",
 			fake:   fakeSMTP{on: map[string]func(*fakeSession) bool{"RCPT": func(*fakeSession) bool { return false }}},
-			within: immediate,
 			want:   ReasonConnectionClosed,
 			detail: "the server closed the connection before the reply to RCPT TO:<postmaster@fake.test>",
 		},
@@ -863,7 +858,6 @@ func TestProbePlainWords(t *testing.T) {
 				_ = s.conn.(interface{ SetLinger(int) error }).SetLinger(0) // close with RST
 				return false
 			}}},
-			within: immediate,
 			want:   ReasonConnectionClosed,
 			detail: "the server reset the connection before the reply to MAIL FROM",
 		},
