@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"math/big"
 	"strings"
 	"testing"
@@ -90,5 +91,26 @@ func TestInspect(t *testing.T) {
 				t.Fatalf("chain not after %v, want %v", info.ChainNotAfter, tt.wantChainEnd)
 			}
 		})
+	}
+}
+
+// TestDescribeSaysNoLibraryText: whatever x509 returns, the reader gets
+// plain words, never "x509: ..." or Go type names.
+func TestDescribeSaysNoLibraryText(t *testing.T) {
+	cert := &x509.Certificate{DNSNames: []string{"a.test", "b.test"}}
+	errs := []error{
+		x509.UnknownAuthorityError{Cert: cert},
+		x509.HostnameError{Certificate: cert, Host: "mx.test"},
+		x509.ConstraintViolationError{},
+		errors.New("x509: something the library adds one day"),
+	}
+	for r := x509.NotAuthorizedToSign; r <= x509.NoValidChains; r++ {
+		errs = append(errs, x509.CertificateInvalidError{Cert: cert, Reason: r, Detail: "detail"})
+	}
+	for _, err := range errs {
+		got := describe(err)
+		if got == "" || strings.Contains(got, "x509") || strings.Contains(got, "Error") {
+			t.Errorf("describe(%v) = %q: want plain words", err, got)
+		}
 	}
 }

@@ -96,11 +96,13 @@ func earliestExpiry(certs []*x509.Certificate) time.Time {
 	return earliest
 }
 
-// describe shortens x509's errors to what an on-call reader needs.
+// describe puts x509's errors in the words an on-call reader needs; none of
+// the library's own text ("x509: ...") reaches a person.
 func describe(err error) string {
 	var unknown x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	var invalid x509.CertificateInvalidError
+	var constraints x509.ConstraintViolationError
 	switch {
 	case errors.As(err, &unknown):
 		return "certificate signed by unknown authority"
@@ -111,12 +113,31 @@ func describe(err error) string {
 		}
 		return fmt.Sprintf("certificate is not valid for %s (names: %s)", hostname.Host, strings.Join(names, ", "))
 	case errors.As(err, &invalid):
-		switch invalid.Reason {
-		case x509.Expired:
-			return "certificate has expired or is not yet valid"
-		default:
-			return "certificate is invalid: " + invalid.Error()
-		}
+		return invalidReason(invalid.Reason)
+	case errors.As(err, &constraints):
+		return "a certificate of the chain is not allowed to sign others"
 	}
-	return err.Error()
+	return "certificate chain does not verify"
+}
+
+func invalidReason(r x509.InvalidReason) string {
+	switch r {
+	case x509.Expired:
+		return "certificate has expired or is not yet valid"
+	case x509.NotAuthorizedToSign:
+		return "the chain has a certificate that is not allowed to sign others"
+	case x509.CANotAuthorizedForThisName, x509.CANotAuthorizedForExtKeyUsage:
+		return "the issuing CA may not issue this certificate (name or key usage constraints)"
+	case x509.TooManyIntermediates:
+		return "the chain has too many intermediate certificates"
+	case x509.IncompatibleUsage:
+		return "certificate is not for server authentication (extended key usage)"
+	case x509.NameMismatch:
+		return "issuer and subject names of the chain do not match"
+	case x509.NameConstraintsWithoutSANs, x509.UnconstrainedName:
+		return "certificate names break the issuing CA's name constraints"
+	case x509.TooManyConstraints:
+		return "the chain has too many name constraints to check"
+	}
+	return "certificate is invalid"
 }
