@@ -4,7 +4,7 @@
 # certificates and /etc/passwd, nothing else), running as nobody (65534).
 #
 #   docker build -t mx_exporter \
-#     --build-arg VERSION=$(git describe --tags --always) \
+#     --build-arg VERSION=$(cat VERSION) \
 #     --build-arg REVISION=$(git rev-parse HEAD) \
 #     --build-arg BRANCH=$(git rev-parse --abbrev-ref HEAD) \
 #     --build-arg BUILD_DATE=$(date -u +%Y%m%d-%H:%M:%S) .

@@ -38,6 +38,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app.HelpFlag.Short('h')
 	status := -1
 	app.Terminate(func(code int) { status = code }) // --help and --version end here
+	fillVersion()
 	app.Version(version.Print("mx_exporter"))
 
 	logFlags := addLogFlags(app)

@@ -1,0 +1,39 @@
+# mx_exporter: the everyday commands. `make help` lists them.
+
+GO         ?= go
+BINARY     ?= mx_exporter
+VERSION    := $(shell cat VERSION)
+REVISION   := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BRANCH     := $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
+BUILD_USER := $(shell id -un 2>/dev/null || echo unknown)@$(shell hostname 2>/dev/null || echo unknown)
+BUILD_DATE := $(shell date -u +%Y%m%d-%H:%M:%S)
+VERSION_PKG := github.com/prometheus/common/version
+LDFLAGS    := -s -w \
+	-X $(VERSION_PKG).Version=$(VERSION) \
+	-X $(VERSION_PKG).Revision=$(REVISION) \
+	-X $(VERSION_PKG).Branch=$(BRANCH) \
+	-X $(VERSION_PKG).BuildUser=$(BUILD_USER) \
+	-X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
+
+.PHONY: help build test lint testenv run clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## a static binary ./mx_exporter, stamped with VERSION and the git revision
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BINARY) ./cmd/mx_exporter
+
+test: ## the README's test command: every test, against the real test servers
+	$(GO) test -race -count=1 ./...
+
+lint: ## golangci-lint with .golangci.yml (.ci/run installs the pinned version)
+	golangci-lint run ./...
+
+testenv: ## start the local test servers (Postfix, nsd on 127.0.x.x; installs them if missing; root)
+	.ci/testenv up
+
+run: build testenv ## the daemon on the local test servers, http://localhost:9725/status
+	./$(BINARY) serve --config.file=deploy/examples/testenv.yml
+
+clean: ## remove the binary
+	rm -f $(BINARY)
