@@ -11,8 +11,15 @@
 //	partial.test    MX 10 dead.partial.test (127.0.1.250: connection refused), MX 20 mx1.good.test
 //	nullmx.test     MX 0 . (RFC 7505)
 //	implicit.test   no MX, A 127.0.1.1 on the apex
-//	multiline.test  MX 10 mx.multiline.test (127.0.1.6): postscreen, "220-" then "220 " after ~1 s
+//	multiline.test  MX 10 mx.multiline.test (127.0.1.6): postscreen, "220-" then "220 " 1 to 2 s later;
+//	                a client that sends before the final line is logged PREGREET and dropped (521 5.5.1)
 //	tls.test        MX 10 mx.tls.test (127.0.1.7): STARTTLS, certificate of the test CA
+//	greylist.test   MX 10 mx.greylist.test (127.0.1.8): RCPT postmaster@greylist.test answers
+//	                "450 4.2.0 <postmaster@greylist.test>: Recipient address rejected: Greylisted, please try again later"
+//	slow.test       MX 10 mx.slow.test (127.0.1.9): RCPT of a local mailbox answers after 2 s
+//	                (Postfix's sleep restriction); the relay check is refused at once
+//	notls.test      MX 10 mx.notls.test (127.0.1.10): STARTTLS advertised, answered
+//	                "454 4.7.0 TLS not available due to local problem" (its certificate does not match its key)
 //	cname.test      MX 10 alias.cname.test, a CNAME to mx1.good.test
 //	noaddr.test     MX 10 noaddr-host.noaddr.test, which has no A/AAAA (TXT only)
 //	v6.test         MX 10 mx.v6.test, AAAA ::1 only ([::1]:25)
@@ -20,9 +27,13 @@
 //	nodata.test     TXT only: NOERROR with no MX (NODATA)
 //	missing.test    absent: NXDOMAIN
 //
-// In every domain with a listener, postmaster@ exists (RCPT: 250 2.1.5), any other user
-// is unknown (550 5.1.1), and relaying to another domain is refused (554 5.7.1) except on
-// mx.relay.test. Postfix delivers nothing: every transport is discard:.
+// In every domain with a listener, postmaster@ exists (RCPT: 250 2.1.5, but 450 4.2.0 on
+// mx.greylist.test), any other user is unknown (550 5.1.1), and relaying to another domain
+// is refused (554 5.7.1) except on mx.relay.test. Postfix delivers nothing: every
+// transport is discard:.
+//
+// Postfix logs to MaillogFile. Tests that look for their own connections there dial
+// from an address of ClientIP and read the log with FollowMaillog.
 package testenv
 
 import (
@@ -66,9 +77,25 @@ type Listener struct {
 	Domain    string // a domain whose postmaster@ mailbox this listener accepts
 	Greeting  int    // code of the greeting: 220, or 554 for mx.reject.test
 	Multiline bool   // the greeting has "220-" continuation lines (postscreen)
-	STARTTLS  bool   // STARTTLS offered, with the test CA's certificate (SANs mx.tls.test, mx1.good.test)
+	STARTTLS  bool   // STARTTLS offered; unless STARTTLSRefused, with the test CA's certificate (SANs mx.tls.test, mx1.good.test)
 	SizeLimit int64  // advertised SIZE
 	OpenRelay bool   // accepts RCPT to RelayAddress
+
+	// GreetWait is postscreen's greet wait (only with Multiline): the final "220 "
+	// line comes at most this long after the first "220-" line, and more than
+	// MinGreetWait after it: Postfix timers count whole seconds, so while other
+	// clients keep postscreen busy its wait ends up to a second early. A client
+	// that sends anything before the final line is logged "PREGREET" and dropped
+	// with "521 5.5.1 Protocol error".
+	GreetWait, MinGreetWait time.Duration
+	// Greylisted: RCPT of postmaster@Domain answers 450 4.2.0 (check_recipient_access).
+	Greylisted bool
+	// RcptDelay: RCPT of a mailbox of Domain (known or not) answers this long after
+	// it was sent (Postfix's sleep restriction). The relay check is not delayed.
+	RcptDelay time.Duration
+	// STARTTLSRefused: STARTTLS is offered but answered with
+	// "454 4.7.0 TLS not available due to local problem"; the session goes on in clear.
+	STARTTLSRefused bool
 }
 
 // The listeners, in the order of their addresses.
@@ -77,8 +104,11 @@ var listeners = []Listener{
 	{Host: "mx2.good.test", IP: "127.0.1.2", Domain: "good.test", Greeting: 220, SizeLimit: SizeLimit},
 	{Host: "mx.relay.test", IP: "127.0.1.3", Domain: "relay.test", Greeting: 220, SizeLimit: DefaultSizeLimit, OpenRelay: true},
 	{Host: "mx.reject.test", IP: "127.0.1.4", Domain: "reject.test", Greeting: 554},
-	{Host: "mx.multiline.test", IP: "127.0.1.6", Domain: "multiline.test", Greeting: 220, Multiline: true, SizeLimit: DefaultSizeLimit},
+	{Host: "mx.multiline.test", IP: "127.0.1.6", Domain: "multiline.test", Greeting: 220, Multiline: true, SizeLimit: DefaultSizeLimit, GreetWait: 2 * time.Second, MinGreetWait: time.Second},
 	{Host: "mx.tls.test", IP: "127.0.1.7", Domain: "tls.test", Greeting: 220, STARTTLS: true, SizeLimit: DefaultSizeLimit},
+	{Host: "mx.greylist.test", IP: "127.0.1.8", Domain: "greylist.test", Greeting: 220, SizeLimit: DefaultSizeLimit, Greylisted: true},
+	{Host: "mx.slow.test", IP: "127.0.1.9", Domain: "slow.test", Greeting: 220, SizeLimit: DefaultSizeLimit, RcptDelay: 2 * time.Second},
+	{Host: "mx.notls.test", IP: "127.0.1.10", Domain: "notls.test", Greeting: 220, STARTTLS: true, STARTTLSRefused: true, SizeLimit: DefaultSizeLimit},
 	{Host: "mx.v6.test", IP: "::1", Domain: "v6.test", Greeting: 220, SizeLimit: DefaultSizeLimit},
 }
 
@@ -322,7 +352,7 @@ func fingerprint(root string) (string, error) {
 
 // check answers quickly whether the environment is up, current and answering: the
 // fingerprint of the running configuration, every listener's greeting (only its first
-// line for postscreen, which holds the rest for a second), and one DNS query.
+// line for postscreen, which holds the rest for its greet wait), and one DNS query.
 func check(root, dir string) error {
 	want, err := fingerprint(root)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"syscall"
@@ -119,12 +120,27 @@ func TestListeners(t *testing.T) {
 				t.Fatalf("no ENHANCEDSTATUSCODES in %q", ehlo)
 			}
 			s.cmd("MAIL FROM:<>", "250 2.1.0")
-			s.cmd("RCPT TO:<postmaster@"+l.Domain+">", "250 2.1.5")
-			s.cmd("RCPT TO:<nobody@"+l.Domain+">", "550 5.1.1")
+			start := time.Now()
+			switch {
+			case l.Greylisted:
+				s.cmd("RCPT TO:<postmaster@"+l.Domain+">", "450 4.2.0 <postmaster@"+l.Domain+">: Recipient address rejected: Greylisted")
+			default:
+				s.cmd("RCPT TO:<postmaster@"+l.Domain+">", "250 2.1.5")
+			}
+			if took := time.Since(start); took < l.RcptDelay || (l.RcptDelay == 0 && took > 500*time.Millisecond) {
+				t.Fatalf("RCPT took %v, want %v (+ less than 500ms)", took, l.RcptDelay)
+			}
+			if l.RcptDelay == 0 { // spare the slow listener's 2 s
+				s.cmd("RCPT TO:<nobody@"+l.Domain+">", "550 5.1.1")
+			}
+			start = time.Now()
 			if l.OpenRelay {
 				s.cmd("RCPT TO:<"+env.RelayAddress+">", "250 2.1.5")
 			} else {
 				s.cmd("RCPT TO:<"+env.RelayAddress+">", "554 5.7.1")
+			}
+			if took := time.Since(start); took > 500*time.Millisecond {
+				t.Fatalf("relay-check RCPT took %v, want at once", took)
 			}
 			s.cmd("RSET", "250 2.0.0")
 			s.cmd("QUIT", "221 2.0.0")
@@ -144,6 +160,13 @@ func TestSTARTTLS(t *testing.T) {
 			s := dial(t, l.Addr)
 			s.reply()
 			s.cmd("EHLO probe.test", "250 ")
+			if l.STARTTLSRefused {
+				s.cmd("STARTTLS", "454 4.7.0 TLS not available due to local problem")
+				s.cmd("MAIL FROM:<>", "250 2.1.0") // the session goes on in clear
+				s.cmd("RCPT TO:<postmaster@"+l.Domain+">", "250 2.1.5")
+				s.cmd("QUIT", "221 2.0.0")
+				return
+			}
 			s.cmd("STARTTLS", "220 2.0.0")
 			tc := tls.Client(s.conn, &tls.Config{ServerName: l.Host, RootCAs: env.CAPool})
 			if err := tc.Handshake(); err != nil {
@@ -200,6 +223,9 @@ func TestResolver(t *testing.T) {
 		"reject.test":    "10 mx.reject.test.",
 		"multiline.test": "10 mx.multiline.test.",
 		"tls.test":       "10 mx.tls.test.",
+		"greylist.test":  "10 mx.greylist.test.",
+		"slow.test":      "10 mx.slow.test.",
+		"notls.test":     "10 mx.notls.test.",
 	} {
 		if got := mxs(domain); got != want {
 			t.Errorf("MX %s = %q, want %q", domain, got, want)
@@ -210,6 +236,9 @@ func TestResolver(t *testing.T) {
 		"mx.v6.test":       "::1",
 		"implicit.test":    "127.0.1.1",
 		"alias.cname.test": "127.0.1.1",
+		"mx.greylist.test": "127.0.1.8",
+		"mx.slow.test":     "127.0.1.9",
+		"mx.notls.test":    "127.0.1.10",
 	} {
 		addrs, err := r.LookupHost(ctx, host+".")
 		slices.Sort(addrs)
@@ -308,5 +337,53 @@ func TestMaillogTail(t *testing.T) {
 	}
 	if pkg := MaillogTail(3); pkg == "" {
 		t.Fatalf("package MaillogTail(3) is empty")
+	}
+}
+
+// TestPostscreenPregreet checks what the postscreen listener does with a client that
+// waits for the final greeting line and with one that talks first, and that a test
+// finds each in the Postfix log by its client address.
+func TestPostscreenPregreet(t *testing.T) {
+	env := Require(t)
+	env.LogOnFailure(t)
+	l := env.Listener("mx.multiline.test")
+	log := env.FollowMaillog(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	polite, rude := ClientIP(), ClientIP()
+	for polite == rude {
+		rude = ClientIP()
+	}
+	c, err := DialFrom(polite)(ctx, "tcp", l.Addr)
+	if err != nil {
+		t.Fatalf("dial %s from %s: %v", l.Addr, polite, err)
+	}
+	s := &session{t: t, conn: c, r: bufio.NewReader(c)}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	start := time.Now()
+	if _, greeting := s.reply(); len(greeting) < 2 || time.Since(start) < l.MinGreetWait || time.Since(start) > l.GreetWait+time.Second {
+		t.Fatalf("greeting %q after %v, want a multi-line greeting after %v to %v", greeting, time.Since(start), l.MinGreetWait, l.GreetWait)
+	}
+	s.cmd("EHLO probe.test", "250 ")
+	s.cmd("QUIT", "221 2.0.0")
+
+	first, next, err := Pregreet(ctx, l, rude)
+	if !strings.HasPrefix(first, "220-"+l.Host+" ") || next != "521 5.5.1 Protocol error" {
+		t.Fatalf("pregreet from %s: greeting %q then %q (%v), want \"220-%s ...\" then \"521 5.5.1 Protocol error\"", rude, first, next, err, l.Host)
+	}
+
+	log.Await(t, 5*time.Second, "postfix/multiline/smtpd", "disconnect from unknown["+polite.String()+"]")
+	log.Await(t, 5*time.Second, "postfix/multiline/postscreen", "DISCONNECT ["+rude.String()+"]:")
+	for ip, want := range map[netip.Addr]string{polite: "PASS NEW [", rude: "PREGREET 20 after "} {
+		lines := log.Lines(t, "["+ip.String()+"]")
+		joined := strings.Join(lines, "\n")
+		if !strings.Contains(joined, "CONNECT from ["+ip.String()+"]:") || !strings.Contains(joined, want) {
+			t.Fatalf("log lines of %s:\n%s\nwant CONNECT and %q", ip, joined, want)
+		}
+		if pregreet := strings.Contains(joined, "PREGREET"); pregreet != (ip == rude) {
+			t.Fatalf("log lines of %s:\n%s\nPREGREET logged %v, want %v", ip, joined, pregreet, ip == rude)
+		}
 	}
 }
