@@ -54,8 +54,23 @@ modules:
     recipients: [postmaster@relay.test]
     relay_check: %s
     ignore_special_addresses: true
+  # postscreen holds the greeting of multiline.test back for up to 2 s.
+  patient:
+    ehlo: probe.mx-exporter.test
+    interval: 6s
+    timeout: 6s
+    recipients: [postmaster@good.test]
+    relay_check: %s
+    ignore_special_addresses: true
+  greylist:
+    ehlo: probe.mx-exporter.test
+    interval: 2s
+    timeout: 2s
+    recipients: [postmaster@greylist.test]
+    relay_check: %s
+    ignore_special_addresses: true
 targets:
-%s`, env.Resolver, env.RelayAddress, env.CAFile, env.RelayAddress, targets)
+%s`, env.Resolver, env.RelayAddress, env.CAFile, env.RelayAddress, env.RelayAddress, env.RelayAddress, targets)
 }
 
 const testTargets = `  - domain: good.test
