@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -523,6 +525,33 @@ func ctxReply(err error, srv string) reply {
 	return reply{outcome: OutcomeTimeout, err: "deadline reached before an answer", server: srv}
 }
 
+// plainNetError says why a query could not be sent or answered, in words
+// for a person rather than the socket's own text.
+func plainNetError(err error) string {
+	var retry *tcpRetryError
+	switch {
+	case errors.As(err, &retry):
+		return "truncated UDP reply, then over TCP: " + plainNetError(retry.err)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "nothing listens there (connection refused)"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "the server reset the connection"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return "no route to the server"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the server closed the connection before its answer"
+	case errors.Is(err, dns.ErrShortRead), errors.Is(err, dns.ErrBuf):
+		return "a truncated or malformed answer"
+	}
+	return "network error"
+}
+
+// tcpRetryError is a failed TCP retry after a truncated UDP reply.
+type tcpRetryError struct{ err error }
+
+func (e *tcpRetryError) Error() string { return "truncated UDP reply, then over TCP: " + e.err.Error() }
+func (e *tcpRetryError) Unwrap() error { return e.err }
+
 // errTimeout marks an exchange that got no reply in time.
 var errTimeout = errors.New("timeout")
 
@@ -538,7 +567,7 @@ func (r *Resolver) attempt(ctx context.Context, srv, name string, qtype uint16) 
 	case errors.Is(err, errTimeout):
 		return reply{outcome: OutcomeTimeout, err: fmt.Sprintf("no reply from %s (%v)", srv, err), server: srv}
 	case err != nil:
-		return reply{outcome: OutcomeError, err: fmt.Sprintf("query to %s: %v", srv, err), server: srv}
+		return reply{outcome: OutcomeError, err: fmt.Sprintf("query to %s failed: %s", srv, plainNetError(err)), server: srv}
 	}
 	if err := checkReply(q, in); err != nil {
 		return reply{outcome: OutcomeError, err: fmt.Sprintf("bad reply from %s: %v", srv, err), server: srv}
@@ -574,7 +603,7 @@ func (r *Resolver) exchange(ctx context.Context, srv string, q *dns.Msg) (*dns.M
 	}
 	in, err = r.exchangeOnce(ctx, r.tcp, srv, q)
 	if err != nil {
-		return nil, fmt.Errorf("truncated UDP reply, then over TCP: %w", err)
+		return nil, &tcpRetryError{err}
 	}
 	return in, nil
 }

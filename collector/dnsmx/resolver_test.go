@@ -2,6 +2,10 @@ package dnsmx
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net"
+	"syscall"
 	"fmt"
 	"net/netip"
 	"os"
@@ -634,6 +638,29 @@ func BenchmarkDomain(b *testing.B) {
 	for b.Loop() {
 		if d := r.Domain(ctx, "good.fake", Options{}); d.Outcome != OutcomeAnswer || len(d.Hosts) != 2 {
 			b.Fatalf("got %s", summary(d))
+		}
+	}
+}
+
+// TestPlainNetError: socket errors reach a person as words, never as Go's
+// "read udp 127.0.0.1:…: connection refused".
+func TestPlainNetError(t *testing.T) {
+	opErr := func(e error) error {
+		return &net.OpError{Op: "read", Net: "udp", Source: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 4000}, Err: e}
+	}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{opErr(syscall.ECONNREFUSED), "nothing listens there (connection refused)"},
+		{opErr(syscall.ECONNRESET), "the server reset the connection"},
+		{opErr(syscall.EHOSTUNREACH), "no route to the server"},
+		{io.EOF, "the server closed the connection before its answer"},
+		{&tcpRetryError{opErr(syscall.ECONNREFUSED)}, "truncated UDP reply, then over TCP: nothing listens there (connection refused)"},
+		{errors.New("read udp 127.0.0.1:1->127.0.0.2:53: something new"), "network error"},
+	} {
+		if got := plainNetError(tc.err); got != tc.want {
+			t.Errorf("plainNetError(%v) = %q, want %q", tc.err, got, tc.want)
 		}
 	}
 }
