@@ -3,15 +3,15 @@ package dnsmx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
-	"syscall"
-	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
