@@ -31,7 +31,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 )
 
@@ -57,12 +57,12 @@ type Exporter struct {
 	// cache has the series of the reports of the last scrape. Its keys are
 	// weak: a report the store has replaced is not kept alive until the
 	// next scrape (at 10,000 endpoints, tens of megabytes).
-	cache map[weak.Pointer[prober.Report]]*entrySeries
+	cache map[weak.Pointer[probe.Report]]*entrySeries
 }
 
 // NewExporter returns an Exporter of src's entries.
 func NewExporter(src Source) *Exporter {
-	return &Exporter{src: src, cache: map[weak.Pointer[prober.Report]]*entrySeries{}}
+	return &Exporter{src: src, cache: map[weak.Pointer[probe.Report]]*entrySeries{}}
 }
 
 // snapshot is what one scrape exports.
@@ -93,7 +93,7 @@ func (e *Exporter) refresh() *snapshot {
 	var endpoints, duplicates int
 
 	e.mu.Lock()
-	next := make(map[weak.Pointer[prober.Report]]*entrySeries, len(entries))
+	next := make(map[weak.Pointer[probe.Report]]*entrySeries, len(entries))
 	var todo []*store.Entry // entries whose series are still to build
 	var build []*entrySeries
 	for _, en := range entries {

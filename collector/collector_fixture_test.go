@@ -4,11 +4,11 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
-	"github.com/mx-exporter/mx_exporter/collector/prober"
-	"github.com/mx-exporter/mx_exporter/collector/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
 	"github.com/mx-exporter/mx_exporter/collector/store"
-	"github.com/mx-exporter/mx_exporter/collector/tlscheck"
 )
 
 // Hand-made reports: the tests need the types only, not the probe code.
@@ -19,7 +19,7 @@ const ms = time.Millisecond
 
 // fullModule probes like an inbound gateway check: one mailbox, relay
 // check, opportunistic STARTTLS.
-var fullModule = prober.Settings{SMTP: smtp.Options{
+var fullModule = probe.Settings{SMTP: smtp.Options{
 	EHLOName:   "probe.example.net",
 	Recipients: []string{"postmaster@example.org"},
 	RelayCheck: "relay-test@mx-exporter.invalid",
@@ -27,7 +27,7 @@ var fullModule = prober.Settings{SMTP: smtp.Options{
 }}
 
 // plainModule: STARTTLS off, no recipient, VRFY.
-var plainModule = prober.Settings{SMTP: smtp.Options{
+var plainModule = probe.Settings{SMTP: smtp.Options{
 	EHLOName: "probe.example.net",
 	StartTLS: smtp.StartTLSOff,
 	VRFY:     "postmaster",
@@ -96,8 +96,8 @@ func addrs(s ...string) []netip.Addr {
 	return out
 }
 
-func host(name string, pref uint16, results ...*smtp.Result) prober.HostReport {
-	h := prober.HostReport{Host: dnsmx.Host{Name: name, Preference: pref, Outcome: dnsmx.OutcomeAnswer, Duration: 3 * ms}}
+func host(name string, pref uint16, results ...*smtp.Result) probe.HostReport {
+	h := probe.HostReport{Host: dnsmx.Host{Name: name, Preference: pref, Outcome: dnsmx.OutcomeAnswer, Duration: 3 * ms}}
 	for _, r := range results {
 		h.Addrs = append(h.Addrs, netip.MustParseAddr(r.Addr))
 	}
@@ -108,7 +108,7 @@ func host(name string, pref uint16, results ...*smtp.Result) prober.HostReport {
 	return h
 }
 
-func domainReport(domain string, start time.Time, d *dnsmx.Domain, hosts ...prober.HostReport) *prober.Report {
+func domainReport(domain string, start time.Time, d *dnsmx.Domain, hosts ...probe.HostReport) *probe.Report {
 	d.Name = domain
 	if d.Duration == 0 {
 		d.Duration = 8 * ms
@@ -116,10 +116,10 @@ func domainReport(domain string, start time.Time, d *dnsmx.Domain, hosts ...prob
 	for _, h := range hosts {
 		d.Hosts = append(d.Hosts, h.Host)
 	}
-	return &prober.Report{Target: prober.Target{Domain: domain}, Start: start, Duration: 300 * ms, DNS: d, Hosts: hosts}
+	return &probe.Report{Target: probe.Target{Domain: domain}, Start: start, Duration: 300 * ms, DNS: d, Hosts: hosts}
 }
 
-func entry(target, module string, s prober.Settings, r *prober.Report) *store.Entry {
+func entry(target, module string, s probe.Settings, r *probe.Report) *store.Entry {
 	return &store.Entry{Key: store.Key(target, module), Target: target, Module: module, Settings: s, Report: r, Taken: r.Start.Add(r.Duration), Interval: time.Minute}
 }
 
@@ -218,9 +218,9 @@ func fixtureEntries() []*store.Entry {
 
 	vrfy := reply(252, "2.5.2", "Cannot VRFY user")
 	helo.VRFY = &vrfy
-	out = append(out, entry("smtp.example.net:587", "submission", plainModule, &prober.Report{
-		Target: prober.Target{Host: "smtp.example.net", Port: 587}, Start: t0, Duration: 60 * ms,
-		Hosts: []prober.HostReport{host("smtp.example.net", 0, helo)},
+	out = append(out, entry("smtp.example.net:587", "submission", plainModule, &probe.Report{
+		Target: probe.Target{Host: "smtp.example.net", Port: 587}, Start: t0, Duration: 60 * ms,
+		Hosts: []probe.HostReport{host("smtp.example.net", 0, helo)},
 	}))
 	return out
 }

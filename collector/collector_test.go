@@ -25,9 +25,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
 
-	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
-	"github.com/mx-exporter/mx_exporter/collector/prober"
-	"github.com/mx-exporter/mx_exporter/collector/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 )
 
@@ -650,7 +650,7 @@ func syntheticEntries(n, hosts, perHost int) []*store.Entry {
 	out := make([]*store.Entry, 0, n)
 	for d := range n {
 		domain := fmt.Sprintf("d%05d.example", d)
-		var hrs []prober.HostReport
+		var hrs []probe.HostReport
 		for h := range hosts {
 			name := fmt.Sprintf("mx%d.%s", h+1, domain)
 			var rs []*smtp.Result

@@ -13,9 +13,9 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
-	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
-	"github.com/mx-exporter/mx_exporter/collector/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 )
 

@@ -124,8 +124,8 @@ func TestDockerignoreMatching(t *testing.T) {
 	pats := []string{".git", "**/testdata/fuzz", "deploy/kubernetes", "*.test", "!keep.test"}
 	for p, want := range map[string]bool{
 		".git/config":                      true,
-		"collector/smtp/testdata/fuzz/x/y": true,
-		"collector/smtp/testdata/golden":   false,
+		"collector/probe/smtp/testdata/fuzz/x/y": true,
+		"collector/probe/smtp/testdata/golden":   false,
 		"deploy/kubernetes/a.yaml":         true,
 		"deploy/docker/mx_exporter.yml":    false,
 		"mx_exporter.test":                 true,

@@ -10,9 +10,10 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
-	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/report"
+	"github.com/mx-exporter/mx_exporter/collector/wiring"
 	"github.com/mx-exporter/mx_exporter/config"
 )
 
@@ -87,7 +88,7 @@ func (c *probeCommand) run(ctx context.Context, logger *slog.Logger, stdout, std
 		fmt.Fprintf(stderr, "mx_exporter probe: %v\n", err)
 		return exitUsage
 	}
-	p := &prober.Prober{Resolver: resolver, Logger: logger}
+	p := &probe.Prober{Resolver: resolver, Logger: logger}
 	rep := p.Probe(ctx, target, settings)
 
 	if *c.asJSON {
@@ -110,7 +111,7 @@ func (c *probeCommand) run(ctx context.Context, logger *slog.Logger, stdout, std
 
 // prepare resolves the target, the module (from the config file or built in)
 // with the command-line overrides, and the resolver.
-func (c *probeCommand) prepare() (prober.Target, prober.Settings, *dnsmx.Resolver, error) {
+func (c *probeCommand) prepare() (probe.Target, probe.Settings, *dnsmx.Resolver, error) {
 	var (
 		cfg *config.Config
 		err error
@@ -121,31 +122,31 @@ func (c *probeCommand) prepare() (prober.Target, prober.Settings, *dnsmx.Resolve
 		cfg, err = config.Parse(nil, "(built-in)")
 	}
 	if err != nil {
-		return prober.Target{}, prober.Settings{}, nil, err
+		return probe.Target{}, probe.Settings{}, nil, err
 	}
 	mod, ok := cfg.Module(*c.module)
 	if !ok {
-		return prober.Target{}, prober.Settings{}, nil, fmt.Errorf("--module: no module %q in %s", *c.module, *c.configFile)
+		return probe.Target{}, probe.Settings{}, nil, fmt.Errorf("--module: no module %q in %s", *c.module, *c.configFile)
 	}
 	m := *mod
 	c.override(&m)
 	if m.SlowStepThreshold <= 0 {
 		// The config rejects it; the flag must too, rather than fall
 		// back to the default silently.
-		return prober.Target{}, prober.Settings{}, nil, fmt.Errorf("--slow-step-threshold must be positive, got %s", m.SlowStepThreshold)
+		return probe.Target{}, probe.Settings{}, nil, fmt.Errorf("--slow-step-threshold must be positive, got %s", m.SlowStepThreshold)
 	}
 
-	target, err := prober.ParseTarget(*c.target)
+	target, err := probe.ParseTarget(*c.target)
 	if err != nil {
-		return prober.Target{}, prober.Settings{}, nil, err
+		return probe.Target{}, probe.Settings{}, nil, err
 	}
-	settings, err := prober.FromModule(&m)
+	settings, err := wiring.ModuleSettings(&m)
 	if err != nil {
-		return prober.Target{}, prober.Settings{}, nil, err
+		return probe.Target{}, probe.Settings{}, nil, err
 	}
 	resolver, err := newResolver(cfg.DNS, *c.resolver)
 	if err != nil {
-		return prober.Target{}, prober.Settings{}, nil, err
+		return probe.Target{}, probe.Settings{}, nil, err
 	}
 	return target, settings, resolver, nil
 }

@@ -21,11 +21,12 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/mx-exporter/mx_exporter/collector"
-	"github.com/mx-exporter/mx_exporter/collector/ondemand"
-	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/scheduler"
-	"github.com/mx-exporter/mx_exporter/collector/status"
 	"github.com/mx-exporter/mx_exporter/collector/store"
+	"github.com/mx-exporter/mx_exporter/collector/web/ondemand"
+	"github.com/mx-exporter/mx_exporter/collector/web/status"
+	"github.com/mx-exporter/mx_exporter/collector/wiring"
 	"github.com/mx-exporter/mx_exporter/config"
 )
 
@@ -69,7 +70,7 @@ type daemon struct {
 func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 	logger.Info("starting mx_exporter", "version", version.Info(), "build_context", version.BuildContext())
 	d := &daemon{logger: logger, configFile: *c.configFile, store: store.New()}
-	d.sched = scheduler.New(&prober.Prober{Logger: logger}, d.store, scheduler.Options{
+	d.sched = scheduler.New(&probe.Prober{Logger: logger}, d.store, scheduler.Options{
 		MaxConcurrent: *c.maxConcurrent,
 		Logger:        logger,
 	})
@@ -155,11 +156,11 @@ func (d *daemon) load() error {
 	if err != nil {
 		return fmt.Errorf("%s: dns: %w", d.configFile, err)
 	}
-	settings, err := prober.SettingsByModule(cfg, resolver)
+	settings, err := wiring.Settings(cfg, resolver)
 	if err != nil {
 		return fmt.Errorf("%s: %w", d.configFile, err)
 	}
-	jobs, err := scheduler.JobsFromConfig(cfg, settings)
+	jobs, err := wiring.Jobs(cfg, settings)
 	if err != nil {
 		return fmt.Errorf("%s: %w", d.configFile, err)
 	}
@@ -230,7 +231,7 @@ func (d *daemon) handler(telemetryPath string) (http.Handler, error) {
 	}))
 	mux.Handle("/probe", &ondemand.Handler{
 		Current: d.generation,
-		Prober:  &prober.Prober{Logger: d.logger, Gate: d.sched.Gate()},
+		Prober:  &probe.Prober{Logger: d.logger, Gate: d.sched.Gate()},
 		Logger:  d.logger,
 	})
 	statusPages := status.NewHandler(d.store, status.Options{Logger: d.logger})

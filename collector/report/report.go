@@ -6,13 +6,13 @@ package report
 import (
 	"time"
 
-	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
-	"github.com/mx-exporter/mx_exporter/collector/prober"
-	"github.com/mx-exporter/mx_exporter/collector/smtp"
-	"github.com/mx-exporter/mx_exporter/collector/tlscheck"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
 )
 
-// Document is the JSON form of a prober.Report. Durations are seconds, as
+// Document is the JSON form of a probe.Report. Durations are seconds, as
 // everywhere in Prometheus land; times are RFC 3339.
 type Document struct {
 	Target          string    `json:"target"`
@@ -163,7 +163,7 @@ type TranscriptRow struct {
 }
 
 // NewDocument converts a report.
-func NewDocument(rep *prober.Report) Document {
+func NewDocument(rep *probe.Report) Document {
 	doc := Document{
 		Target:          rep.Target.Name(),
 		Kind:            "host",

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
-	"github.com/mx-exporter/mx_exporter/collector/prober"
-	"github.com/mx-exporter/mx_exporter/collector/smtp"
-	"github.com/mx-exporter/mx_exporter/collector/tlscheck"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -24,7 +24,7 @@ var start = time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
 func msec(n float64) time.Duration { return time.Duration(n * float64(time.Millisecond)) }
 
 // sampleReport is a domain with a healthy TLS MX and a dead one behind it.
-func sampleReport() *prober.Report {
+func sampleReport() *probe.Report {
 	ok := &smtp.Result{
 		Host: "mx1.example.test", Addr: "192.0.2.1", Port: 25, Start: start, Duration: msec(12.5), Success: true,
 		Banner:         smtp.Reply{Code: 220, Lines: []string{"mx1.example.test ESMTP"}},
@@ -52,11 +52,11 @@ func sampleReport() *prober.Report {
 		Reason: smtp.ReasonConnectRefused, Detail: "nothing listens on 192.0.2.2:25 (connection refused)",
 		Steps: []smtp.Step{{Name: smtp.StepConnect, Duration: msec(0.3), Err: "connection refused"}},
 	}
-	return &prober.Report{
-		Target: prober.Target{Domain: "example.test"}, Start: start, Duration: msec(15),
+	return &probe.Report{
+		Target: probe.Target{Domain: "example.test"}, Start: start, Duration: msec(15),
 		DNS: &dnsmx.Domain{Name: "example.test", Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR", Duration: msec(1.2), Server: "127.0.53.1:53",
 			Notes: []string{"MX host mx2.example.test listed at preferences 20 and 30: kept 20"}},
-		Hosts: []prober.HostReport{
+		Hosts: []probe.HostReport{
 			{Host: dnsmx.Host{Name: "mx1.example.test", Preference: 10, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.1")}}, Results: []*smtp.Result{ok}},
 			{Host: dnsmx.Host{Name: "mx2.example.test", Preference: 20, Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.2")}}, Results: []*smtp.Result{dead}},
 			{Host: dnsmx.Host{Name: "mx3.example.test", Preference: 30, Outcome: dnsmx.OutcomeNoData, Err: "no A or AAAA record"}},
@@ -127,7 +127,7 @@ func TestDocumentJSON(t *testing.T) {
 
 // oddReport has one of each named fact of a dialogue and of DNS: the text
 // must put each in words, the JSON must carry each.
-func oddReport() *prober.Report {
+func oddReport() *probe.Report {
 	grey := &smtp.Result{
 		Host: "mx1.odd.test", Addr: "192.0.2.10", Port: 25, Start: start, Duration: msec(7300), Success: false,
 		Reason: smtp.ReasonRcptDeferred, Detail: "RCPT TO:<postmaster@odd.test> deferred: 450 4.2.0 Greylisted, try again later",
@@ -161,10 +161,10 @@ func oddReport() *prober.Report {
 			VerifyError: "certificate expired"},
 		Findings: []smtp.Finding{smtp.FindingMiddleboxBanner, smtp.FindingMiddleboxEHLO, smtp.FindingMiddleboxSTARTTLS},
 	}
-	return &prober.Report{
-		Target: prober.Target{Domain: "odd.test"}, Start: start, Duration: msec(7400),
+	return &probe.Report{
+		Target: probe.Target{Domain: "odd.test"}, Start: start, Duration: msec(7400),
 		DNS: &dnsmx.Domain{Name: "odd.test", Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR", Duration: msec(1), NullMXMixed: true},
-		Hosts: []prober.HostReport{
+		Hosts: []probe.HostReport{
 			{Host: dnsmx.Host{Name: "mx1.odd.test", Preference: 10, CNAME: "real.odd.test",
 				Addrs:   []netip.Addr{netip.MustParseAddr("192.0.2.10"), netip.MustParseAddr("192.0.2.11")},
 				Special: []dnsmx.SpecialAddr{{Addr: netip.MustParseAddr("192.0.2.10"), Range: "documentation"}, {Addr: netip.MustParseAddr("192.0.2.11"), Range: "documentation"}}},
@@ -241,8 +241,8 @@ func TestDocumentJSONFindings(t *testing.T) {
 func TestSummaryLine(t *testing.T) {
 	ok := func(addr string) *smtp.Result { return &smtp.Result{Addr: addr, Success: true} }
 	bad := func(addr string, r smtp.Reason) *smtp.Result { return &smtp.Result{Addr: addr, Reason: r} }
-	host := func(name string, pref uint16, rs ...*smtp.Result) prober.HostReport {
-		h := prober.HostReport{Host: dnsmx.Host{Name: name, Preference: pref}, Results: rs}
+	host := func(name string, pref uint16, rs ...*smtp.Result) probe.HostReport {
+		h := probe.HostReport{Host: dnsmx.Host{Name: name, Preference: pref}, Results: rs}
 		for _, r := range rs {
 			h.Addrs = append(h.Addrs, netip.MustParseAddr(r.Addr))
 		}
@@ -251,30 +251,30 @@ func TestSummaryLine(t *testing.T) {
 	answer := &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer}
 	for _, tc := range []struct {
 		name string
-		rep  *prober.Report
+		rep  *probe.Report
 		want string
 	}{
-		{"all ok", &prober.Report{DNS: answer, Hosts: []prober.HostReport{host("mx1.d.test", 10, ok("192.0.2.1"), ok("192.0.2.2"))}},
+		{"all ok", &probe.Report{DNS: answer, Hosts: []probe.HostReport{host("mx1.d.test", 10, ok("192.0.2.1"), ok("192.0.2.2"))}},
 			"OK d.test: 2 addresses passed"},
-		{"dead primary", &prober.Report{DNS: answer, Hosts: []prober.HostReport{
+		{"dead primary", &probe.Report{DNS: answer, Hosts: []probe.HostReport{
 			host("mx1.d.test", 10, bad("192.0.2.1", smtp.ReasonConnectRefused)), host("mx2.d.test", 20, ok("192.0.2.2"))}},
 			"DEGRADED d.test: 1 of 2 addresses failed; delivery works through MX 20 mx2.d.test"},
-		{"open relay takes mail but fails", &prober.Report{DNS: answer, Hosts: []prober.HostReport{host("mx1.d.test", 10, bad("192.0.2.1", smtp.ReasonRelayOpen))}},
+		{"open relay takes mail but fails", &probe.Report{DNS: answer, Hosts: []probe.HostReport{host("mx1.d.test", 10, bad("192.0.2.1", smtp.ReasonRelayOpen))}},
 			"FAIL d.test: 1 of 1 address failed"},
-		{"all dead", &prober.Report{DNS: answer, Hosts: []prober.HostReport{host("mx1.d.test", 10, bad("192.0.2.1", smtp.ReasonBannerTimeout))}},
+		{"all dead", &probe.Report{DNS: answer, Hosts: []probe.HostReport{host("mx1.d.test", 10, bad("192.0.2.1", smtp.ReasonBannerTimeout))}},
 			"FAIL d.test: 1 of 1 address failed; no address takes mail"},
-		{"greylisted everywhere", &prober.Report{DNS: answer, Hosts: []prober.HostReport{host("mx1.d.test", 10, bad("192.0.2.1", smtp.ReasonRcptDeferred))}},
+		{"greylisted everywhere", &probe.Report{DNS: answer, Hosts: []probe.HostReport{host("mx1.d.test", 10, bad("192.0.2.1", smtp.ReasonRcptDeferred))}},
 			"FAIL d.test: 1 of 1 address failed; no address takes mail"},
-		{"no address", &prober.Report{DNS: answer, Hosts: []prober.HostReport{host("mx1.d.test", 10)}},
+		{"no address", &probe.Report{DNS: answer, Hosts: []probe.HostReport{host("mx1.d.test", 10)}},
 			"FAIL d.test: no MX host has an address to deliver to"},
-		{"nxdomain", &prober.Report{DNS: &dnsmx.Domain{Outcome: dnsmx.OutcomeNXDomain}}, "FAIL d.test: the MX lookup failed (nxdomain): senders cannot find where to deliver"},
-		{"null mx", &prober.Report{DNS: &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer, NullMX: true}}, "OK d.test: null MX, accepts no mail by design"},
-		{"implicit", &prober.Report{DNS: &dnsmx.Domain{Outcome: dnsmx.OutcomeNoData, Implicit: true}, Hosts: []prober.HostReport{
+		{"nxdomain", &probe.Report{DNS: &dnsmx.Domain{Outcome: dnsmx.OutcomeNXDomain}}, "FAIL d.test: the MX lookup failed (nxdomain): senders cannot find where to deliver"},
+		{"null mx", &probe.Report{DNS: &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer, NullMX: true}}, "OK d.test: null MX, accepts no mail by design"},
+		{"implicit", &probe.Report{DNS: &dnsmx.Domain{Outcome: dnsmx.OutcomeNoData, Implicit: true}, Hosts: []probe.HostReport{
 			host("d.test", 0, bad("192.0.2.1", smtp.ReasonConnectRefused), ok("192.0.2.2"))}},
 			"DEGRADED d.test: 1 of 2 addresses failed; delivery works through the implicit MX d.test"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.rep.Target = prober.Target{Domain: "d.test"}
+			tc.rep.Target = probe.Target{Domain: "d.test"}
 			var buf bytes.Buffer
 			if err := WriteText(&buf, tc.rep, false); err != nil {
 				t.Fatal(err)

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
-	"github.com/mx-exporter/mx_exporter/collector/prober"
-	"github.com/mx-exporter/mx_exporter/collector/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 )
 
 // ANSI styles; empty when colour is off.
@@ -25,7 +25,7 @@ var (
 // lookup, then for every host and address the transcript with C: for what
 // we sent and S: for what the server answered, the step times, the
 // extensions, TLS, recipients, relay check and a one-line verdict.
-func WriteText(w io.Writer, rep *prober.Report, colour bool) error {
+func WriteText(w io.Writer, rep *probe.Report, colour bool) error {
 	p := plain
 	if colour {
 		p = colours
@@ -48,7 +48,7 @@ func (t *textWriter) printf(format string, args ...any) {
 	_, t.err = fmt.Fprintf(t.w, format, args...)
 }
 
-func (t *textWriter) report(rep *prober.Report) {
+func (t *textWriter) report(rep *probe.Report) {
 	p := t.p
 	t.printf("%s%s%s\n", p.bold, rep.Target.Name(), p.reset)
 	if d := rep.DNS; d != nil {
@@ -62,7 +62,7 @@ func (t *textWriter) report(rep *prober.Report) {
 
 // summary is the last line: the verdict, how many addresses failed and
 // whether mail still gets through, which is what the on-call asks first.
-func (t *textWriter) summary(rep *prober.Report) {
+func (t *textWriter) summary(rep *probe.Report) {
 	p := t.p
 	s := summarise(rep)
 	name, took := rep.Target.Name(), ms(rep.Duration)
@@ -111,7 +111,7 @@ func (t *textWriter) dns(d *dnsmx.Domain, hosts int) {
 	}
 }
 
-func (t *textWriter) host(rep *prober.Report, h *prober.HostReport) {
+func (t *textWriter) host(rep *probe.Report, h *probe.HostReport) {
 	p := t.p
 	t.printf("\n")
 	switch {
@@ -329,12 +329,12 @@ func ms(d time.Duration) string {
 // deliverySummary counts a report's dialogues for its last line.
 type deliverySummary struct {
 	addresses, failed int
-	noAddress         int                // MX hosts without an address
-	through           *prober.HostReport // the most preferred host with an address that passed
-	takesMail         bool               // some address accepted the recipients, even if it failed after
+	noAddress         int               // MX hosts without an address
+	through           *probe.HostReport // the most preferred host with an address that passed
+	takesMail         bool              // some address accepted the recipients, even if it failed after
 }
 
-func summarise(rep *prober.Report) deliverySummary {
+func summarise(rep *probe.Report) deliverySummary {
 	var s deliverySummary
 	for i := range rep.Hosts {
 		h := &rep.Hosts[i]
@@ -373,7 +373,7 @@ func (s deliverySummary) failures() string {
 	return msg
 }
 
-func (s deliverySummary) throughName(rep *prober.Report) string {
+func (s deliverySummary) throughName(rep *probe.Report) string {
 	h := s.through
 	switch {
 	case rep.DNS == nil:

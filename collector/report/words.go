@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
-	"github.com/mx-exporter/mx_exporter/collector/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 )
 
 // The words for facts that both the text report and the status pages show,

@@ -21,7 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 )
 
@@ -30,8 +30,8 @@ type Job struct {
 	Key      string // store key: store.Key(Name, Module)
 	Name     string // domain or host as configured
 	Module   string
-	Target   prober.Target
-	Settings prober.Settings
+	Target   probe.Target
+	Settings probe.Settings
 	Interval time.Duration
 	// Fingerprint changes when anything about the job changes; a reload
 	// keeps the schedule and last result of a job whose fingerprint is the
@@ -51,7 +51,7 @@ type Options struct {
 
 // Scheduler runs jobs. Create it with New, start Run, feed Update.
 type Scheduler struct {
-	prober *prober.Prober
+	prober *probe.Prober
 	store  *store.Store
 	logger *slog.Logger
 	opts   Options
@@ -81,7 +81,7 @@ type entry struct {
 
 // New returns a scheduler that probes with p (whose Gate it sets) and puts
 // reports into st.
-func New(p *prober.Prober, st *store.Store, opts Options) *Scheduler {
+func New(p *probe.Prober, st *store.Store, opts Options) *Scheduler {
 	if opts.MaxConcurrent <= 0 {
 		opts.MaxConcurrent = 64
 	}
@@ -109,7 +109,7 @@ func New(p *prober.Prober, st *store.Store, opts Options) *Scheduler {
 
 // Gate is the scheduler's address gate, for other probers (/probe) that
 // must not talk to an address while the scheduler does.
-func (s *Scheduler) Gate() prober.Gate { return s.gate }
+func (s *Scheduler) Gate() probe.Gate { return s.gate }
 
 // Update replaces the set of jobs. Jobs whose key and fingerprint are
 // unchanged keep their schedule and take the new settings from their next

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 )
 
@@ -160,7 +160,7 @@ func TestLagHistogram(t *testing.T) {
 
 func TestUpdateKeepsUnchangedJobs(t *testing.T) {
 	st := store.New()
-	s := New(&prober.Prober{}, st, Options{})
+	s := New(&probe.Prober{}, st, Options{})
 	job := func(name, fp string) Job {
 		return Job{Key: store.Key(name, "default"), Name: name, Module: "default", Interval: time.Minute, Fingerprint: fp}
 	}

@@ -5,11 +5,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
 )
 
 func entry(target, module string) *Entry {
-	return &Entry{Key: Key(target, module), Target: target, Module: module, Report: &prober.Report{}}
+	return &Entry{Key: Key(target, module), Target: target, Module: module, Report: &probe.Report{}}
 }
 
 func TestPutGetRetainEntries(t *testing.T) {

@@ -9,7 +9,7 @@ package smtp
 import (
 	"time"
 
-	"github.com/mx-exporter/mx_exporter/collector/tlscheck"
+	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
 )
 
 // Reason is why a dialogue failed. The set is fixed and documented in the

@@ -14,7 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/mx-exporter/mx_exporter/collector"
-	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/report"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 	"github.com/mx-exporter/mx_exporter/config"
@@ -23,7 +23,7 @@ import (
 // Generation is what one config load gives /probe: the modules' settings
 // and the allow-list. The daemon swaps it on reload.
 type Generation struct {
-	Settings map[string]prober.Settings
+	Settings map[string]probe.Settings
 	Allow    *Allowlist
 }
 
@@ -34,7 +34,7 @@ type Handler struct {
 	// Prober runs the probe; the daemon gives it the scheduler's address
 	// gate, so /probe never talks to an address at the same time as the
 	// scheduler does.
-	Prober *prober.Prober
+	Prober *probe.Prober
 	Logger *slog.Logger
 	// TimeoutOffset is kept free of Prometheus' scrape timeout so that the
 	// answer arrives before Prometheus gives up (default 500 ms).
@@ -56,7 +56,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the target parameter is missing: /probe?target=example.com&module=default", http.StatusBadRequest)
 		return
 	}
-	target, err := prober.ParseTarget(name)
+	target, err := probe.ParseTarget(name)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return

@@ -18,7 +18,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/config"
 )
 
@@ -52,7 +52,7 @@ func NewAllowlist(cfg *config.Config) *Allowlist {
 
 // Check returns nil when t may be probed with a module whose port is
 // modulePort, else an error that says why not (shown to the requester).
-func (a *Allowlist) Check(t prober.Target, modulePort int) error {
+func (a *Allowlist) Check(t probe.Target, modulePort int) error {
 	if a.configured[targetName(t)] {
 		return nil
 	}
@@ -86,7 +86,7 @@ func (a *Allowlist) Check(t prober.Target, modulePort int) error {
 
 // targetName is the name a configured target would have: the domain, or the
 // host with its port as config writes it.
-func targetName(t prober.Target) string {
+func targetName(t probe.Target) string {
 	if t.Domain != "" {
 		return t.Domain
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mx-exporter/mx_exporter/collector/tlscheck"
+	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
 )
 
 // clearNote is what the transcript says whenever opportunistic TLS fails:

@@ -9,12 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
-	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
 	"github.com/mx-exporter/mx_exporter/collector/report"
-	"github.com/mx-exporter/mx_exporter/collector/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/store"
-	"github.com/mx-exporter/mx_exporter/collector/tlscheck"
 )
 
 // certWarnDays is when a certificate's remaining lifetime turns amber.
@@ -164,7 +164,7 @@ func buildOverview(entries []*store.Entry, now time.Time, sub string, failingOnl
 
 // countRows counts the address rows newTargetView would make of rep, and
 // how many of them fail, without making them.
-func countRows(rep *prober.Report) (total, bad int) {
+func countRows(rep *probe.Report) (total, bad int) {
 	if rep == nil {
 		return 0, 0
 	}
@@ -551,7 +551,7 @@ func newTranscriptPage(e *store.Entry, doc report.Document, now time.Time, q url
 }
 
 // findResult is the dialogue with ip of MX host mx in rep, or nil.
-func findResult(rep *prober.Report, mx, ip string) *smtp.Result {
+func findResult(rep *probe.Report, mx, ip string) *smtp.Result {
 	if rep == nil {
 		return nil
 	}

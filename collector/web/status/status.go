@@ -39,7 +39,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/report"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 )
@@ -416,7 +416,7 @@ func targetQuery(e *store.Entry) string {
 }
 
 // failing reports whether the entry's target fails.
-func failing(rep *prober.Report) bool { return rep == nil || !rep.Success() }
+func failing(rep *probe.Report) bool { return rep == nil || !rep.Success() }
 
 // sortEntries puts failing targets first, then by name and module.
 func sortEntries(es []*store.Entry) {

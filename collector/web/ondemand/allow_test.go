@@ -3,7 +3,7 @@ package ondemand
 import (
 	"testing"
 
-	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/config"
 )
 
@@ -46,7 +46,7 @@ probe_endpoint:
 		{"127.0.0.1:25", false}, // loopback is not allowed unless listed
 	}
 	for _, tt := range tests {
-		target, err := prober.ParseTarget(tt.target)
+		target, err := probe.ParseTarget(tt.target)
 		if err != nil {
 			t.Fatalf("ParseTarget(%q): %v", tt.target, err)
 		}
@@ -64,7 +64,7 @@ func TestDefaultAllowsOnlyConfiguredTargets(t *testing.T) {
 	}
 	a := NewAllowlist(cfg)
 	for _, s := range []string{"relay.test", "127.0.1.1:25", "127.0.1.1", "[::1]:25", "localhost:25"} {
-		target, err := prober.ParseTarget(s)
+		target, err := probe.ParseTarget(s)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,9 +14,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 
-	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
-	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/testenv"
+	"github.com/mx-exporter/mx_exporter/collector/wiring"
 	"github.com/mx-exporter/mx_exporter/config"
 )
 
@@ -31,14 +32,14 @@ func newHandler(t *testing.T, env *testenv.Env, cfgText string) *Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings, err := prober.SettingsByModule(cfg, r)
+	settings, err := wiring.Settings(cfg, r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	gen := &Generation{Settings: settings, Allow: NewAllowlist(cfg)}
 	return &Handler{
 		Current: func() *Generation { return gen },
-		Prober:  &prober.Prober{},
+		Prober:  &probe.Prober{},
 		Logger:  slog.New(slog.DiscardHandler),
 	}
 }

@@ -1,4 +1,4 @@
-package prober
+package probe
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mx-exporter/mx_exporter/collector/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/testenv"
 	"github.com/mx-exporter/mx_exporter/config"
 )

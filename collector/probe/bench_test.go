@@ -1,4 +1,4 @@
-package prober
+package probe
 
 import (
 	"context"
@@ -51,7 +51,7 @@ func BenchmarkProbeHealthyDomain(b *testing.B) {
 // BenchmarkResultFootprint measures what the daemon keeps per endpoint
 // between probes: the last report of each target. Run it with
 //
-//	go test -run '^$' -bench ResultFootprint -benchtime 1x ./collector/prober/
+//	go test -run '^$' -bench ResultFootprint -benchtime 1x ./collector/probe/
 //
 // It probes good.test (two MX addresses, STARTTLS on one, RCPT and relay
 // check on both) reportsKept times against the real servers and keeps every

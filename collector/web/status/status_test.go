@@ -15,12 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
-	"github.com/mx-exporter/mx_exporter/collector/prober"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
 	"github.com/mx-exporter/mx_exporter/collector/report"
-	"github.com/mx-exporter/mx_exporter/collector/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/store"
-	"github.com/mx-exporter/mx_exporter/collector/tlscheck"
 )
 
 var (
@@ -70,8 +70,8 @@ func okResult(host, ip string) *smtp.Result {
 	}
 }
 
-func domainHost(name string, pref uint16, ips ...string) prober.HostReport {
-	h := prober.HostReport{Host: dnsmx.Host{Name: name, Preference: pref, Outcome: dnsmx.OutcomeAnswer}}
+func domainHost(name string, pref uint16, ips ...string) probe.HostReport {
+	h := probe.HostReport{Host: dnsmx.Host{Name: name, Preference: pref, Outcome: dnsmx.OutcomeAnswer}}
 	for _, ip := range ips {
 		h.Addrs = append(h.Addrs, netip.MustParseAddr(ip))
 		h.Results = append(h.Results, okResult(name, ip))
@@ -79,15 +79,15 @@ func domainHost(name string, pref uint16, ips ...string) prober.HostReport {
 	return h
 }
 
-func domainReport(name string, hosts ...prober.HostReport) *prober.Report {
-	return &prober.Report{
-		Target: prober.Target{Domain: name}, Start: testTaken.Add(-time.Second), Duration: 45 * time.Millisecond,
+func domainReport(name string, hosts ...probe.HostReport) *probe.Report {
+	return &probe.Report{
+		Target: probe.Target{Domain: name}, Start: testTaken.Add(-time.Second), Duration: 45 * time.Millisecond,
 		DNS:   &dnsmx.Domain{Name: name, Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR", Duration: time.Millisecond, Server: "127.0.53.1:53"},
 		Hosts: hosts,
 	}
 }
 
-func entry(module string, rep *prober.Report) *store.Entry {
+func entry(module string, rep *probe.Report) *store.Entry {
 	name := rep.Target.Name()
 	return &store.Entry{Key: store.Key(name, module), Target: name, Module: module, Report: rep, Taken: testTaken}
 }
@@ -121,15 +121,15 @@ func testStore() *store.Store {
 	missing.DNS.Outcome, missing.DNS.Rcode, missing.DNS.Err = dnsmx.OutcomeNXDomain, "NXDOMAIN", "NXDOMAIN"
 	st.Put(entry("default", missing))
 
-	relay := &prober.Report{Target: prober.Target{Host: "relay.example"}, Duration: time.Millisecond,
-		Hosts: []prober.HostReport{domainHost("relay.example", 0, "192.0.2.3")}}
+	relay := &probe.Report{Target: probe.Target{Host: "relay.example"}, Duration: time.Millisecond,
+		Hosts: []probe.HostReport{domainHost("relay.example", 0, "192.0.2.3")}}
 	rr := relay.Hosts[0].Results[0]
 	rr.Success, rr.Reason, rr.Detail = false, smtp.ReasonRelayOpen, "relay@outside.example was accepted"
 	rr.Relay = &smtp.Relay{Address: "relay@outside.example", Reply: smtp.Reply{Code: 250, Enhanced: "2.1.5"}, Verdict: smtp.RelayOpen}
 	st.Put(entry("relay", relay))
 
 	noaddr := domainReport("noaddr.example", domainHost("mx1.noaddr.example", 10, "192.0.2.5"),
-		prober.HostReport{Host: dnsmx.Host{Name: "ghost.noaddr.example", Preference: 20, Outcome: dnsmx.OutcomeNoData, Err: "no A or AAAA record"}})
+		probe.HostReport{Host: dnsmx.Host{Name: "ghost.noaddr.example", Preference: 20, Outcome: dnsmx.OutcomeNoData, Err: "no A or AAAA record"}})
 	st.Put(entry("default", noaddr))
 	return st
 }

@@ -1,7 +1,9 @@
-// Package prober fans one target out the way a mail admin does by hand:
-// domain → MX hosts → addresses → one SMTP dialogue per address. It returns
-// a Report of plain data; it knows nothing of Prometheus or of scheduling.
-package prober
+// Package probe is the probe engine: it fans one target out the way a mail
+// admin does by hand, domain → MX hosts → addresses → one SMTP dialogue per
+// address, with one package per protocol or check beneath it. It returns a
+// Report of plain data; it knows nothing of Prometheus, of scheduling or of
+// the configuration file.
+package probe
 
 import (
 	"context"
@@ -14,8 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mx-exporter/mx_exporter/collector/dnsmx"
-	"github.com/mx-exporter/mx_exporter/collector/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 )
 
 // Target is one thing to probe: a mail domain, or a host probed directly.

@@ -1,0 +1,111 @@
+// Package wiring is the one place where the configuration becomes what the
+// probe engine and the scheduler run: config → probe settings → scheduler
+// jobs. Neither the engine nor the scheduler knows the config package.
+package wiring
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+
+	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/scheduler"
+	"github.com/mx-exporter/mx_exporter/collector/store"
+	"github.com/mx-exporter/mx_exporter/config"
+)
+
+// ModuleSettings turns a validated config module into probe settings. It reads
+// the module's CA file, so callers do it once per config load, not per probe.
+func ModuleSettings(m *config.Module) (probe.Settings, error) {
+	s := probe.Settings{
+		Timeout: m.Timeout,
+		SMTP: smtp.Options{
+			Port:               m.Port,
+			EHLOName:           m.EHLO,
+			MailFrom:           m.MailFrom,
+			Recipients:         append([]string(nil), m.Recipients...),
+			RelayCheck:         m.RelayCheck,
+			VRFY:               m.VRFY,
+			StartTLS:           smtp.StartTLS(m.StartTLS),
+			TLSServerName:      m.TLS.ServerName,
+			RequireVerifiedTLS: m.TLS.RequireVerified,
+			SlowStepThreshold:  m.SlowStepThreshold,
+		},
+		DNS: dnsmx.Options{
+			MaxMXHosts:             m.MaxMXHosts,
+			MaxAddressesPerHost:    m.MaxAddressesPerHost,
+			IgnoreSpecialAddresses: m.IgnoreSpecialAddresses,
+		},
+	}
+	for _, f := range m.AddressFamilies {
+		s.DNS.Families = append(s.DNS.Families, dnsmx.Family(f))
+	}
+	pool, err := m.LoadRootCAs()
+	if err != nil {
+		return probe.Settings{}, fmt.Errorf("tls.ca_file: %w", err)
+	}
+	s.SMTP.RootCAs = pool
+	return s, nil
+}
+
+// Settings builds the settings of every module of cfg once, with
+// resolver for all of them.
+func Settings(cfg *config.Config, resolver *dnsmx.Resolver) (map[string]probe.Settings, error) {
+	out := make(map[string]probe.Settings, len(cfg.Modules))
+	for name, m := range cfg.Modules {
+		s, err := ModuleSettings(m)
+		if err != nil {
+			return nil, fmt.Errorf("module %s: %w", name, err)
+		}
+		s.Resolver = resolver
+		out[name] = s
+	}
+	return out, nil
+}
+
+// Jobs turns a validated config into scheduler jobs, with the
+// settings of each module as built by Settings.
+func Jobs(cfg *config.Config, settings map[string]probe.Settings) ([]scheduler.Job, error) {
+	jobs := make([]scheduler.Job, 0, len(cfg.Targets))
+	for _, t := range cfg.Targets {
+		modName := t.Module
+		if modName == "" {
+			modName = config.DefaultModuleName
+		}
+		mod, ok := cfg.Module(modName)
+		s, ok2 := settings[modName]
+		if !ok || !ok2 {
+			return nil, fmt.Errorf("target %s: no module %q", t.Name(), modName)
+		}
+		s.Timeout = cfg.TargetTimeout(t)
+
+		target := probe.Target{Domain: t.Domain}
+		if t.Host != "" {
+			target = probe.Target{}
+			target.Host, target.Port = t.HostPort()
+		}
+		// The fingerprint is a digest, not the JSON itself: it is kept
+		// for every job, and 10,000 copies of a module add up.
+		spec, err := json.Marshal(struct {
+			Target *config.Target
+			Module *config.Module
+			DNS    config.DNS
+		}{t, mod, cfg.DNS})
+		if err != nil {
+			return nil, err
+		}
+		fp := sha256.Sum256(spec)
+		jobs = append(jobs, scheduler.Job{
+			Key:         store.Key(t.Name(), modName),
+			Name:        t.Name(),
+			Module:      modName,
+			Target:      target,
+			Settings:    s,
+			Interval:    cfg.TargetInterval(t),
+			Fingerprint: string(fp[:]),
+		})
+	}
+	return jobs, nil
+}
