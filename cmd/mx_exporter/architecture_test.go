@@ -28,6 +28,9 @@ var roles = map[string]string{
 	"collector/web/ondemand":   "probe-handler",
 	"collector/testenv":        "test",
 	"cmd/mx_exporter":          "cmd",
+
+	// Test certificates, beside the test servers.
+	"collector/testenv/testcert": "test",
 }
 
 // mayImport lists, per role, the roles whose packages it may depend on

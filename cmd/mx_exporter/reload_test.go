@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/testenv"
+	"github.com/mx-exporter/mx_exporter/collector/testenv/testcert"
 )
 
 func (d *runningDaemon) writeConfig(t *testing.T, config string) {
@@ -198,7 +199,9 @@ func TestDaemonProbeEndpoint(t *testing.T) {
 func TestReloadPicksUpRotatedCAFile(t *testing.T) {
 	env := testenv.Require(t)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, unrelatedCA(t), 0o644); err != nil {
+	// A CA that signed nothing of the test servers'.
+	unrelatedCA := testcert.New(testcert.Options{CommonName: "unrelated test CA", CA: true}, nil)
+	if err := os.WriteFile(caFile, unrelatedCA.CertPEM(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// The test servers' config with every module verifying against caFile.

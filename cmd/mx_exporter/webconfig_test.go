@@ -1,16 +1,9 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/mx-exporter/mx_exporter/collector/testenv/testcert"
 )
 
 // TestDaemonWebConfigTLSAndBasicAuth: --web.config.file (the exporter
@@ -27,7 +22,9 @@ import (
 // is needed: the one target is a loopback port where nothing listens.
 func TestDaemonWebConfigTLSAndBasicAuth(t *testing.T) {
 	dir := t.TempDir()
-	certPEM, keyPEM := selfSignedCert(t, "mx_exporter test", net.IPv4(127, 0, 0, 1))
+	// A certificate that is its own CA, so that the client can trust it alone.
+	cert := testcert.New(testcert.Options{CommonName: "mx_exporter test", IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, CA: true}, nil)
+	certPEM, keyPEM := cert.CertPEM(), cert.KeyPEM()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret"), bcrypt.MinCost)
 	if err != nil {
@@ -48,9 +45,7 @@ func TestDaemonWebConfigTLSAndBasicAuth(t *testing.T) {
 	d := launchDaemon(t, "dns:\n  resolvers: [\"127.0.53.1\"]\ntargets:\n  - host: \"127.0.0.1:9\"\n",
 		"--web.config.file="+webConfig)
 
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(certPEM)
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: cert.Pool()}}}
 	defer client.CloseIdleConnections()
 	get := func(path, user, password string) (int, string) {
 		t.Helper()
@@ -102,41 +97,4 @@ func TestDaemonWebConfigTLSAndBasicAuth(t *testing.T) {
 		}
 		return false
 	})
-}
-
-// selfSignedCert is a certificate that is its own CA, for commonName and
-// the given addresses.
-func selfSignedCert(t *testing.T, commonName string, ips ...net.IP) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: commonName},
-		IPAddresses:           ips,
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-}
-
-// unrelatedCA is a CA certificate that signed nothing of the test servers'.
-func unrelatedCA(t *testing.T) []byte {
-	cert, _ := selfSignedCert(t, "unrelated test CA")
-	return cert
 }

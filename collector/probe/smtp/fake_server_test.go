@@ -9,19 +9,16 @@ package smtp
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"net"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mx-exporter/mx_exporter/collector/testenv/testcert"
 )
 
 // fakeServer accepts on a loopback port and runs handle for each connection.
@@ -250,61 +247,16 @@ type testPKI struct {
 }
 
 var pki = sync.OnceValue(func() *testPKI {
-	newKey := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		return k
+	leaf := testcert.Options{
+		CommonName: "mx.tls.test",
+		DNSNames:   []string{"mx.tls.test"},
+		IPs:        []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
-	now := time.Now()
-	create := func(tmpl, parent *x509.Certificate, key, signer *ecdsa.PrivateKey) *x509.Certificate {
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-		if err != nil {
-			panic(err)
-		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			panic(err)
-		}
-		return c
-	}
-	leafTemplate := func(serial int64) *x509.Certificate {
-		return &x509.Certificate{
-			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: "mx.tls.test"},
-			DNSNames:     []string{"mx.tls.test"},
-			IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-			NotBefore:    now.Add(-time.Hour),
-			NotAfter:     now.Add(24 * time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		}
-	}
-
-	caKey := newKey()
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "mx_exporter test CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(48 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	ca := create(caTmpl, caTmpl, caKey, caKey)
-	leafKey := newKey()
-	leaf := create(leafTemplate(2), ca, leafKey, caKey)
-	selfKey := newKey()
-	selfTmpl := leafTemplate(3)
-	self := create(selfTmpl, selfTmpl, selfKey, selfKey)
-
-	roots := x509.NewCertPool()
-	roots.AddCert(ca)
+	ca := testcert.New(testcert.Options{CommonName: "mx_exporter test CA", CA: true, NotAfter: time.Now().Add(48 * time.Hour)}, nil)
 	return &testPKI{
-		roots:      roots,
-		signed:     tls.Certificate{Certificate: [][]byte{leaf.Raw}, PrivateKey: leafKey, Leaf: leaf},
-		selfSigned: tls.Certificate{Certificate: [][]byte{self.Raw}, PrivateKey: selfKey, Leaf: self},
+		roots:      ca.Pool(),
+		signed:     testcert.New(leaf, ca).TLS(),
+		selfSigned: testcert.New(leaf, nil).TLS(),
 	}
 })
 

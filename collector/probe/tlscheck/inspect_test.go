@@ -1,54 +1,23 @@
 package tlscheck
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mx-exporter/mx_exporter/collector/testenv/testcert"
 )
 
 // chain makes a CA and a leaf for mx.tls.test valid from notBefore to
 // notAfter; the CA outlives the leaf unless caNotAfter says otherwise.
 func chain(t *testing.T, notBefore, notAfter, caNotAfter time.Time) (ca, leaf *x509.Certificate) {
 	t.Helper()
-	key := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatalf("key: %v", err)
-		}
-		return k
-	}
-	create := func(tmpl, parent *x509.Certificate, pub, signer *ecdsa.PrivateKey) *x509.Certificate {
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &pub.PublicKey, signer)
-		if err != nil {
-			t.Fatalf("certificate: %v", err)
-		}
-		c, err := x509.ParseCertificate(der)
-		if err != nil {
-			t.Fatalf("parse: %v", err)
-		}
-		return c
-	}
-	caKey, leafKey := key(), key()
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"},
-		NotBefore: notBefore, NotAfter: caNotAfter,
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	ca = create(caTmpl, caTmpl, caKey, caKey)
-	leaf = create(&x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "mx.tls.test"},
-		DNSNames: []string{"mx.tls.test"}, NotBefore: notBefore, NotAfter: notAfter,
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}, ca, leafKey, caKey)
-	return ca, leaf
+	c := testcert.New(testcert.Options{CommonName: "Test CA", CA: true, NotBefore: notBefore, NotAfter: caNotAfter}, nil)
+	l := testcert.New(testcert.Options{CommonName: "mx.tls.test", DNSNames: []string{"mx.tls.test"}, NotBefore: notBefore, NotAfter: notAfter}, c)
+	return c.Cert, l.Cert
 }
 
 func TestInspect(t *testing.T) {
