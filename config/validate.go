@@ -216,7 +216,7 @@ func (v *validator) target(path string, t *Target, c *Config, modules []string, 
 	case t.Domain != "" && t.Host != "":
 		v.errorf(path, "", "has both domain and host; a target is one or the other")
 	case t.Domain != "":
-		t.Domain = strings.ToLower(strings.TrimSuffix(t.Domain, "."))
+		t.Domain = dnsname.Normalize(t.Domain)
 		if msg := checkDomain(t.Domain); msg != "" {
 			v.errorf(path, "domain", "%s", msg)
 		}
@@ -305,7 +305,7 @@ func splitHostPort(s string) (host string, port int, err error) {
 	h, p, splitErr := net.SplitHostPort(s)
 	if splitErr != nil {
 		// No port: a bare host name.
-		h = strings.ToLower(strings.TrimSuffix(s, "."))
+		h = dnsname.Normalize(s)
 		if strings.Contains(s, ":") || !dnsname.Valid(h) {
 			return "", 0, bad
 		}
@@ -314,7 +314,7 @@ func splitHostPort(s string) (host string, port int, err error) {
 	if a, err := netip.ParseAddr(h); err == nil {
 		h = a.String()
 	} else {
-		h = strings.ToLower(strings.TrimSuffix(h, "."))
+		h = dnsname.Normalize(h)
 		if !dnsname.Valid(h) {
 			return "", 0, bad
 		}
@@ -409,14 +409,14 @@ func isIP(s string) bool {
 // host patterns to lower case without a trailing dot.
 func (v *validator) probeAllow(base string, a *ProbeAllow) {
 	for i, d := range a.Domains {
-		d = strings.ToLower(strings.TrimSuffix(d, "."))
+		d = dnsname.Normalize(d)
 		a.Domains[i] = d
 		if msg := checkDomain(d); msg != "" {
 			v.errorf(joinIndex(base+".domains", i), "", "%s", msg)
 		}
 	}
 	for i, h := range a.Hosts {
-		h = strings.ToLower(strings.TrimSuffix(h, "."))
+		h = dnsname.Normalize(h)
 		a.Hosts[i] = h
 		if _, err := pathpkg.Match(h, ""); err != nil || !dnsname.Valid(strings.ReplaceAll(h, "*", "x")) {
 			v.errorf(joinIndex(base+".hosts", i), "", "must be a host name, with * for any part of a label, got %q", h)

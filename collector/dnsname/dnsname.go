@@ -1,7 +1,9 @@
-// Package dnsname holds the one host-name check that the config, the SMTP
-// dialogue (banner host names become a metric label) and everything else
-// share, so that what the config accepts and what a label may carry never
-// drift apart.
+// Package dnsname holds the one host-name check and the one host-name
+// normalisation that the config, the probe engine (banner host names become
+// a metric label), the people side and the Prometheus side share, so that
+// what the config accepts, what a label may carry and what a person may type
+// never drift apart. It imports nothing else of the project, so that the
+// config may use it.
 package dnsname
 
 import "strings"
@@ -25,4 +27,12 @@ func Valid(s string) bool {
 		}
 	}
 	return true
+}
+
+// Normalize is the one canonical form of a host or domain name: lower case,
+// without the trailing dot of a fully qualified name, so that "MX1.Example.COM."
+// and "mx1.example.com" are one name in config, store keys, labels and
+// queries. It does not validate; see Valid.
+func Normalize(s string) string {
+	return strings.ToLower(strings.TrimSuffix(s, "."))
 }

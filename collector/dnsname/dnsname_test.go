@@ -34,3 +34,20 @@ func TestValid(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalize(t *testing.T) {
+	for in, want := range map[string]string{
+		"mx1.example.com":   "mx1.example.com",
+		"MX1.Example.COM.":  "mx1.example.com",
+		"example.com..":     "example.com.", // one dot: a name has at most one root
+		".":                 "",
+		"":                  "",
+		"2001:DB8::1":       "2001:db8::1",
+		"Bücher.Example":    "bücher.example",
+		"mx1.example.com. ": "mx1.example.com. ", // spaces are the caller's to trim
+	} {
+		if got := Normalize(in); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

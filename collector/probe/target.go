@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 )
 
 // Target is one thing to probe: a mail domain, or a host probed directly.
@@ -39,7 +41,7 @@ func ParseTarget(s string) (Target, error) {
 	if _, err := netip.ParseAddr(host); err == nil || port != 0 {
 		return Target{Host: host, Port: port}, nil
 	}
-	return Target{Domain: strings.ToLower(strings.TrimSuffix(host, "."))}, nil
+	return Target{Domain: dnsname.Normalize(host)}, nil
 }
 
 // SplitHostPort splits "host", "host:port", "ip" or "[v6]:port" into the host

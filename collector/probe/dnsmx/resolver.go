@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 )
 
 const (
@@ -150,7 +152,7 @@ func ServersFromResolvConf(path string) ([]string, error) {
 //     They are probed all the same.
 func (r *Resolver) Domain(ctx context.Context, domain string, opts Options) *Domain {
 	start := time.Now()
-	d := &Domain{Name: normalizeName(domain)}
+	d := &Domain{Name: dnsname.Normalize(strings.TrimSpace(domain))}
 	if err := checkName(d.Name); err != nil {
 		d.Outcome, d.Err = OutcomeError, err.Error()
 		return d
@@ -179,7 +181,7 @@ func (r *Resolver) mxHosts(ctx context.Context, d *Domain, res lookupResult, opt
 	recs := make([]mxRec, 0, len(res.rrs))
 	for _, rr := range res.rrs {
 		if mx, ok := rr.(*dns.MX); ok {
-			recs = append(recs, mxRec{normalizeName(mx.Mx), mx.Preference})
+			recs = append(recs, mxRec{dnsname.Normalize(mx.Mx), mx.Preference})
 		}
 	}
 	if len(recs) == 1 && recs[0].name == "" && recs[0].pref == 0 {
@@ -258,7 +260,7 @@ func (r *Resolver) Host(ctx context.Context, name string, opts Options) Host {
 		}
 		return h
 	}
-	n := normalizeName(name)
+	n := dnsname.Normalize(strings.TrimSpace(name))
 	if err := checkName(n); err != nil {
 		return Host{Name: n, Outcome: OutcomeError, Err: err.Error()}
 	}
@@ -416,7 +418,7 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) lookup
 		recs, canon, err := follow(rep.msg.Answer, target, qtype, seen)
 		res.cname = aliasOf(fq, canon)
 		if err != nil {
-			res.outcome, res.err = OutcomeError, fmt.Sprintf("%v at %s", err, normalizeName(canon))
+			res.outcome, res.err = OutcomeError, fmt.Sprintf("%v at %s", err, dnsname.Normalize(canon))
 			return res
 		}
 		switch {
@@ -473,7 +475,7 @@ func aliasOf(name, canon string) string {
 	if strings.EqualFold(name, canon) {
 		return ""
 	}
-	return normalizeName(canon)
+	return dnsname.Normalize(canon)
 }
 
 // reply is the deciding answer of the servers for one question.
@@ -691,11 +693,6 @@ func rcodeString(rc int) string {
 		return s
 	}
 	return fmt.Sprintf("RCODE%d", rc)
-}
-
-// normalizeName lower-cases a name and removes its trailing dot ("." gives "").
-func normalizeName(s string) string {
-	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(s), "."))
 }
 
 // checkName validates a normalised domain name before it is asked.

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 )
 
 // summary renders what a test compares of a Domain, so that a failure shows
@@ -213,8 +215,8 @@ func TestDomainFake(t *testing.T) {
 						t.Fatalf("Domain(%q) note %d: want it to contain %q, got %q", tc.domain, i, n, d.Notes[i])
 					}
 				}
-				if d.Name != normalizeName(tc.domain) {
-					t.Fatalf("Name: want %q, got %q", normalizeName(tc.domain), d.Name)
+				if d.Name != dnsname.Normalize(tc.domain) {
+					t.Fatalf("Name: want %q, got %q", dnsname.Normalize(tc.domain), d.Name)
 				}
 				if d.Outcome == OutcomeAnswer || d.Outcome == OutcomeNoData || d.Outcome == OutcomeNXDomain {
 					if d.Server == "" || d.Duration <= 0 {

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
 
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
 )
 
@@ -160,7 +160,7 @@ func (d *dialogue) tlsName() string {
 	if d.opts.TLSServerName != "" {
 		return d.opts.TLSServerName
 	}
-	if h := strings.TrimSuffix(strings.ToLower(d.res.Host), "."); h != "" {
+	if h := dnsname.Normalize(d.res.Host); h != "" {
 		return h
 	}
 	return d.res.Addr

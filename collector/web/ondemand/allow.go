@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/config"
 )
@@ -67,7 +68,7 @@ func (a *Allowlist) Check(t probe.Target, modulePort int) error {
 	if t.Port != 0 && t.Port != modulePort && !slices.Contains(a.ports, t.Port) {
 		return fmt.Errorf("port %d is neither the module's port %d nor in probe_endpoint.allow.ports", t.Port, modulePort)
 	}
-	host := strings.ToLower(strings.TrimSuffix(t.Host, "."))
+	host := dnsname.Normalize(t.Host)
 	if ip, err := netip.ParseAddr(host); err == nil {
 		for _, n := range a.networks {
 			if n.Contains(ip.Unmap()) {

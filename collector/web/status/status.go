@@ -39,6 +39,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/report"
 	"github.com/mx-exporter/mx_exporter/collector/store"
@@ -290,7 +291,7 @@ func (h *handler) findAddress(w http.ResponseWriter, r *http.Request) (*store.En
 		return nil, report.Document{}, false
 	}
 	q := r.URL.Query()
-	mx, ip := strings.ToLower(strings.TrimSuffix(q.Get("mx"), ".")), q.Get("ip")
+	mx, ip := dnsname.Normalize(q.Get("mx")), q.Get("ip")
 	doc := report.NewDocument(e.Report)
 	var known []string
 	for _, host := range doc.Hosts {
