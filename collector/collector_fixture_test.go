@@ -19,19 +19,17 @@ const ms = time.Millisecond
 
 // fullModule probes like an inbound gateway check: one mailbox, relay
 // check, opportunistic STARTTLS.
-var fullModule = probe.Settings{SMTP: smtp.Options{
-	EHLOName:   "probe.example.net",
+var fullModule = probe.Asked{
 	Recipients: []string{"postmaster@example.org"},
 	RelayCheck: "relay-test@mx-exporter.invalid",
 	StartTLS:   smtp.StartTLSOpportunistic,
-}}
+}
 
 // plainModule: STARTTLS off, no recipient, VRFY.
-var plainModule = probe.Settings{SMTP: smtp.Options{
-	EHLOName: "probe.example.net",
+var plainModule = probe.Asked{
 	StartTLS: smtp.StartTLSOff,
 	VRFY:     "postmaster",
-}}
+}
 
 func reply(code int, enhanced string, lines ...string) smtp.Reply {
 	return smtp.Reply{Code: code, Enhanced: enhanced, Lines: lines}
@@ -119,8 +117,10 @@ func domainReport(domain string, start time.Time, d *dnsmx.Domain, hosts ...prob
 	return &probe.Report{Target: probe.Target{Domain: domain}, Start: start, Duration: 300 * ms, DNS: d, Hosts: hosts}
 }
 
-func entry(target, module string, s probe.Settings, r *probe.Report) *store.Entry {
-	return &store.Entry{Key: store.Key(target, module), Target: target, Module: module, Settings: s, Report: r, Taken: r.Start.Add(r.Duration), Interval: time.Minute}
+// entry stores r as the probe of target by module, which asked what a says.
+func entry(target, module string, a probe.Asked, r *probe.Report) *store.Entry {
+	r.Asked = a
+	return &store.Entry{Key: store.Key(target, module), Target: target, Module: module, Report: r, Taken: r.Start.Add(r.Duration), Interval: time.Minute}
 }
 
 // fixtureEntries covers the cases of the golden file.

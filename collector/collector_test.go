@@ -783,7 +783,7 @@ func TestAppendFloat(t *testing.T) {
 // order changes when escaped (a quote sorts before '#', its escape after).
 func oddEntries() []*store.Entry {
 	mod := fullModule
-	mod.SMTP.Recipients = []string{`x#y@example.org`, `x"y@example.org`, `x\y@example.org`, "x\ny@example.org"}
+	mod.Recipients = []string{`x#y@example.org`, `x"y@example.org`, `x\y@example.org`, "x\ny@example.org"}
 	var out []*store.Entry
 	for _, target := range []string{`we"ird.example`, `we#ird.example`, `we\ird.example`, "we\nird.example", "we\xffird.example"} {
 		r := healthy(`mx"1.example`, "192.0.2.1", t0, true)

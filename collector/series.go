@@ -14,6 +14,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/store"
@@ -494,7 +495,7 @@ func buildEntry(es *entrySeries, e *store.Entry) {
 		builderPool.Put(b)
 	}()
 	r := e.Report
-	set := &e.Settings.SMTP
+	asked := &r.Asked
 
 	// The domain fragment and the empty subject 0.
 	b.text = appendFragment(b.text, "", labelDomain, clean(e.Target), "")
@@ -532,8 +533,8 @@ func buildEntry(es *entrySeries, e *store.Entry) {
 		}
 	}
 
-	for i, rc := range set.Recipients { // configured recipients, deduplicated
-		if !slices.Contains(set.Recipients[:i], rc) {
+	for i, rc := range asked.Recipients { // configured recipients, deduplicated
+		if !slices.Contains(asked.Recipients[:i], rc) {
 			b.rcpts = append(b.rcpts, recipient{rc, b.labelSet(dynKey{kind: dynRecipient, a: clean(rc)})})
 		}
 	}
@@ -582,13 +583,13 @@ func buildEntry(es *entrySeries, e *store.Entry) {
 	})
 	for _, ep := range b.eps {
 		es.endpoints++
-		b.endpoint(set, taken, ep.res, b.subject(ep.ip, ep.mx))
+		b.endpoint(asked, taken, ep.res, b.subject(ep.ip, ep.mx))
 	}
 	b.finish(es)
 }
 
 // endpoint adds the series of one dialogue.
-func (b *builder) endpoint(set *smtp.Options, taken time.Time, res *smtp.Result, ep uint32) {
+func (b *builder) endpoint(asked *probe.Asked, taken time.Time, res *smtp.Result, ep uint32) {
 	b.add(famProbeSuccess, bool01(res.Success), ep, 0)
 	b.add(famProbeDuration, res.Duration.Seconds(), ep, 0)
 	last := taken
@@ -616,7 +617,7 @@ func (b *builder) endpoint(set *smtp.Options, taken time.Time, res *smtp.Result,
 			steps[k] = &res.Steps[i]
 		}
 	}
-	tlsMode := set.StartTLS != smtp.StartTLSOff
+	tlsMode := asked.StartTLS != smtp.StartTLSOff
 	for _, k := range stepsByName {
 		switch k {
 		case kHELO:
@@ -628,15 +629,15 @@ func (b *builder) endpoint(set *smtp.Options, taken time.Time, res *smtp.Result,
 				continue
 			}
 		case kRcpt:
-			if len(set.Recipients) == 0 {
+			if len(asked.Recipients) == 0 {
 				continue
 			}
 		case kRelay:
-			if set.RelayCheck == "" {
+			if asked.RelayCheck == "" {
 				continue
 			}
 		case kVRFY:
-			if set.VRFY == "" {
+			if asked.VRFY == "" {
 				continue
 			}
 		}
@@ -655,7 +656,7 @@ func (b *builder) endpoint(set *smtp.Options, taken time.Time, res *smtp.Result,
 				reply = res.Banner
 			}
 		case kRcpt:
-			if rc := findRecipient(res, set.Recipients[0]); rc != nil {
+			if rc := findRecipient(res, asked.Recipients[0]); rc != nil {
 				reply = rc.Reply
 			}
 		case kRelay:
@@ -683,7 +684,7 @@ func (b *builder) endpoint(set *smtp.Options, taken time.Time, res *smtp.Result,
 		b.add(famRecipientReplyCode, float64(code), ep, rcpt.ls)
 	}
 
-	if set.RelayCheck != "" {
+	if asked.RelayCheck != "" {
 		var open, conclusive bool
 		if res.Relay != nil {
 			open = res.Relay.Verdict == smtp.RelayOpen

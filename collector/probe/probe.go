@@ -47,10 +47,22 @@ type Prober struct {
 // Report is one probe of one target.
 type Report struct {
 	Target   Target
+	Asked    Asked // what the module asked of every dialogue
 	Start    time.Time
 	Duration time.Duration
 	DNS      *dnsmx.Domain // nil for a host target
 	Hosts    []HostReport  // MX hosts in preference order (one for a host target)
+}
+
+// Asked is what the module asked of each dialogue: which steps a reader of
+// the report may expect, such as the series of a relay check that never
+// got its turn. Recorded in the report so that readers need not keep the
+// module's settings, with their resolver and certificate pool.
+type Asked struct {
+	Recipients []string      // RCPT TO each, as configured
+	RelayCheck string        // "" when the module checks no relay
+	VRFY       string        // "" when the module sends no VRFY
+	StartTLS   smtp.StartTLS // "" is smtp's default, opportunistic
 }
 
 // HostReport is one MX host: its resolution and one dialogue per address.
@@ -94,7 +106,12 @@ func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
 		ctx, cancel = context.WithTimeout(ctx, s.Timeout)
 		defer cancel()
 	}
-	rep := &Report{Target: target, Start: time.Now()}
+	rep := &Report{Target: target, Start: time.Now(), Asked: Asked{
+		Recipients: append([]string(nil), s.SMTP.Recipients...),
+		RelayCheck: s.SMTP.RelayCheck,
+		VRFY:       s.SMTP.VRFY,
+		StartTLS:   s.SMTP.StartTLS,
+	}}
 	logger := p.logger().With("target", target.Name())
 
 	resolver := p.Resolver

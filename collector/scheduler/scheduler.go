@@ -271,7 +271,6 @@ func (s *Scheduler) probe(ctx context.Context, e *entry, job Job, planned time.T
 		Key:      job.Key,
 		Target:   job.Name,
 		Module:   job.Module,
-		Settings: job.Settings,
 		Interval: job.Interval,
 		Report:   rep,
 		Taken:    s.opts.now(),

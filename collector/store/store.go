@@ -15,13 +15,12 @@ import (
 
 // Entry is the latest result of one target.
 type Entry struct {
-	Key      string         // unique per configured target: see Key
-	Target   string         // domain or host as configured: the `domain` label
-	Module   string         // module name
-	Settings probe.Settings // what the probe was asked to check (recipients, relay check…)
-	Report   *probe.Report  // never modified after Put
-	Taken    time.Time      // when the probe finished
-	Interval time.Duration  // how often the target is probed; 0 for a one-off probe
+	Key      string        // unique per configured target: see Key
+	Target   string        // domain or host as configured: the `domain` label
+	Module   string        // module name
+	Report   *probe.Report // never modified after Put; it records what the module asked
+	Taken    time.Time     // when the probe finished
+	Interval time.Duration // how often the target is probed; 0 for a one-off probe
 }
 
 // Key identifies a configured target: its name and module.

@@ -100,12 +100,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	entry := &store.Entry{
-		Key:      store.Key(targetName(target), module),
-		Target:   targetName(target),
-		Module:   module,
-		Settings: settings,
-		Report:   rep,
-		Taken:    time.Now(),
+		Key:    store.Key(targetName(target), module),
+		Target: targetName(target),
+		Module: module,
+		Report: rep,
+		Taken:  time.Now(),
 	}
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(collector.NewExporter(collector.StaticEntries{entry})); err != nil {

@@ -1,0 +1,46 @@
+package probe
+
+import (
+	"context"
+	"net"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
+)
+
+// TestProbeRecordsWhatWasAsked: the report says what the module asked, so
+// that its readers need not keep the module's settings.
+func TestProbeRecordsWhatWasAsked(t *testing.T) {
+	// A port where nothing listens: the dialogue fails at once, and the
+	// report still says what it was to check.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+
+	s := Settings{Timeout: 5 * time.Second, SMTP: smtp.Options{
+		EHLOName:   "probe.example.net",
+		Recipients: []string{"postmaster@example.org", "abuse@example.org"},
+		RelayCheck: "relay-test@mx-exporter.invalid",
+		VRFY:       "postmaster",
+		StartTLS:   smtp.StartTLSRequired,
+	}}
+	rep := (&Prober{}).Probe(context.Background(), Target{Host: "127.0.0.1", Port: port}, s)
+	want := Asked{
+		Recipients: []string{"postmaster@example.org", "abuse@example.org"},
+		RelayCheck: "relay-test@mx-exporter.invalid",
+		VRFY:       "postmaster",
+		StartTLS:   smtp.StartTLSRequired,
+	}
+	if !reflect.DeepEqual(rep.Asked, want) {
+		t.Fatalf("Report.Asked: want %+v, got %+v", want, rep.Asked)
+	}
+	s.SMTP.Recipients[0] = "changed@example.org"
+	if got := rep.Asked.Recipients[0]; got != "postmaster@example.org" {
+		t.Fatalf("the report shares the settings' recipients: want postmaster@example.org, got %s", got)
+	}
+}
