@@ -413,6 +413,8 @@ targets:
   - host: "[2001:DB8::1]"
   - host: MX.Example.COM.
   - domain: xn--bcher-kva.example
+  - host: "[192.0.2.1]"      # an address literal as mail people write it
+  - host: "[2001:db8:0::1]:25"
 `
 	c, err := Parse([]byte(in), "")
 	if err != nil {
@@ -421,7 +423,7 @@ targets:
 	if m := c.Modules["default"]; m.StartTLS != StartTLSOff {
 		t.Errorf("starttls = %q, want off", m.StartTLS)
 	}
-	for i, want := range []string{"2001:db8::1", "mx.example.com", "xn--bcher-kva.example"} {
+	for i, want := range []string{"2001:db8::1", "mx.example.com", "xn--bcher-kva.example", "192.0.2.1", "[2001:db8::1]:25"} {
 		if got := c.Targets[i].Name(); got != want {
 			t.Errorf("targets[%d].Name() = %q, want %q", i, got, want)
 		}

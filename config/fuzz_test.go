@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 )
 
 // FuzzParse checks that no input panics, that every failure is an Errors of
@@ -60,8 +62,11 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("targets[%d] accepted with timeout %v > interval %v", i, c.TargetTimeout(tg), c.TargetInterval(tg))
 			}
 			if tg.Host != "" {
-				if h, _ := tg.HostPort(); h == "" {
-					t.Fatalf("targets[%d] accepted with host %q that HostPort cannot split", i, tg.Host)
+				// The name config gives a host target is the one the
+				// probe engine gives it (dnsname.JoinHostPort).
+				h, p := tg.HostPort()
+				if h == "" || dnsname.JoinHostPort(h, p) != tg.Name() {
+					t.Fatalf("targets[%d] accepted with host %q, which splits into %q, %d", i, tg.Host, h, p)
 				}
 			}
 		}

@@ -121,7 +121,7 @@ func (c *Config) TargetInterval(t *Target) time.Duration {
 // HostPort splits a host target into host name or IP (brackets removed) and
 // port. port is 0 when the target gives none: use the module's.
 func (t *Target) HostPort() (host string, port int) {
-	host, port, _ = splitHostPort(t.Host)
+	host, port, _ = dnsname.SplitHostPort(t.Host)
 	return host, port
 }
 
@@ -130,7 +130,7 @@ func (t *Target) HostPort() (host string, port int) {
 func (d *DNS) Servers() []string {
 	var out []string
 	for _, r := range d.Resolvers {
-		host, port, err := splitHostPort(r)
+		host, port, err := dnsname.SplitHostPort(r)
 		if err != nil {
 			continue // Parse rejected it; only a hand-built config gets here
 		}

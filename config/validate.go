@@ -2,12 +2,10 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	pathpkg "path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -76,7 +74,7 @@ func (v *validator) config(c *Config) {
 
 func (v *validator) dns(d *DNS) {
 	for i, r := range d.Resolvers {
-		host, _, err := splitHostPort(r)
+		host, _, err := dnsname.SplitHostPort(r)
 		switch {
 		case err != nil:
 			v.errorf(joinIndex("dns.resolvers", i), "", "%v", err)
@@ -222,14 +220,11 @@ func (v *validator) target(path string, t *Target, c *Config, modules []string, 
 		}
 		key = targetKey{"domain", t.Domain}
 	default:
-		host, port, err := splitHostPort(t.Host)
-		switch {
-		case err != nil:
+		host, port, err := dnsname.SplitHostPort(t.Host)
+		if err != nil {
 			v.errorf(path, "host", "%v", err)
-		case port != 0:
-			t.Host = net.JoinHostPort(host, strconv.Itoa(port))
-		default:
-			t.Host = host
+		} else {
+			t.Host = dnsname.JoinHostPort(host, port)
 		}
 		key = targetKey{"host", t.Host}
 	}
@@ -285,45 +280,6 @@ func checkDomain(d string) string {
 	default:
 		return fmt.Sprintf("must be a DNS name like example.com, got %q", d)
 	}
-}
-
-// splitHostPort parses "host", "host:port", "ip", "[ipv6]" and "[ipv6]:port"
-// (host names lower-cased, brackets removed, port 0 when absent).
-func splitHostPort(s string) (host string, port int, err error) {
-	bad := fmt.Errorf(`must be "host", "host:port", an IP address or "[ipv6]:port", got %q`, s)
-	if a, err := netip.ParseAddr(s); err == nil {
-		return a.String(), 0, nil
-	}
-	if inner, ok := strings.CutPrefix(s, "["); ok {
-		if inner, ok := strings.CutSuffix(inner, "]"); ok {
-			if a, err := netip.ParseAddr(inner); err == nil && a.Is6() {
-				return a.String(), 0, nil
-			}
-			return "", 0, bad
-		}
-	}
-	h, p, splitErr := net.SplitHostPort(s)
-	if splitErr != nil {
-		// No port: a bare host name.
-		h = dnsname.Normalize(s)
-		if strings.Contains(s, ":") || !dnsname.Valid(h) {
-			return "", 0, bad
-		}
-		return h, 0, nil
-	}
-	if a, err := netip.ParseAddr(h); err == nil {
-		h = a.String()
-	} else {
-		h = dnsname.Normalize(h)
-		if !dnsname.Valid(h) {
-			return "", 0, bad
-		}
-	}
-	port, err = strconv.Atoi(p)
-	if err != nil || port < 1 || port > 65535 || p[0] == '+' {
-		return "", 0, fmt.Errorf("port must be a number from 1 to 65535, got %q in %q", p, s)
-	}
-	return h, port, nil
 }
 
 // validAddressLiteral accepts the RFC 5321 address literals [192.0.2.1] and
