@@ -29,8 +29,10 @@ var roles = map[string]string{
 	"collector/testenv":        "test",
 	"cmd/mx_exporter":          "cmd",
 
-	// Test certificates, beside the test servers.
+	// Test certificates, beside the test servers; the tests of deploy/
+	// files, beside them, with the dashboard reader they share with cmd's.
 	"collector/testenv/testcert": "test",
+	"deploy":                     "test",
 }
 
 // mayImport lists, per role, the roles whose packages it may depend on

@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -24,53 +22,23 @@ import (
 // freeAddr returns a loopback address with a port nothing listens on now.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	return testenv.FreeAddr(t)
 }
 
-// testConfig is a daemon config probing the test servers every 2 s.
+// testModules are the modules of testConfig: probes of the test servers
+// every 2 s.
+var testModules = []testenv.Module{
+	{Name: "default"},
+	{Name: "relay", Recipients: []string{"postmaster@relay.test"}},
+	// postscreen holds the greeting of multiline.test back for up to 2 s.
+	{Name: "patient", Interval: 6 * time.Second, Timeout: 6 * time.Second},
+	{Name: "greylist", Recipients: []string{"postmaster@greylist.test"}},
+}
+
+// testConfig is a daemon config probing the test servers every 2 s, with
+// targets (YAML list items) under targets:.
 func testConfig(env *testenv.Env, targets string) string {
-	return fmt.Sprintf(`dns:
-  resolvers: [%q]
-modules:
-  default:
-    ehlo: probe.mx-exporter.test
-    interval: 2s
-    timeout: 2s
-    recipients: [postmaster@good.test]
-    relay_check: %s
-    ignore_special_addresses: true # every test server is on loopback
-    tls:
-      ca_file: %s
-  relay:
-    ehlo: probe.mx-exporter.test
-    interval: 2s
-    timeout: 2s
-    recipients: [postmaster@relay.test]
-    relay_check: %s
-    ignore_special_addresses: true
-  # postscreen holds the greeting of multiline.test back for up to 2 s.
-  patient:
-    ehlo: probe.mx-exporter.test
-    interval: 6s
-    timeout: 6s
-    recipients: [postmaster@good.test]
-    relay_check: %s
-    ignore_special_addresses: true
-  greylist:
-    ehlo: probe.mx-exporter.test
-    interval: 2s
-    timeout: 2s
-    recipients: [postmaster@greylist.test]
-    relay_check: %s
-    ignore_special_addresses: true
-targets:
-%s`, env.Resolver, env.RelayAddress, env.CAFile, env.RelayAddress, env.RelayAddress, env.RelayAddress, targets)
+	return env.Config(testModules, "targets:\n"+targets)
 }
 
 const testTargets = `  - domain: good.test
@@ -197,13 +165,7 @@ func warmUpSignals() {
 // probes on its own schedule, so tests wait for an observable state.
 func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", within, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.WaitFor(t, within, what, cond)
 }
 
 func TestDaemonServesMetricsAndShutsDownCleanly(t *testing.T) {

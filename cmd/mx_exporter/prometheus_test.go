@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,19 +12,8 @@ import (
 	"github.com/mx-exporter/mx_exporter/collector/testenv"
 )
 
-// prometheusBinary finds Debian's prometheus: a missing one fails the test
-// under CI (which installs it) and skips it elsewhere.
-func prometheusBinary(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("prometheus")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("prometheus is not installed: %v (.ci/run installs Debian's package)", err)
-		}
-		t.Skipf("prometheus is not installed: %v", err)
-	}
-	return path
-}
+// prometheusInstall says where the tests' Prometheus comes from.
+const prometheusInstall = "apt-get install prometheus; .ci/run installs it"
 
 // startPrometheus runs a real Prometheus on loopback scraping target every
 // second, and returns its base URL.
@@ -47,44 +33,20 @@ scrape_configs:
 // configuration and returns its base URL once it is ready.
 func startPrometheusConfig(t *testing.T, cfg string) string {
 	t.Helper()
-	bin := prometheusBinary(t)
-	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin,
-		"--config.file="+cfgFile,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--log.level=warn",
-	)
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("starting prometheus: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("prometheus config:\n%s\nprometheus log:\n%s", cfg, logs.String())
-		}
+	return testenv.StartTool(t, testenv.Tool{
+		Names:   []string{"prometheus"},
+		Install: prometheusInstall,
+		Files:   map[string]string{"prometheus.yml": cfg},
+		Args: func(dir, addr string) []string {
+			return []string{
+				"--config.file=" + filepath.Join(dir, "prometheus.yml"),
+				"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+				"--web.listen-address=" + addr,
+				"--log.level=warn",
+			}
+		},
+		Ready: "/-/ready",
 	})
-	base := "http://" + addr
-	waitFor(t, 30*time.Second, "prometheus to be ready", func() bool {
-		resp, err := http.Get(base + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-	return base
 }
 
 type promResult struct {

@@ -7,13 +7,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mx-exporter/mx_exporter/collector/testenv"
 )
 
 // TestMakeBuildStampsVersion: `make build` gives a binary whose --version
 // names the VERSION file's version and the checkout's git revision.
 func TestMakeBuildStampsVersion(t *testing.T) {
-	makeBin := requireTool(t, "make", "Debian's make")
-	git := requireTool(t, "git", "Debian's git")
+	makeBin := testenv.RequireTool(t, "apt-get install make", "make")
+	git := testenv.RequireTool(t, "apt-get install git", "git")
 	want, err := os.ReadFile(repoFile("VERSION"))
 	if err != nil {
 		t.Fatal(err)
