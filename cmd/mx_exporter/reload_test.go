@@ -108,14 +108,22 @@ func TestReloadWhileScraping(t *testing.T) {
 		}
 		d.writeConfig(t, cfg)
 		if i%5 == 4 {
-			// SIGHUP is asynchronous: wait until the removed target is gone.
+			// SIGHUP is asynchronous: wait until the reload is done (its
+			// time moved on) and the removed target is gone. The target's
+			// absence alone does not tell: one added by the previous reload
+			// has no series until its first probe, and a reload still to
+			// come would read the next config while it is being written.
+			const reloadTime = "mx_exporter_config_last_reload_success_timestamp_seconds"
+			_, body := d.get(t, "/metrics")
+			before, _ := metricValue(body, reloadTime)
 			if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 				t.Fatal(err)
 			}
 			waitFor(t, 5*time.Second, "the SIGHUP reload to drop "+gone, func() bool {
 				_, body := d.get(t, "/metrics")
+				at, _ := metricValue(body, reloadTime)
 				_, ok := metricValue(body, gone)
-				return !ok
+				return at != before && !ok
 			})
 			continue
 		}
