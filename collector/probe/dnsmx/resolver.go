@@ -78,7 +78,9 @@ func (r *Resolver) Servers() []string { return slices.Clone(r.servers) }
 
 // ParseServer validates a DNS server address and returns it as "ip:port":
 // "192.0.2.1" and "2001:db8::1" get port 53, "192.0.2.1:5353" and
-// "[2001:db8::1]:5353" keep theirs, "[2001:db8::1]" is accepted too.
+// "[2001:db8::1]:5353" keep theirs, "[2001:db8::1]" is accepted too. It
+// reads host:port as the config does (dnsname.SplitHostPort), so that a
+// resolver the config accepts is one the daemon can use.
 //
 // Host names are refused on purpose: dialing one would ask the system
 // resolver for the address of our resolver at every query, behind our back,
@@ -88,22 +90,19 @@ func ParseServer(s string) (string, error) {
 	if in == "" {
 		return "", errors.New("dnsmx: empty DNS server address")
 	}
-	if ap, err := netip.ParseAddrPort(in); err == nil {
-		if ap.Port() == 0 {
-			return "", fmt.Errorf("dnsmx: DNS server %q: port 0", s)
-		}
-		return ap.String(), nil
-	}
-	host := in
-	if len(host) > 2 && host[0] == '[' && host[len(host)-1] == ']' {
-		host = host[1 : len(host)-1]
+	host, port, err := dnsname.SplitHostPort(in)
+	if err != nil {
+		return "", fmt.Errorf("dnsmx: DNS server: %w", err)
 	}
 	a, err := netip.ParseAddr(host)
 	if err != nil {
 		return "", fmt.Errorf("dnsmx: DNS server %q: want an IP address with an optional port, "+
 			"like 192.0.2.1, 192.0.2.1:5353, 2001:db8::1 or [2001:db8::1]:5353", s)
 	}
-	return netip.AddrPortFrom(a, 53).String(), nil
+	if port == 0 {
+		port = 53
+	}
+	return netip.AddrPortFrom(a, uint16(port)).String(), nil
 }
 
 // ServersFromResolvConf reads the nameserver lines of a resolv.conf(5) file

@@ -541,10 +541,11 @@ func TestParseServer(t *testing.T) {
 		{in: "", err: "empty"},
 		{in: "localhost", err: "want an IP address"},
 		{in: "dns.example:53", err: "want an IP address"},
-		{in: "127.0.0.1:0", err: "port 0"},
-		{in: "127.0.0.1:70000", err: "want an IP address"},
-		{in: "[127.0.0.1]:53", err: "want an IP address"},
-		{in: "[]", err: "want an IP address"},
+		{in: "[127.0.0.1]:53", want: "127.0.0.1:53"}, // as the config reads it
+		{in: "[127.0.0.1]", want: "127.0.0.1:53"},
+		{in: "127.0.0.1:0", err: `port must be a number from 1 to 65535, got "0"`},
+		{in: "127.0.0.1:70000", err: `port must be a number from 1 to 65535, got "70000"`},
+		{in: "[]", err: `must be "host", "host:port", an IP address or "[ipv6]:port", got "[]"`},
 	} {
 		got, err := ParseServer(tc.in)
 		if tc.err != "" {
