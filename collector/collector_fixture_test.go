@@ -8,6 +8,7 @@ import (
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
+	"github.com/mx-exporter/mx_exporter/collector/scheduler"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 )
 
@@ -236,7 +237,7 @@ func fixtureStore() *store.Store {
 func fixtureStats() SelfStats {
 	return SelfStats{
 		ProbesSucceeded: 40, ProbesFailed: 7, ProbesInFlight: 2, Targets: 7,
-		SchedulerLag: HistogramSnapshot{
+		SchedulerLag: scheduler.LagSnapshot{
 			UpperBounds: []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60},
 			Cumulative:  []uint64{30, 40, 44, 46, 47, 47, 47, 47, 47, 47, 47},
 			Count:       47, Sum: 1.25,

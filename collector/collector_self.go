@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+
+	"github.com/mx-exporter/mx_exporter/collector/scheduler"
 )
 
 // SelfStats is the daemon's view of its own work, read at scrape time. The
@@ -20,18 +22,10 @@ type SelfStats struct {
 	Targets         int    // targets in the current config
 
 	// SchedulerLag is how late probes started versus their planned time.
-	SchedulerLag HistogramSnapshot
+	SchedulerLag scheduler.LagSnapshot
 
 	ConfigReloadSuccessful bool
 	ConfigReloadSuccess    time.Time // last successful load; zero exports 0
-}
-
-// HistogramSnapshot is a histogram with fixed buckets.
-type HistogramSnapshot struct {
-	UpperBounds []float64 // ascending, without +Inf
-	Cumulative  []uint64  // observations <= UpperBounds[i]; same length
-	Count       uint64    // all observations (the +Inf bucket)
-	Sum         float64
 }
 
 var (
@@ -78,7 +72,7 @@ func (c *SelfCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descReloadTime, prometheus.GaugeValue, unixSeconds(s.ConfigReloadSuccess))
 }
 
-func lagHistogram(h HistogramSnapshot) prometheus.Metric {
+func lagHistogram(h scheduler.LagSnapshot) prometheus.Metric {
 	if len(h.UpperBounds) != len(h.Cumulative) {
 		return prometheus.NewInvalidMetric(descLag, fmt.Errorf("scheduler lag: %d bounds, %d counts", len(h.UpperBounds), len(h.Cumulative)))
 	}

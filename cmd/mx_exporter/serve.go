@@ -197,16 +197,11 @@ func (d *daemon) selfStats() collector.SelfStats {
 	ok, at := d.reloadOK, d.reloadSuccessAt
 	d.mu.RUnlock()
 	return collector.SelfStats{
-		ProbesSucceeded: st.ProbesSuccess,
-		ProbesFailed:    st.ProbesFailure,
-		ProbesInFlight:  int(st.InFlight),
-		Targets:         st.Jobs,
-		SchedulerLag: collector.HistogramSnapshot{
-			UpperBounds: st.Lag.UpperBounds,
-			Cumulative:  st.Lag.Cumulative,
-			Count:       st.Lag.Count,
-			Sum:         st.Lag.Sum,
-		},
+		ProbesSucceeded:        st.ProbesSuccess,
+		ProbesFailed:           st.ProbesFailure,
+		ProbesInFlight:         int(st.InFlight),
+		Targets:                st.Jobs,
+		SchedulerLag:           st.Lag,
 		ConfigReloadSuccessful: ok,
 		ConfigReloadSuccess:    at,
 	}

@@ -7,14 +7,13 @@ import "sync"
 // healthy; more means the concurrency limit or the machine is too small.
 var LagBuckets = []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
 
-// LagSnapshot is the histogram in Prometheus' shape: cumulative counts per
-// upper bound.
+// LagSnapshot is the histogram in Prometheus' shape, as the self metrics
+// export it: cumulative counts per upper bound.
 type LagSnapshot struct {
-	UpperBounds []float64 // LagBuckets
-	Cumulative  []uint64  // observations <= UpperBounds[i]
-	Count       uint64
+	UpperBounds []float64 // ascending, without +Inf: LagBuckets
+	Cumulative  []uint64  // observations <= UpperBounds[i]; same length
+	Count       uint64    // all observations (the +Inf bucket)
 	Sum         float64
-	Max         float64 // largest lag seen since start
 }
 
 type lagHistogram struct {
@@ -22,7 +21,6 @@ type lagHistogram struct {
 	counts []uint64 // per bucket, not cumulative; last is +Inf
 	count  uint64
 	sum    float64
-	max    float64
 }
 
 func newLagHistogram() *lagHistogram {
@@ -41,14 +39,13 @@ func (h *lagHistogram) observe(v float64) {
 	h.counts[i]++
 	h.count++
 	h.sum += v
-	h.max = max(h.max, v)
 	h.mu.Unlock()
 }
 
 func (h *lagHistogram) snapshot() LagSnapshot {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s := LagSnapshot{UpperBounds: LagBuckets, Cumulative: make([]uint64, len(LagBuckets)), Count: h.count, Sum: h.sum, Max: h.max}
+	s := LagSnapshot{UpperBounds: LagBuckets, Cumulative: make([]uint64, len(LagBuckets)), Count: h.count, Sum: h.sum}
 	var cum uint64
 	for i := range LagBuckets {
 		cum += h.counts[i]
