@@ -76,9 +76,6 @@ func TestLoadGood(t *testing.T) {
 		t.Fatalf("Load(good.yml):\n got %s\nwant %s", dump(c), dump(want))
 	}
 
-	if got := c.DNS.Servers(); !reflect.DeepEqual(got, []string{"192.0.2.53:53", "198.51.100.53:5353", "[2001:db8::53]:53"}) {
-		t.Errorf("Servers() = %q", got)
-	}
 	pool, err := c.Modules["default"].LoadRootCAs()
 	if err != nil || pool == nil {
 		t.Errorf("LoadRootCAs() = %v, %v; want a pool", pool, err)

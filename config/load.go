@@ -4,11 +4,9 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
@@ -123,23 +121,6 @@ func (c *Config) TargetInterval(t *Target) time.Duration {
 func (t *Target) HostPort() (host string, port int) {
 	host, port, _ = dnsname.SplitHostPort(t.Host)
 	return host, port
-}
-
-// Servers returns the configured resolvers as "host:port", port 53 where
-// none is given; nil means the caller reads DefaultResolvConf.
-func (d *DNS) Servers() []string {
-	var out []string
-	for _, r := range d.Resolvers {
-		host, port, err := dnsname.SplitHostPort(r)
-		if err != nil {
-			continue // Parse rejected it; only a hand-built config gets here
-		}
-		if port == 0 {
-			port = 53
-		}
-		out = append(out, net.JoinHostPort(host, strconv.Itoa(port)))
-	}
-	return out
 }
 
 // LoadRootCAs reads tls.ca_file. It returns nil and no error when none is
