@@ -113,7 +113,7 @@ func TestProbeCommandUsageErrors(t *testing.T) {
 		{"bad starttls", []string{"probe", "--starttls=sometimes", "good.test"}, "sometimes"},
 		{"bad config", []string{"probe", "--config.file=" + bad, "good.test"}, bad + `:3: modules.default.prot: unknown key (did you mean "port"?)`},
 		{"unknown module", []string{"probe", "--config.file=" + good, "--module=smtps", "good.test"}, `no module "smtps"`},
-		{"bad port", []string{"probe", "mx.example.test:99999"}, "invalid port"},
+		{"bad port", []string{"probe", "mx.example.test:99999"}, `port must be a number from 1 to 65535, got "99999"`},
 		{"missing CA file", []string{"probe", "--tls.ca-file=" + filepath.Join(dir, "nope.pem"), "good.test"}, "nope.pem"},
 		{"zero slow-step threshold", []string{"probe", "--slow-step-threshold=0s", "good.test"}, "--slow-step-threshold must be positive, got 0s"},
 		{"negative slow-step threshold", []string{"probe", "--slow-step-threshold=-1s", "good.test"}, "--slow-step-threshold must be positive, got -1s"},

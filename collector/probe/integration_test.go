@@ -286,27 +286,3 @@ func TestHostTargets(t *testing.T) {
 		})
 	}
 }
-
-func TestSplitHostPort(t *testing.T) {
-	tests := []struct {
-		in   string
-		host string
-		port int
-		err  bool
-	}{
-		{"mx1.example.com", "mx1.example.com", 0, false},
-		{"mx1.example.com:2525", "mx1.example.com", 2525, false},
-		{"192.0.2.1", "192.0.2.1", 0, false},
-		{"2001:db8::1", "2001:db8::1", 0, false},
-		{"[2001:db8::1]:25", "2001:db8::1", 25, false},
-		{"mx:0", "", 0, true},
-		{"mx:99999", "", 0, true},
-		{"mx:smtp", "", 0, true},
-	}
-	for _, tt := range tests {
-		host, port, err := SplitHostPort(tt.in)
-		if (err != nil) != tt.err || host != tt.host || port != tt.port {
-			t.Fatalf("SplitHostPort(%q) = %q, %d, %v; want %q, %d, error %v", tt.in, host, port, err, tt.host, tt.port, tt.err)
-		}
-	}
-}

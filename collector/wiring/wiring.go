@@ -83,8 +83,8 @@ func Jobs(cfg *config.Config, settings map[string]probe.Settings) ([]scheduler.J
 
 		target := probe.Target{Domain: t.Domain}
 		if t.Host != "" {
-			target = probe.Target{}
-			target.Host, target.Port = t.HostPort()
+			host, port := t.HostPort()
+			target = probe.Target{Host: host, Port: port}
 		}
 		// The fingerprint is a digest, not the JSON itself: it is kept
 		// for every job, and 10,000 copies of a module add up.
@@ -98,8 +98,8 @@ func Jobs(cfg *config.Config, settings map[string]probe.Settings) ([]scheduler.J
 		}
 		fp := sha256.Sum256(spec)
 		jobs = append(jobs, scheduler.Job{
-			Key:         store.Key(t.Name(), modName),
-			Name:        t.Name(),
+			Key:         store.Key(target.Name(), modName),
+			Name:        target.Name(),
 			Module:      modName,
 			Target:      target,
 			Settings:    s,

@@ -11,21 +11,18 @@ package ondemand
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/config"
 )
 
 // Allowlist decides which targets /probe may probe.
 type Allowlist struct {
-	configured map[string]bool // target names of the config
+	configured map[string]bool // the config's targets, by Target.Name
 	domains    []string        // suffixes, lower case
 	hosts      []string        // path.Match patterns, lower case
 	networks   []netip.Prefix
@@ -37,6 +34,7 @@ type Allowlist struct {
 func NewAllowlist(cfg *config.Config) *Allowlist {
 	a := &Allowlist{configured: make(map[string]bool, len(cfg.Targets))}
 	for _, t := range cfg.Targets {
+		// config names targets as probe.Target.Name does.
 		a.configured[t.Name()] = true
 	}
 	allow := cfg.ProbeEndpoint.Allow
@@ -51,10 +49,11 @@ func NewAllowlist(cfg *config.Config) *Allowlist {
 	return a
 }
 
-// Check returns nil when t may be probed with a module whose port is
-// modulePort, else an error that says why not (shown to the requester).
+// Check returns nil when t (in canonical form, as ParseTarget gives it) may
+// be probed with a module whose port is modulePort, else an error that says
+// why not (shown to the requester).
 func (a *Allowlist) Check(t probe.Target, modulePort int) error {
-	if a.configured[targetName(t)] {
+	if a.configured[t.Name()] {
 		return nil
 	}
 	if t.Domain != "" {
@@ -68,33 +67,20 @@ func (a *Allowlist) Check(t probe.Target, modulePort int) error {
 	if t.Port != 0 && t.Port != modulePort && !slices.Contains(a.ports, t.Port) {
 		return fmt.Errorf("port %d is neither the module's port %d nor in probe_endpoint.allow.ports", t.Port, modulePort)
 	}
-	host := dnsname.Normalize(t.Host)
-	if ip, err := netip.ParseAddr(host); err == nil {
+	if ip, err := netip.ParseAddr(t.Host); err == nil {
 		for _, n := range a.networks {
 			if n.Contains(ip.Unmap()) {
 				return nil
 			}
 		}
-		return fmt.Errorf("address %s is neither a configured target nor in probe_endpoint.allow.networks", host)
+		return fmt.Errorf("address %s is neither a configured target nor in probe_endpoint.allow.networks", t.Host)
 	}
 	for _, pattern := range a.hosts {
-		if matchHost(pattern, host) {
+		if matchHost(pattern, t.Host) {
 			return nil
 		}
 	}
-	return fmt.Errorf("host %q is neither a configured target nor matched by probe_endpoint.allow.hosts", host)
-}
-
-// targetName is the name a configured target would have: the domain, or the
-// host with its port as config writes it.
-func targetName(t probe.Target) string {
-	if t.Domain != "" {
-		return t.Domain
-	}
-	if t.Port == 0 {
-		return t.Host
-	}
-	return net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
+	return fmt.Errorf("host %q is neither a configured target nor matched by probe_endpoint.allow.hosts", t.Host)
 }
 
 // matchHost matches a host name against a pattern label by label, so that

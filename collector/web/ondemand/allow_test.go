@@ -12,6 +12,7 @@ func TestAllowlist(t *testing.T) {
 targets:
   - domain: good.test
   - host: 127.0.1.2:2525
+  - host: "[2001:DB8:0::25]:2525"
 probe_endpoint:
   allow:
     domains: [example.org]
@@ -44,6 +45,11 @@ probe_endpoint:
 		{"[2001:db8::25]:25", true},
 		{"[::1]:25", false},
 		{"127.0.0.1:25", false}, // loopback is not allowed unless listed
+		// One name per target: however either side spells it.
+		{"GOOD.test.", true},
+		{"[2001:db8::25]:2525", true},
+		{"[2001:db8:0:0::25]:2525", true},
+		{"MX1.Example.NET.:25", true},
 	}
 	for _, tt := range tests {
 		target, err := probe.ParseTarget(tt.target)

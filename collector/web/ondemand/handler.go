@@ -100,8 +100,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	entry := &store.Entry{
-		Key:    store.Key(targetName(target), module),
-		Target: targetName(target),
+		Key:    store.Key(target.Name(), module),
+		Target: target.Name(),
 		Module: module,
 		Report: rep,
 		Taken:  time.Now(),

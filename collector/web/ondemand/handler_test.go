@@ -113,7 +113,7 @@ func TestProbeRefusesWhatItMayNotProbe(t *testing.T) {
 		{"target=reject.test", http.StatusForbidden, `domain "reject.test" is neither a configured target nor under probe_endpoint.allow.domains`},
 		{"target=127.0.1.1:25", http.StatusForbidden, "address 127.0.1.1 is neither a configured target nor in probe_endpoint.allow.networks"},
 		{"target=mx1.good.test:22", http.StatusForbidden, "port 22 is neither the module's port 25"},
-		{"target=good.test:99999", http.StatusBadRequest, "invalid port"},
+		{"target=good.test:99999", http.StatusBadRequest, `port must be a number from 1 to 65535, got "99999"`},
 		{"target=good.test", http.StatusBadRequest, "X-Prometheus-Scrape-Timeout-Seconds"}, // with a bad header, below
 	}
 	for _, tt := range tests {
