@@ -83,12 +83,12 @@ func (c *probeCommand) flag(name string) *bool {
 func (c *probeCommand) given(name string) bool { return *c.set[name] }
 
 func (c *probeCommand) run(ctx context.Context, logger *slog.Logger, stdout, stderr io.Writer) int {
-	target, settings, resolver, err := c.prepare()
+	target, settings, err := c.prepare()
 	if err != nil {
 		fmt.Fprintf(stderr, "mx_exporter probe: %v\n", err)
 		return exitUsage
 	}
-	p := &probe.Prober{Resolver: resolver, Logger: logger}
+	p := &probe.Prober{Logger: logger}
 	rep := p.Probe(ctx, target, settings)
 
 	if *c.asJSON {
@@ -109,9 +109,9 @@ func (c *probeCommand) run(ctx context.Context, logger *slog.Logger, stdout, std
 	return exitOK
 }
 
-// prepare resolves the target, the module (from the config file or built in)
-// with the command-line overrides, and the resolver.
-func (c *probeCommand) prepare() (probe.Target, probe.Settings, *dnsmx.Resolver, error) {
+// prepare resolves the target and the settings: the module (from the config
+// file or built in) with the command-line overrides, and the resolver.
+func (c *probeCommand) prepare() (probe.Target, probe.Settings, error) {
 	var (
 		cfg *config.Config
 		err error
@@ -122,33 +122,33 @@ func (c *probeCommand) prepare() (probe.Target, probe.Settings, *dnsmx.Resolver,
 		cfg, err = config.Parse(nil, "(built-in)")
 	}
 	if err != nil {
-		return probe.Target{}, probe.Settings{}, nil, err
+		return probe.Target{}, probe.Settings{}, err
 	}
 	mod, ok := cfg.Module(*c.module)
 	if !ok {
-		return probe.Target{}, probe.Settings{}, nil, fmt.Errorf("--module: no module %q in %s", *c.module, *c.configFile)
+		return probe.Target{}, probe.Settings{}, fmt.Errorf("--module: no module %q in %s", *c.module, *c.configFile)
 	}
 	m := *mod
 	c.override(&m)
 	if m.SlowStepThreshold <= 0 {
 		// The config rejects it; the flag must too, rather than fall
 		// back to the default silently.
-		return probe.Target{}, probe.Settings{}, nil, fmt.Errorf("--slow-step-threshold must be positive, got %s", m.SlowStepThreshold)
+		return probe.Target{}, probe.Settings{}, fmt.Errorf("--slow-step-threshold must be positive, got %s", m.SlowStepThreshold)
 	}
 
 	target, err := probe.ParseTarget(*c.target)
 	if err != nil {
-		return probe.Target{}, probe.Settings{}, nil, err
+		return probe.Target{}, probe.Settings{}, err
 	}
 	settings, err := wiring.ModuleSettings(&m)
 	if err != nil {
-		return probe.Target{}, probe.Settings{}, nil, err
+		return probe.Target{}, probe.Settings{}, err
 	}
-	resolver, err := newResolver(cfg.DNS, *c.resolver)
+	settings.Resolver, err = newResolver(cfg.DNS, *c.resolver)
 	if err != nil {
-		return probe.Target{}, probe.Settings{}, nil, err
+		return probe.Target{}, probe.Settings{}, err
 	}
-	return target, settings, resolver, nil
+	return target, settings, nil
 }
 
 func (c *probeCommand) override(m *config.Module) {

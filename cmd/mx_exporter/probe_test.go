@@ -164,7 +164,7 @@ func TestProbeCommandModuleFlags(t *testing.T) {
 			if _, err := app.Parse(append(args, "good.test")); err != nil {
 				t.Fatalf("parse %q: %v", tt.args, err)
 			}
-			_, s, _, err := c.prepare()
+			_, s, err := c.prepare()
 			if err != nil {
 				t.Fatalf("prepare %q: %v", tt.args, err)
 			}

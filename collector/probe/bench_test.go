@@ -30,8 +30,8 @@ func cpuTime(t testing.TB) time.Duration {
 // Postfix and nsd are other processes).
 func BenchmarkProbeHealthyDomain(b *testing.B) {
 	env := testenv.Require(b)
-	p := newTestProber(b, env)
-	s := testSettings(env, "good.test")
+	p := &Prober{}
+	s := testSettings(b, env, "good.test")
 	ctx := context.Background()
 	if rep := p.Probe(ctx, Target{Domain: "good.test"}, s); !rep.Success() {
 		b.Fatalf("good.test does not probe healthy: %s", describeHosts(rep))
@@ -62,8 +62,8 @@ func BenchmarkProbeHealthyDomain(b *testing.B) {
 // endpoint were a different gateway with text of its own: the worst case.
 func BenchmarkResultFootprint(b *testing.B) {
 	env := testenv.Require(b)
-	p := newTestProber(b, env)
-	s := testSettings(env, "good.test")
+	p := &Prober{}
+	s := testSettings(b, env, "good.test")
 	const reportsKept, workers = 500, 16
 	for b.Loop() {
 		base := heapAfterGC()

@@ -15,18 +15,15 @@ import (
 // collector/testenv: nsd serving the zone test. and Postfix listeners on
 // 127.0.1.x:25 (see that package for what each one does).
 
-func newTestProber(t testing.TB, env *testenv.Env) *Prober {
+func testSettings(t testing.TB, env *testenv.Env, domain string) Settings {
 	t.Helper()
 	r, err := dnsmx.NewResolver([]string{env.Resolver}, 2*time.Second, 2)
 	if err != nil {
 		t.Fatalf("NewResolver(%s): %v", env.Resolver, err)
 	}
-	return &Prober{Resolver: r}
-}
-
-func testSettings(env *testenv.Env, domain string) Settings {
 	return Settings{
-		Timeout: 10 * time.Second,
+		Resolver: r,
+		Timeout:  10 * time.Second,
 		SMTP: smtp.Options{
 			Port:       25,
 			EHLOName:   "probe.mx-exporter.test",
@@ -42,11 +39,11 @@ func probeDomain(t *testing.T, domain string, edit func(*Settings)) *Report {
 	t.Helper()
 	env := testenv.Require(t)
 	env.LogOnFailure(t)
-	s := testSettings(env, domain)
+	s := testSettings(t, env, domain)
 	if edit != nil {
 		edit(&s)
 	}
-	return newTestProber(t, env).Probe(context.Background(), Target{Domain: domain}, s)
+	return (&Prober{}).Probe(context.Background(), Target{Domain: domain}, s)
 }
 
 // only returns the one dialogue of a report with one host and one address.
@@ -258,7 +255,7 @@ func TestDomainShapes(t *testing.T) {
 
 func TestHostTargets(t *testing.T) {
 	env := testenv.Require(t)
-	p := newTestProber(t, env)
+	p := &Prober{}
 	tests := []struct {
 		target Target
 		edit   func(*Settings)
@@ -271,7 +268,7 @@ func TestHostTargets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.target.Name(), func(t *testing.T) {
-			s := testSettings(env, "good.test")
+			s := testSettings(t, env, "good.test")
 			if tt.edit != nil {
 				tt.edit(&s)
 			}

@@ -21,8 +21,10 @@ type Settings struct {
 	SMTP    smtp.Options
 	DNS     dnsmx.Options
 	Timeout time.Duration // the whole target: DNS and every dialogue
-	// Resolver, when set, replaces Prober.Resolver: a reloaded config may
-	// name other DNS servers.
+	// Resolver answers the MX and address look-ups; only a host target
+	// given as an IP address needs none. It travels with the settings, not
+	// the Prober, because it comes from the same config: a reload that
+	// names other DNS servers brings new settings and the resolver with them.
 	Resolver *dnsmx.Resolver
 }
 
@@ -33,10 +35,9 @@ type Gate interface {
 	Acquire(ctx context.Context, addr string) (release func(), err error)
 }
 
-// Prober runs probes. A Resolver is required, here or in Settings.
+// Prober runs probes, each with the Settings it is given.
 type Prober struct {
-	Resolver *dnsmx.Resolver
-	Logger   *slog.Logger
+	Logger *slog.Logger
 	// Gate, when set, is asked before each dialogue. Nil means no limit
 	// beyond MaxParallel.
 	Gate Gate
@@ -114,10 +115,7 @@ func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
 	}}
 	logger := p.logger().With("target", target.Name())
 
-	resolver := p.Resolver
-	if s.Resolver != nil {
-		resolver = s.Resolver
-	}
+	resolver := s.Resolver
 	opts := s.SMTP
 	if target.Domain != "" {
 		rep.DNS = resolver.Domain(ctx, target.Domain, s.DNS)
