@@ -2,16 +2,11 @@ package collector
 
 import (
 	"bytes"
-	"compress/flate"
-	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"net/http"
-	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -132,13 +127,9 @@ func (e *Exporter) serveText(w http.ResponseWriter, r *http.Request, self promet
 	}
 }
 
-// The text is encoded, and compressed, in chunks of about chunkSeries
-// series by up to maxWorkers goroutines, and written in order as the chunks
-// come: a scrape keeps a few chunks in memory, never the whole exposition.
-const (
-	chunkSeries = 2048
-	maxWorkers  = 4
-)
+// chunkSeries is about how many series one chunk of the exposition holds
+// (see writeChunks).
+const chunkSeries = 2048
 
 // item is a piece of the exposition: a family of the self gatherer, the
 // header (and own series) of one of ours, or series of one of ours.
@@ -254,142 +245,17 @@ func (s *snapshot) encodeChunk(b []byte, p *textPlan, c int, format expfmt.Forma
 	return b, nil
 }
 
-// safeEncodeChunk is encodeChunk in a goroutine of its own: a panic
-// becomes an error of the scrape, as net/http would make it of a handler,
-// instead of ending the process.
-func (s *snapshot) safeEncodeChunk(b []byte, p *textPlan, c int, format expfmt.Format) (out []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = b, fmt.Errorf("encoding metrics: panic: %v", r)
-		}
-	}()
-	return s.encodeChunk(b, p, c, format)
-}
-
-// chunk is one encoded chunk on its way to the writer.
-type chunk struct {
-	text []byte
-	zip  []byte // text as deflate blocks, when compressing
-	err  error
-}
-
-func (c *chunk) Write(p []byte) (int, error) {
-	c.zip = append(c.zip, p...)
-	return len(p), nil
-}
-
-var (
-	chunkPool = sync.Pool{New: func() any { return &chunk{text: make([]byte, 0, 320<<10)} }}
-	flatePool = sync.Pool{New: func() any { w, _ := flate.NewWriter(nil, flate.BestSpeed); return w }}
-
-	// gzip member header (no name, no time, fastest compression, unknown
-	// OS) and the final empty deflate block.
-	gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 255}
-	flateEnd   = func() []byte {
-		var c chunk
-		w, _ := flate.NewWriter(&c, flate.BestSpeed)
-		_ = w.Close()
-		return c.zip
-	}()
-)
-
 // writeText writes the exposition: our families and the others in name
-// order. With gz, it writes one gzip member whose deflate stream is the
-// chunks compressed independently (each ends on a sync flush, so they
-// concatenate), which lets the workers compress in parallel.
+// order, compressed with gz.
 func (s *snapshot) writeText(w io.Writer, others []*dto.MetricFamily, only map[string]bool, format expfmt.Format, gz bool) error {
 	p := s.plan(others, only)
 	defer func() {
 		clear(p.items) // the others' families
 		planPool.Put(p)
 	}()
-	n := len(p.chunks) - 1
-	workers := min(runtime.GOMAXPROCS(0), maxWorkers, n)
-
-	stop := make(chan struct{})
-	results := make([]chan *chunk, workers)
-	var wg sync.WaitGroup
-	for wk := range workers {
-		ch := make(chan *chunk, 2)
-		results[wk] = ch
-		wg.Go(func() {
-			var fw *flate.Writer
-			if gz {
-				fw = flatePool.Get().(*flate.Writer)
-				defer flatePool.Put(fw)
-			}
-			for c := wk; c < n; c += workers {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				ck := chunkPool.Get().(*chunk)
-				ck.text, ck.err = s.safeEncodeChunk(ck.text[:0], p, c, format)
-				if gz && ck.err == nil {
-					ck.zip = ck.zip[:0]
-					fw.Reset(ck)
-					if _, ck.err = fw.Write(ck.text); ck.err == nil {
-						ck.err = fw.Flush()
-					}
-				}
-				select {
-				case ch <- ck:
-				case <-stop:
-					chunkPool.Put(ck)
-					return
-				}
-			}
-		})
-	}
-
-	var err error
-	var crc, size uint32
-	if gz {
-		_, err = w.Write(gzipHeader)
-	}
-	for c := 0; c < n && err == nil; c++ {
-		ck := <-results[c%workers]
-		switch {
-		case ck.err != nil:
-			err = ck.err
-		case gz:
-			crc = crc32.Update(crc, crc32.IEEETable, ck.text)
-			size += uint32(len(ck.text))
-			_, err = w.Write(ck.zip)
-		default:
-			_, err = w.Write(ck.text)
-		}
-		chunkPool.Put(ck)
-	}
-	close(stop)
-	wg.Wait()
-	for _, ch := range results {
-		for len(ch) > 0 {
-			chunkPool.Put(<-ch)
-		}
-	}
-	if err == nil && gz {
-		trailer := binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(slices.Clone(flateEnd), crc), size)
-		_, err = w.Write(trailer)
-	}
-	return err
-}
-
-// acceptsGzip reports whether an Accept-Encoding header allows gzip.
-func acceptsGzip(h string) bool {
-	for part := range strings.SplitSeq(h, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") && strings.TrimSpace(coding) != "*" {
-			continue
-		}
-		q := strings.ReplaceAll(params, " ", "")
-		if q == "q=0" || strings.HasPrefix(q, "q=0.0") && strings.Trim(q[len("q=0."):], "0") == "" || q == "q=0." {
-			return false
-		}
-		return true
-	}
-	return false
+	return writeChunks(w, len(p.chunks)-1, func(b []byte, c int) ([]byte, error) {
+		return s.encodeChunk(b, p, c, format)
+	}, gz)
 }
 
 var famIndex = func() map[string]fam {

@@ -671,27 +671,6 @@ func syntheticEntries(n, hosts, perHost int) []*store.Entry {
 	return out
 }
 
-func TestAcceptsGzip(t *testing.T) {
-	for _, tc := range []struct {
-		header string
-		want   bool
-	}{
-		{"", false},
-		{"gzip", true},
-		{"GZIP", true},
-		{"deflate, gzip;q=1.0, *;q=0.5", true},
-		{"zstd", false},
-		{"gzip;q=0", false},
-		{"gzip; q=0.000", false},
-		{"gzip;q=0.001", true},
-		{"*", true},
-	} {
-		if got := acceptsGzip(tc.header); got != tc.want {
-			t.Fatalf("Accept-Encoding %q: want %v, got %v", tc.header, tc.want, got)
-		}
-	}
-}
-
 // TestHandlerDelegates: the Handler's answer equals the registry's for
 // other formats and options (served by promhttp) and for name[] (served by
 // the text path).
@@ -793,17 +772,6 @@ func oddEntries() []*store.Entry {
 			host(`mx"1.example`, 10, r), host(`mx#1.example`, 20, r2), host(`mx\\1.example`, 30))))
 	}
 	return out
-}
-
-// failAfter accepts n bytes, then fails.
-type failAfter struct{ n int }
-
-func (w *failAfter) Write(p []byte) (int, error) {
-	if len(p) > w.n {
-		return 0, io.ErrClosedPipe
-	}
-	w.n -= len(p)
-	return len(p), nil
 }
 
 // TestWriteTextError: a client that goes away mid-scrape ends the
