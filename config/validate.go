@@ -114,19 +114,20 @@ func (v *validator) module(path, name string, m *Module) {
 			v.errorf(path, "interval", "%s is shorter than the timeout %s", fmtDuration(m.Interval), fmtDuration(m.Timeout))
 		}
 	}
-	if !dnsname.Valid(m.EHLO) && !validAddressLiteral(m.EHLO) {
-		v.errorf(path, "ehlo", "must be a host name or an address literal like [192.0.2.1] or [IPv6:2001:db8::1], got %q", m.EHLO)
+	// The SMTP-safety rules are dnsname's, shared with smtp.Options.Validate.
+	if err := dnsname.CheckEHLO(m.EHLO); err != nil {
+		v.errorf(path, "ehlo", "%v, got %q", err, m.EHLO)
 	}
 	if m.MailFrom != "" {
-		if msg := checkMailbox(m.MailFrom); msg != "" {
-			v.errorf(path, "mail_from", "%s (leave it empty for the null sender), got %q", msg, m.MailFrom)
+		if err := dnsname.CheckMailbox(m.MailFrom); err != nil {
+			v.errorf(path, "mail_from", "%v (leave it empty for the null sender), got %q", err, m.MailFrom)
 		}
 	}
 	seen := map[string]int{}
 	for i, r := range m.Recipients {
 		p := joinIndex(path+".recipients", i)
-		if msg := checkMailbox(r); msg != "" {
-			v.errorf(p, "", "%s, got %q", msg, r)
+		if err := dnsname.CheckMailbox(r); err != nil {
+			v.errorf(p, "", "%v, got %q", err, r)
 			continue
 		}
 		if first, dup := seen[strings.ToLower(r)]; dup {
@@ -136,19 +137,13 @@ func (v *validator) module(path, name string, m *Module) {
 		seen[strings.ToLower(r)] = i
 	}
 	if m.RelayCheck != "" {
-		if msg := checkMailbox(m.RelayCheck); msg != "" {
-			v.errorf(path, "relay_check", "%s, got %q", msg, m.RelayCheck)
+		if err := dnsname.CheckMailbox(m.RelayCheck); err != nil {
+			v.errorf(path, "relay_check", "%v, got %q", err, m.RelayCheck)
 		}
 	}
 	if m.VRFY != "" {
-		msg := ""
-		if strings.Contains(m.VRFY, "@") {
-			msg = checkMailbox(m.VRFY)
-		} else if !plainText(m.VRFY) {
-			msg = "must be a user name or an address like postmaster@example.com"
-		}
-		if msg != "" {
-			v.errorf(path, "vrfy", "%s, got %q", msg, m.VRFY)
+		if err := dnsname.CheckVRFY(m.VRFY); err != nil {
+			v.errorf(path, "vrfy", "%v, got %q", err, m.VRFY)
 		}
 	}
 	switch m.StartTLS {
@@ -280,59 +275,6 @@ func checkDomain(d string) string {
 	default:
 		return fmt.Sprintf("must be a DNS name like example.com, got %q", d)
 	}
-}
-
-// validAddressLiteral accepts the RFC 5321 address literals [192.0.2.1] and
-// [IPv6:2001:db8::1].
-func validAddressLiteral(s string) bool {
-	inner, ok := strings.CutPrefix(s, "[")
-	if !ok {
-		return false
-	}
-	if inner, ok = strings.CutSuffix(inner, "]"); !ok {
-		return false
-	}
-	if v6, ok := strings.CutPrefix(inner, "IPv6:"); ok {
-		a, err := netip.ParseAddr(v6)
-		return err == nil && a.Is6() && a.Zone() == ""
-	}
-	a, err := netip.ParseAddr(inner)
-	return err == nil && a.Is4()
-}
-
-// checkMailbox says what keeps s from being a plausible local@domain
-// address, or "". It is deliberately loose about the local part (servers
-// differ) and strict about what would break the SMTP command line.
-func checkMailbox(s string) string {
-	const want = "must be an address like postmaster@example.com"
-	if strings.ContainsAny(s, "<>") {
-		return want + " without <>"
-	}
-	if !plainText(s) {
-		return want + " without spaces"
-	}
-	at := strings.LastIndexByte(s, '@')
-	if at <= 0 || at > 64 {
-		return want
-	}
-	if domain := s[at+1:]; !dnsname.Valid(domain) && !validAddressLiteral(domain) {
-		return want
-	}
-	return ""
-}
-
-// plainText reports whether s is non-empty valid UTF-8 without spaces,
-// control characters or angle brackets: safe inside an SMTP command.
-func plainText(s string) bool {
-	if s == "" || !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r <= ' ' || r == 0x7f || r == '<' || r == '>' || r == 0x85 || r == 0xa0 || r == 0x2028 || r == 0x2029 {
-			return false
-		}
-	}
-	return true
 }
 
 func isASCII(s string) bool {

@@ -144,6 +144,11 @@ func (c *probeCommand) prepare() (probe.Target, probe.Settings, error) {
 	if err != nil {
 		return probe.Target{}, probe.Settings{}, err
 	}
+	// The flags bypass the config's checks: a bad --rcpt is a usage error
+	// here, not a failed dialogue with every address.
+	if err := settings.SMTP.Validate(); err != nil {
+		return probe.Target{}, probe.Settings{}, err
+	}
 	settings.Resolver, err = newResolver(cfg.DNS, *c.resolver)
 	if err != nil {
 		return probe.Target{}, probe.Settings{}, err

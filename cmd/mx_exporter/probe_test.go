@@ -114,6 +114,8 @@ func TestProbeCommandUsageErrors(t *testing.T) {
 		{"bad config", []string{"probe", "--config.file=" + bad, "good.test"}, bad + `:3: modules.default.prot: unknown key (did you mean "port"?)`},
 		{"unknown module", []string{"probe", "--config.file=" + good, "--module=smtps", "good.test"}, `no module "smtps"`},
 		{"bad port", []string{"probe", "mx.example.test:99999"}, `port must be a number from 1 to 65535, got "99999"`},
+		{"bad rcpt", []string{"probe", "--rcpt=postmaster", "good.test"}, `recipient: must be an address like postmaster@example.com, got "postmaster"`},
+		{"bad ehlo", []string{"probe", "--ehlo=probe host", "good.test"}, `EHLO name: must be a host name or an address literal like [192.0.2.1] or [IPv6:2001:db8::1], got "probe host"`},
 		{"missing CA file", []string{"probe", "--tls.ca-file=" + filepath.Join(dir, "nope.pem"), "good.test"}, "nope.pem"},
 		{"zero slow-step threshold", []string{"probe", "--slow-step-threshold=0s", "good.test"}, "--slow-step-threshold must be positive, got 0s"},
 		{"negative slow-step threshold", []string{"probe", "--slow-step-threshold=-1s", "good.test"}, "--slow-step-threshold must be positive, got -1s"},

@@ -1,9 +1,11 @@
-// Package dnsname holds the one host-name check and the one host-name
-// normalisation that the config, the probe engine (banner host names become
-// a metric label), the people side and the Prometheus side share, so that
-// what the config accepts, what a label may carry and what a person may type
-// never drift apart. It imports nothing else of the project, so that the
-// config may use it.
+// Package dnsname holds the rules for the names mx_exporter reads and sends,
+// written once: the host-name check and normalisation (banner host names
+// become a metric label), the host[:port] reader and the canonical name of a
+// host target, and the SMTP-safety rules for EHLO names and mail addresses.
+// The config, the probe engine, the people side and the Prometheus side
+// share them, so that what the config accepts, what a person may type, what
+// a label may carry and what the probe may send never drift apart. It
+// imports nothing else of the project, so that the config may use it.
 package dnsname
 
 import "strings"

@@ -3,11 +3,11 @@ package smtp
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"time"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 )
 
 // StartTLS says whether the dialogue upgrades to TLS.
@@ -95,16 +95,14 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Validate reports options that cannot make a well-formed dialogue. Above
-// all, no string that goes into a command may carry a line break: a
-// recipient "a@b>\r\nDATA" would otherwise make the probe send DATA.
-// Config validation should call it; Probe does too, and refuses to connect.
+// Validate reports options that cannot make a well-formed dialogue. What
+// goes into a command (the EHLO name, the addresses, the VRFY argument) must
+// meet the SMTP-safety rules of dnsname, the ones the config checks at load:
+// above all, nothing may carry a line break that would smuggle in a command
+// of its own. Probe checks them too, and refuses to connect.
 func (o Options) Validate() error {
-	if o.EHLOName == "" {
-		return errors.New("EHLO name is empty")
-	}
-	if strings.ContainsFunc(o.EHLOName, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return fmt.Errorf("EHLO name %q contains blanks or control characters", o.EHLOName)
+	if err := dnsname.CheckEHLO(o.EHLOName); err != nil {
+		return fmt.Errorf("EHLO name: %w, got %q", err, o.EHLOName)
 	}
 	if o.Port < 0 || o.Port > 65535 {
 		return fmt.Errorf("port %d out of range", o.Port)
@@ -114,30 +112,30 @@ func (o Options) Validate() error {
 	default:
 		return fmt.Errorf("unknown starttls mode %q", o.StartTLS)
 	}
-	check := func(what, s string, mayBeEmpty bool) error {
-		switch {
-		case s == "" && !mayBeEmpty:
-			return fmt.Errorf("%s is empty", what)
-		case strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f || r == '<' || r == '>' }):
-			return fmt.Errorf("%s %q contains angle brackets or control characters", what, s)
+	if o.MailFrom != "" { // "" is the null sender
+		if err := dnsname.CheckMailbox(o.MailFrom); err != nil {
+			return fmt.Errorf("mail_from: %w, got %q", err, o.MailFrom)
 		}
-		return nil
-	}
-	if err := check("mail_from", o.MailFrom, true); err != nil {
-		return err
 	}
 	for _, r := range o.Recipients {
-		if err := check("recipient", r, false); err != nil {
-			return err
+		if err := dnsname.CheckMailbox(r); err != nil {
+			return fmt.Errorf("recipient: %w, got %q", err, r)
 		}
 	}
-	if err := check("relay_check", o.RelayCheck, true); err != nil {
-		return err
+	if o.RelayCheck != "" {
+		if err := dnsname.CheckMailbox(o.RelayCheck); err != nil {
+			return fmt.Errorf("relay_check: %w, got %q", err, o.RelayCheck)
+		}
 	}
-	if err := check("vrfy", o.VRFY, true); err != nil {
-		return err
+	if o.VRFY != "" {
+		if err := dnsname.CheckVRFY(o.VRFY); err != nil {
+			return fmt.Errorf("vrfy: %w, got %q", err, o.VRFY)
+		}
 	}
-	return check("tls server name", o.TLSServerName, true)
+	if o.TLSServerName != "" && !dnsname.Valid(o.TLSServerName) {
+		return fmt.Errorf("tls server name: must be a host name, got %q", o.TLSServerName)
+	}
+	return nil
 }
 
 // fullDialogueSteps is the number of steps a dialogue that runs to the end
