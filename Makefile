@@ -15,7 +15,13 @@ LDFLAGS    := -s -w \
 	-X $(VERSION_PKG).BuildUser=$(BUILD_USER) \
 	-X $(VERSION_PKG).BuildDate=$(BUILD_DATE)
 
-.PHONY: help build test lint testenv run clean
+# The Debian packages the tests use besides the test servers' own (.ci/testenv
+# installs those): a C compiler for the race detector, Prometheus and
+# Alertmanager (with promtool and amtool), a browser for the /status page,
+# systemd-analyze, git for the version stamp.
+TEST_PACKAGES := gcc libc6-dev git prometheus prometheus-alertmanager chromium fonts-liberation systemd
+
+.PHONY: help build test deps lint testenv run clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -23,13 +29,17 @@ help: ## list the targets
 build: ## a static binary ./mx_exporter, stamped with VERSION and the git revision
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BINARY) ./cmd/mx_exporter
 
-test: ## the README's test command: every test, against the real test servers
+test: deps ## the README's test command: every test, against the real test servers
+	.ci/testenv up
 	$(GO) test -race -count=1 ./...
+
+deps: ## install what the tests use, if missing (Debian packages; root, or sudo)
+	.ci/testenv install $(TEST_PACKAGES)
 
 lint: ## golangci-lint with .golangci.yml (.ci/run installs the pinned version)
 	golangci-lint run ./...
 
-testenv: ## start the local test servers (Postfix, nsd on 127.0.x.x; installs them if missing; root)
+testenv: ## start the local test servers (Postfix, nsd on 127.0.x.x; installs them if missing; root, or sudo)
 	.ci/testenv up
 
 run: build testenv ## the daemon on the local test servers, http://localhost:9725/status

@@ -45,6 +45,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -305,9 +306,14 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// lock takes an exclusive flock on path, waiting at most wait.
+// lock takes an exclusive flock on path, waiting at most wait. When root
+// made the file (.ci/testenv runs as root) another user may only read it,
+// which is enough for flock.
 func lock(path string, wait time.Duration) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if errors.Is(err, fs.ErrPermission) {
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return nil, err
 	}
