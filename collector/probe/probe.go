@@ -39,11 +39,13 @@ type Gate interface {
 type Prober struct {
 	Logger *slog.Logger
 	// Gate, when set, is asked before each dialogue. Nil means no limit
-	// beyond MaxParallel.
+	// beyond maxParallelDialogues.
 	Gate Gate
-	// MaxParallel bounds the dialogues of one target run at once (default 8).
-	MaxParallel int
 }
+
+// maxParallelDialogues bounds the dialogues of one target run at once: an
+// MX farm is probed side by side, not all at once.
+const maxParallelDialogues = 8
 
 // Report is one probe of one target.
 type Report struct {
@@ -139,13 +141,10 @@ func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
 	return rep
 }
 
-// dialAll runs one dialogue per address of every host, MaxParallel at a time.
+// dialAll runs one dialogue per address of every host, maxParallelDialogues
+// at a time.
 func (p *Prober) dialAll(ctx context.Context, hosts []HostReport, opts smtp.Options) {
-	parallel := p.MaxParallel
-	if parallel <= 0 {
-		parallel = 8
-	}
-	sem := make(chan struct{}, parallel)
+	sem := make(chan struct{}, maxParallelDialogues)
 	var wg sync.WaitGroup
 	for i := range hosts {
 		h := &hosts[i]

@@ -60,7 +60,7 @@ func Probe(ctx context.Context, host, addr string, opts Options) *Result {
 			// the steps of a full dialogue, not append's doubling.
 			Steps: make([]Step, 0, opts.fullDialogueSteps()),
 		},
-		tr: newTranscript(start, opts.MaxTranscriptLines, opts.MaxTranscriptLineLen),
+		tr: newTranscript(start, DefaultMaxTranscriptLines, DefaultMaxTranscriptLineLen),
 	}
 	if err := opts.Validate(); err != nil {
 		d.fail(ReasonConnectError, "invalid options: "+err.Error())
@@ -170,7 +170,7 @@ func (d *dialogue) connect() bool {
 // TLS session. Anything buffered from the old one is dropped with it.
 func (d *dialogue) attach(c net.Conn) {
 	d.conn = c
-	d.rd = NewReplyReader(c, d.opts.MaxLineBytes, d.opts.MaxReplyLines)
+	d.rd = NewReplyReader(c, DefaultMaxLineBytes, DefaultMaxReplyLines)
 	d.rd.Trace = d.traceLine
 	d.w = bufio.NewWriter(c)
 }
@@ -468,7 +468,7 @@ func (d *dialogue) arm() error { return d.conn.SetDeadline(d.deadline) }
 
 // unsolicited describes the bytes buffered before we sent line.
 func (d *dialogue) unsolicited(line string) error {
-	return &outOfStepError{msg: "unsolicited reply before " + commandLabel(line) + `: "` + firstLineQuote(d.rd.Unread(d.opts.MaxLineBytes)) + `"`}
+	return &outOfStepError{msg: "unsolicited reply before " + commandLabel(line) + `: "` + firstLineQuote(d.rd.Unread(DefaultMaxLineBytes)) + `"`}
 }
 
 // firstLineQuote is the first line of b, escaped and capped for a Detail.

@@ -168,16 +168,20 @@ func TestProbeFake(t *testing.T) {
 			},
 		},
 		{
+			// A greeting of as many lines as a reply may have, then an
+			// EHLO reply of more: the transcript outgrows its cap too.
 			name: "too many reply lines",
-			fake: fakeSMTP{ehlo: "250-mx\r\n" + strings.Repeat("250-X-FILLER\r\n", 150) + "250 DSN\r\n"},
-			opts: func(o *Options) { o.MaxTranscriptLines = 20 },
+			fake: fakeSMTP{
+				banner: strings.Repeat("220-mx.fake.test\r\n", DefaultMaxReplyLines-1) + "220 mx.fake.test ESMTP\r\n",
+				ehlo:   "250-mx\r\n" + strings.Repeat("250-X-FILLER\r\n", 150) + "250 DSN\r\n",
+			},
 			want: ReasonReplyTooLong,
 			check: func(t *testing.T, r *Result, f *fakeServer) {
 				if !strings.Contains(r.Detail, "100 lines") {
 					t.Fatalf("detail %q, want the 100-line cap named", r.Detail)
 				}
-				if !r.TranscriptTruncated || len(r.Transcript) != 20 {
-					t.Fatalf("transcript of %d lines, truncated %v: want 20, truncated", len(r.Transcript), r.TranscriptTruncated)
+				if !r.TranscriptTruncated || len(r.Transcript) != DefaultMaxTranscriptLines {
+					t.Fatalf("transcript of %d lines, truncated %v: want %d, truncated", len(r.Transcript), r.TranscriptTruncated, DefaultMaxTranscriptLines)
 				}
 				// The end, where the error is, survives the cap.
 				if last := r.Transcript[len(r.Transcript)-1]; last.Dir != Sent || last.Text != "QUIT" {

@@ -40,33 +40,33 @@ type Options struct {
 	RequireVerifiedTLS bool
 
 	// SlowStepThreshold: a step whose reply takes longer while the dialogue
-	// still completes is reported as FindingSlowStep. Default 1 s.
+	// still completes is reported as FindingSlowStep. Zero means
+	// DefaultSlowStepThreshold.
 	SlowStepThreshold time.Duration
 
-	// Caps that bound what a hostile server can make us read or keep.
-	MaxLineBytes         int // one reply line, default 2048 (RFC 5321 allows 512)
-	MaxReplyLines        int // lines of one reply, default 100
-	MaxTranscriptLines   int // default 200
-	MaxTranscriptLineLen int // longer transcript lines are cut, default 512
-
-	// DialContext opens the connection; nil uses a net.Dialer.
+	// DialContext opens the connection; nil uses a net.Dialer. Tests use it
+	// to knock from a chosen source address.
 	DialContext func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // Defaults for zero Options fields, applied by Probe.
 const (
-	DefaultPort                 = 25
-	DefaultMaxLineBytes         = 2048
-	DefaultMaxReplyLines        = 100
-	DefaultMaxTranscriptLines   = 200
-	DefaultMaxTranscriptLineLen = 512
-	DefaultSlowStepThreshold    = time.Second
+	DefaultPort              = 25
+	DefaultSlowStepThreshold = time.Second
 	// GreetingDelay is how much later than its first line the final line
 	// of a multi-line greeting must come to be FindingGreetingDelayed.
 	GreetingDelay = 250 * time.Millisecond
 	// DefaultTimeout bounds a Probe whose context has no deadline: a silent
 	// server must never hold a probe slot for ever.
 	DefaultTimeout = 30 * time.Second
+)
+
+// Caps that bound what a hostile server can make a dialogue read or keep.
+const (
+	DefaultMaxLineBytes         = 2048 // one reply line with its CRLF, well above RFC 5321's minimum
+	DefaultMaxReplyLines        = 100  // lines of one reply
+	DefaultMaxTranscriptLines   = 200  // lines of the transcript kept
+	DefaultMaxTranscriptLineLen = 512  // longer transcript lines are cut
 )
 
 // withDefaults fills in zero fields.
@@ -77,20 +77,8 @@ func (o Options) withDefaults() Options {
 	if o.StartTLS == "" {
 		o.StartTLS = StartTLSOpportunistic
 	}
-	if o.MaxLineBytes <= 0 {
-		o.MaxLineBytes = DefaultMaxLineBytes
-	}
-	if o.MaxReplyLines <= 0 {
-		o.MaxReplyLines = DefaultMaxReplyLines
-	}
-	if o.MaxTranscriptLines <= 0 {
-		o.MaxTranscriptLines = DefaultMaxTranscriptLines
-	}
 	if o.SlowStepThreshold <= 0 {
 		o.SlowStepThreshold = DefaultSlowStepThreshold
-	}
-	if o.MaxTranscriptLineLen <= 0 {
-		o.MaxTranscriptLineLen = DefaultMaxTranscriptLineLen
 	}
 	return o
 }

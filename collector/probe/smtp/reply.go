@@ -40,7 +40,7 @@ type ReplyReader struct {
 
 // NewReplyReader reads replies from r. maxLineBytes caps one line including
 // its CRLF (RFC 5321 4.5.3.1.5 allows 512); maxReplyLines caps the lines of
-// one reply. Values below 1 use the Options defaults.
+// one reply. Values below 1 use DefaultMaxLineBytes and DefaultMaxReplyLines.
 func NewReplyReader(r io.Reader, maxLineBytes, maxReplyLines int) *ReplyReader {
 	if maxLineBytes < 1 {
 		maxLineBytes = DefaultMaxLineBytes
