@@ -200,7 +200,6 @@ func (s *Scheduler) dispatchDue(ctx context.Context) time.Duration {
 		s.advanceLocked(e, now)
 		heap.Push(&s.queue, e)
 		if e.running {
-			s.stats.skipped.Add(1)
 			s.logger.Warn("previous probe still running, skipping this turn", "target", e.job.Name, "module", e.job.Module)
 			continue
 		}
@@ -292,15 +291,14 @@ func splay(key string, interval time.Duration) time.Duration {
 type Stats struct {
 	ProbesSuccess uint64
 	ProbesFailure uint64
-	ProbesSkipped uint64 // turns skipped because the previous probe still ran
 	InFlight      int64
 	Jobs          int
 	Lag           LagSnapshot
 }
 
 type counters struct {
-	success, failure, skipped atomic.Uint64
-	inFlight                  atomic.Int64
+	success, failure atomic.Uint64
+	inFlight         atomic.Int64
 }
 
 // Stats returns the current statistics.
@@ -311,7 +309,6 @@ func (s *Scheduler) Stats() Stats {
 	return Stats{
 		ProbesSuccess: s.stats.success.Load(),
 		ProbesFailure: s.stats.failure.Load(),
-		ProbesSkipped: s.stats.skipped.Load(),
 		InFlight:      s.stats.inFlight.Load(),
 		Jobs:          jobs,
 		Lag:           s.lagHist.snapshot(),
