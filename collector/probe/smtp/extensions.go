@@ -7,7 +7,8 @@ type Extensions struct {
 	Greeting string
 	// Keywords are the advertised keywords in the order the server sent
 	// them, each once. A slice, not a map: the store keeps two of these per
-	// address, and at 10,000 addresses a map's buckets cost megabytes.
+	// address, and a map's buckets would be most of what an address costs
+	// (see BenchmarkResultFootprint).
 	Keywords []Keyword
 	// SizeAdvertised is true when SIZE was advertised; Size is its value in
 	// bytes, 0 when the server declared no fixed limit (bare "SIZE" or "SIZE 0").
@@ -50,8 +51,8 @@ func (e *Extensions) Params(keyword string) (string, bool) {
 // KnownExtensions are the ESMTP keywords exported one series each, so that a
 // dashboard sees 0 when one disappears. Other keywords stay in the transcript
 // and the JSON report: a server cannot grow our label set. The list is the
-// keywords an MX operator acts on; each costs one or two series per address,
-// which at 10,000 addresses is 10,000 to 20,000 series, so rarities (DELIVERBY,
+// keywords an MX operator acts on; each costs a series or two per address,
+// at every address the exporter probes, so rarities (DELIVERBY,
 // MT-PRIORITY, NO-SOLICITING…) are left to the report.
 var KnownExtensions = []string{
 	"8BITMIME", "AUTH", "BINARYMIME", "CHUNKING", "DSN", "ENHANCEDSTATUSCODES",
