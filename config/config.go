@@ -58,8 +58,8 @@ type Config struct {
 
 // DNS configures the resolver used for MX and address lookups.
 type DNS struct {
-	// Resolvers are "host" or "host:port" ("[v6]:port"); empty means the
-	// nameservers of /etc/resolv.conf.
+	// Resolvers are IP addresses with an optional port ("192.0.2.53",
+	// "[2001:db8::53]:53"); empty means the nameservers of /etc/resolv.conf.
 	Resolvers []string `yaml:"resolvers"`
 	// Timeout bounds one query attempt to one server.
 	Timeout time.Duration `yaml:"timeout"`
@@ -131,14 +131,17 @@ type ProbeAllow struct {
 // Target is one thing to probe: a mail domain (MX lookup) or a host.
 type Target struct {
 	Domain string `yaml:"domain"` // resolve MX records, probe every MX host
-	Host   string `yaml:"host"`   // "host" or "host:port": probe directly, no MX lookup
+	Host   string `yaml:"host"`   // "host" or "host:port" (dnsname.SplitHostPort): probe directly, no MX lookup
 	Module string `yaml:"module"` // default "default"
 
 	Interval time.Duration `yaml:"interval"` // overrides the module's
 	Timeout  time.Duration `yaml:"timeout"`  // overrides the module's
 }
 
-// Name is what identifies the target in logs and labels: the domain, or the host.
+// Name is what identifies the target in logs, store keys and labels: the
+// domain, or the host with its port when it names one. Parse leaves both in
+// canonical form (dnsname.Normalize, dnsname.JoinHostPort), so this is the
+// name the probe engine gives the same target (probe.Target.Name).
 func (t *Target) Name() string {
 	if t.Domain != "" {
 		return t.Domain
