@@ -163,10 +163,11 @@ func checkFlags(t *testing.T, where string, args []string) {
 	if !hasConfig {
 		argv = append(argv, "--config.file="+missing)
 	}
+	bin := daemonBinary(t) // the first call builds it: not under the timeout
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var errOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, daemonBinary(t), argv...)
+	cmd := exec.CommandContext(ctx, bin, argv...)
 	cmd.Stderr = &errOut
 	err := cmd.Run()
 	code := cmd.ProcessState.ExitCode()
