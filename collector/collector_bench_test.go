@@ -2,6 +2,7 @@ package collector
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -89,24 +90,24 @@ func BenchmarkScrape10k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	opts := promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError}
+	logger := slog.New(slog.DiscardHandler)
 
 	b.Run("fast/warm", func(b *testing.B) {
-		h := NewExporter(s).Handler(self, opts)
+		h := NewExporter(s).Handler(self, logger)
 		h.ServeHTTP(&discard{h: http.Header{}}, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 		runScrape(b, h, nil, nil)
 	})
 	b.Run("fast/cold", func(b *testing.B) {
-		h := NewExporter(s).Handler(self, opts)
+		h := NewExporter(s).Handler(self, logger)
 		runScrape(b, h, nil, func() { renew(s) })
 	})
 	b.Run("fast/warm/gzip", func(b *testing.B) {
-		h := NewExporter(s).Handler(self, opts)
+		h := NewExporter(s).Handler(self, logger)
 		h.ServeHTTP(&discard{h: http.Header{}}, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 		runScrape(b, h, map[string]string{"Accept-Encoding": "gzip"}, nil)
 	})
 	b.Run("fast/warm/name-filter", func(b *testing.B) {
-		h := NewExporter(s).Handler(self, opts)
+		h := NewExporter(s).Handler(self, logger)
 		h.ServeHTTP(&discard{h: http.Header{}}, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 		runScrapeOf(b, h, "/metrics?name[]=mx_probe_success&name[]=mx_smtp_size_limit_bytes", nil, nil)
 	})
@@ -116,7 +117,7 @@ func BenchmarkScrape10k(b *testing.B) {
 			name += "/gzip"
 		}
 		b.Run(name, func(b *testing.B) {
-			srv := httptest.NewServer(NewExporter(s).Handler(self, opts))
+			srv := httptest.NewServer(NewExporter(s).Handler(self, logger))
 			defer srv.Close()
 			tr := &http.Transport{DisableCompression: true}
 			defer tr.CloseIdleConnections()
@@ -147,22 +148,17 @@ func BenchmarkScrape10k(b *testing.B) {
 			b.ReportMetric(float64(cpuTime()-cpu)/1e6/float64(b.N), "cpu-ms/op")
 		})
 	}
-	b.Run("gatherer/warm", func(b *testing.B) {
-		h := promhttp.HandlerFor(NewExporter(s).Gatherer(self), opts)
-		h.ServeHTTP(&discard{h: http.Header{}}, httptest.NewRequest(http.MethodGet, "/metrics", nil))
-		runScrape(b, h, nil, nil)
-	})
 	b.Run("registry/warm", func(b *testing.B) {
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(NewExporter(s))
-		h := promhttp.HandlerFor(prometheus.Gatherers{reg, self}, opts)
+		reg.MustRegister(NewCollector(s))
+		h := promhttp.HandlerFor(prometheus.Gatherers{reg, self}, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError})
 		h.ServeHTTP(&discard{h: http.Header{}}, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 		runScrape(b, h, nil, nil)
 	})
 }
 
 // BenchmarkCacheFootprint10k reports the heap the cache of 10,000 endpoints
-// keeps (no *dto.Metric: they are made per registry or Gatherer call).
+// keeps.
 func BenchmarkCacheFootprint10k(b *testing.B) {
 	s := bench10k(b)
 	var series int
@@ -177,7 +173,7 @@ func BenchmarkCacheFootprint10k(b *testing.B) {
 		runtime.ReadMemStats(&m1)
 		series = 0
 		for f := range numFams {
-			series += snap.count(f)
+			series += snap.counts[f]
 		}
 		retained = m1.HeapAlloc - m0.HeapAlloc
 		runtime.KeepAlive(exp)
@@ -194,7 +190,7 @@ func BenchmarkEncode10k(b *testing.B) {
 	exp := NewExporter(s)
 	exp.refresh()
 	format := expfmt.NewFormat(expfmt.TypeTextPlain)
-	buf := make([]byte, 0, 320<<10) // a chunk's buffer, as Handler uses
+	var buf []byte
 	var n int
 	b.ReportAllocs()
 	cpu := cpuTime()
@@ -209,7 +205,7 @@ func BenchmarkEncode10k(b *testing.B) {
 			}
 			n += len(buf)
 		}
-		planPool.Put(p)
+		p.release()
 	}
 	b.ReportMetric(float64(n), "bytes/scrape")
 	b.ReportMetric(float64(cpuTime()-cpu)/1e6/float64(b.N), "cpu-ms/op")
@@ -233,7 +229,7 @@ func BenchmarkBuild10k(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for _, e := range entries {
-			buildEntry(&entrySeries{target: e.Target}, e)
+			buildEntry(&entrySeries{}, e)
 		}
 	}
 }

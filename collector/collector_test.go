@@ -2,28 +2,19 @@ package collector
 
 import (
 	"bytes"
-	"compress/gzip"
 	"flag"
 	"fmt"
-	"io"
-	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"runtime"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
@@ -34,80 +25,6 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/metrics.golden")
 
 const golden = "testdata/metrics.golden"
-
-// scrape GETs /metrics from h as Prometheus would, uncompressed.
-func scrape(t testing.TB, h http.Handler) string {
-	t.Helper()
-	return scrapeWith(t, h, nil)
-}
-
-// scrapeWith GETs /metrics with the given request headers and returns the
-// body, gunzipped when it came compressed.
-func scrapeWith(t testing.TB, h http.Handler, headers map[string]string) string {
-	t.Helper()
-	return scrapeTarget(t, h, "/metrics", headers)
-}
-
-// scrapeTarget is scrapeWith for another request target (a name[] query).
-func scrapeTarget(t testing.TB, h http.Handler, target string, headers map[string]string) string {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, target, nil)
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("scrape: want status 200, got %d: %s", rec.Code, rec.Body)
-	}
-	body := rec.Body.Bytes()
-	if enc := rec.Header().Get("Content-Encoding"); enc != "" {
-		if enc != "gzip" {
-			t.Fatalf("scrape: want gzip or no Content-Encoding, got %q", enc)
-		}
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			t.Fatalf("scrape: gunzip: %v", err)
-		}
-		if body, err = io.ReadAll(zr); err != nil {
-			t.Fatalf("scrape: gunzip: %v", err)
-		}
-	}
-	return rec.Header().Get("Content-Type") + "\n" + string(body)
-}
-
-var handlerOpts = promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError}
-
-// fastHandler serves exp as the daemon does: Exporter.Handler.
-func fastHandler(exp *Exporter, self prometheus.Gatherer) http.Handler {
-	return exp.Handler(self, handlerOpts)
-}
-
-// gathererHandler serves exp's Gatherer through promhttp.
-func gathererHandler(exp *Exporter, self prometheus.Gatherer) http.Handler {
-	return promhttp.HandlerFor(exp.Gatherer(self), handlerOpts)
-}
-
-// registryHandler serves exp through a pedantic registry.
-func registryHandler(t testing.TB, exp *Exporter, others ...prometheus.Collector) http.Handler {
-	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	for _, c := range append([]prometheus.Collector{exp}, others...) {
-		if err := reg.Register(c); err != nil {
-			t.Fatalf("register: %v", err)
-		}
-	}
-	return promhttp.HandlerFor(reg, handlerOpts)
-}
-
-func selfRegistry(t testing.TB) *prometheus.Registry {
-	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	if err := reg.Register(NewSelfCollector(fixtureStats)); err != nil {
-		t.Fatalf("register self collector: %v", err)
-	}
-	return reg
-}
 
 func TestGolden(t *testing.T) {
 	got := scrape(t, fastHandler(NewExporter(fixtureStore()), selfRegistry(t)))
@@ -127,41 +44,11 @@ func TestGolden(t *testing.T) {
 	if got != string(want) {
 		t.Fatalf("exposition differs from %s (go test -update rewrites it):\n%s", golden, lineDiff(string(want), got))
 	}
-	// The same through testutil, against the registry path.
-	if err := testutil.GatherAndCompare(gathererOf(t, NewExporter(fixtureStore()), NewSelfCollector(fixtureStats)), bytes.NewReader(want)); err != nil {
+	// The same series through testutil, against the registry path, which
+	// orders a family's series otherwise.
+	if err := testutil.GatherAndCompare(gathererOf(t, NewCollector(fixtureStore()), NewSelfCollector(fixtureStats)), bytes.NewReader(want)); err != nil {
 		t.Fatalf("GatherAndCompare: %v", err)
 	}
-}
-
-func gathererOf(t testing.TB, cs ...prometheus.Collector) prometheus.Gatherer {
-	t.Helper()
-	reg := prometheus.NewPedanticRegistry()
-	for _, c := range cs {
-		if err := reg.Register(c); err != nil {
-			t.Fatalf("register: %v", err)
-		}
-	}
-	return reg
-}
-
-// lineDiff lists the lines only one side has.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for _, l := range w {
-		if !slices.Contains(g, l) {
-			fmt.Fprintf(&b, "- %s\n", l)
-		}
-	}
-	for _, l := range g {
-		if !slices.Contains(w, l) {
-			fmt.Fprintf(&b, "+ %s\n", l)
-		}
-	}
-	if b.Len() == 0 {
-		return "(same lines, different order)"
-	}
-	return b.String()
 }
 
 func TestLint(t *testing.T) {
@@ -169,7 +56,7 @@ func TestLint(t *testing.T) {
 		name string
 		c    prometheus.Collector
 	}{
-		{"exporter", NewExporter(fixtureStore())},
+		{"collector", NewCollector(fixtureStore())},
 		{"self", NewSelfCollector(fixtureStats)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -204,30 +91,10 @@ func TestPromtool(t *testing.T) {
 	}
 }
 
-// seriesOf returns every series of g as "name{l="v",…}" → value.
-func seriesOf(t testing.TB, g prometheus.Gatherer) map[string]float64 {
-	t.Helper()
-	mfs, err := g.Gather()
-	if err != nil {
-		t.Fatalf("gather: %v", err)
-	}
-	out := map[string]float64{}
-	for _, mf := range mfs {
-		for _, m := range mf.Metric {
-			var ls []string
-			for _, l := range m.Label {
-				ls = append(ls, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
-			}
-			out[mf.GetName()+"{"+strings.Join(ls, ",")+"}"] = m.GetGauge().GetValue()
-		}
-	}
-	return out
-}
-
 // TestEndpointSeries checks the fixed per-endpoint set: series that exist
 // for an endpoint exist from its first probe, 0 where nothing happened.
 func TestEndpointSeries(t *testing.T) {
-	got := seriesOf(t, NewExporter(fixtureStore()).Gatherer(nil))
+	got := seriesOf(t, scrape(t, fastHandler(NewExporter(fixtureStore()), nil)))
 	const (
 		refused = `domain="down.example",ip="203.0.113.25",mx="mx.down.example"`
 		banned  = `domain="banned.example",ip="198.51.100.7",mx="mx.banned.example"`
@@ -355,8 +222,8 @@ func TestEndpointSeries(t *testing.T) {
 	}
 }
 
-// TestFastPathEqualsRegistry: the Gatherer must serve exactly what a
-// registry would, for every kind of store.
+// TestFastPathEqualsRegistry: the Handler serves the series a registry of
+// the Collector serves, for every kind of store, cache warm or cold.
 func TestFastPathEqualsRegistry(t *testing.T) {
 	dup := fixtureEntries()
 	other := *dup[0]
@@ -380,18 +247,17 @@ func TestFastPathEqualsRegistry(t *testing.T) {
 			}
 			exp := NewExporter(s)
 			self := selfRegistry(t)
-			reg := registryHandler(t, exp, NewSelfCollector(fixtureStats))
+			reg := registryHandler(t, s, NewSelfCollector(fixtureStats))
 			for _, h := range []struct {
 				name    string
 				headers map[string]string
 			}{
 				{"text", nil},
 				{"text, gzip", map[string]string{"Accept-Encoding": "gzip"}},
-				{"text as Prometheus asks", map[string]string{
+				{"as Prometheus asks", map[string]string{
 					"Accept":          "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
 					"Accept-Encoding": "gzip",
 				}},
-				{"protobuf", map[string]string{"Accept": "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3"}},
 			} {
 				for _, target := range []string{
 					"/metrics",
@@ -405,13 +271,10 @@ func TestFastPathEqualsRegistry(t *testing.T) {
 						name string
 						h    http.Handler
 					}{
-						{"Handler", fastHandler(exp, self)},
-						{"Gatherer", gathererHandler(exp, self)},
-						{"Handler, cold cache", fastHandler(NewExporter(s), self)},
+						{"warm", fastHandler(exp, self)},
+						{"cold", fastHandler(NewExporter(s), self)},
 					} {
-						if got := scrapeTarget(t, path.h, target, h.headers); got != want {
-							t.Fatalf("%s, %s, %s: the exposition differs from the registry's:\n%s", h.name, target, path.name, lineDiff(want, got))
-						}
+						sameSeries(t, h.name+", "+target+", "+path.name, want, scrapeTarget(t, path.h, target, h.headers))
 					}
 				}
 			}
@@ -424,7 +287,7 @@ func TestDuplicateTargets(t *testing.T) {
 	other := *entries[0]
 	other.Key, other.Module = store.Key(other.Target, "zzz"), "zzz"
 	other.Report = domainReport("example.org", t0, &dnsmx.Domain{Outcome: dnsmx.OutcomeServFail})
-	got := seriesOf(t, NewExporter(StaticEntries(append(entries, &other))).Gatherer(nil))
+	got := seriesOf(t, scrape(t, fastHandler(NewExporter(StaticEntries(append(entries, &other))), nil)))
 	for _, tc := range []struct {
 		series string
 		want   float64
@@ -482,15 +345,14 @@ func TestSeriesVanish(t *testing.T) {
 				s.Put(e)
 			}
 			exp := NewExporter(s)
-			g := exp.Gatherer(nil)
-			before := seriesOf(t, g)
+			before := seriesOf(t, scrape(t, fastHandler(exp, nil)))
 			for _, sub := range tc.gone {
 				if !hasSeries(before, sub) {
 					t.Fatalf("before the change: want a series with %s, got none", sub)
 				}
 			}
 			tc.change(s)
-			after := seriesOf(t, g)
+			after := seriesOf(t, scrape(t, fastHandler(exp, nil)))
 			for _, sub := range tc.gone {
 				if hasSeries(after, sub) {
 					t.Fatalf("after the change: want no series with %s, got some", sub)
@@ -508,9 +370,7 @@ func TestSeriesVanish(t *testing.T) {
 				t.Fatalf("cache: want %d reports (one per entry), got %d", want, cached)
 			}
 			// The registry path agrees.
-			if fast, slow := scrape(t, fastHandler(exp, nil)), scrape(t, registryHandler(t, exp)); fast != slow {
-				t.Fatalf("after the change, fast and registry paths differ:\n%s", lineDiff(slow, fast))
-			}
+			sameSeries(t, "after the change", scrape(t, registryHandler(t, s)), scrape(t, fastHandler(exp, nil)))
 		})
 	}
 }
@@ -524,25 +384,6 @@ func hasSeries(m map[string]float64, sub string) bool {
 	return false
 }
 
-// TestCacheReuse: a report is built once, a new report is built again.
-func TestCacheReuse(t *testing.T) {
-	s := fixtureStore()
-	exp := NewExporter(s)
-	first := exp.refresh()
-	second := exp.refresh()
-	for i := range first.entries {
-		if first.entries[i] != second.entries[i] {
-			t.Fatalf("entry %s: want the cached series on the second scrape, got a rebuild", first.entries[i].target)
-		}
-	}
-	e := *s.Entries()[0]
-	s.Put(&e) // same report, new entry (e.g. settings changed on reload)
-	third := exp.refresh()
-	if third.entries[0] == second.entries[0] {
-		t.Fatalf("want a rebuild for a new entry, got the cached series")
-	}
-}
-
 // TestConcurrentScrapes runs scrapes of both paths while the store changes;
 // run it with -race.
 func TestConcurrentScrapes(t *testing.T) {
@@ -552,7 +393,7 @@ func TestConcurrentScrapes(t *testing.T) {
 		s.Put(e)
 	}
 	exp := NewExporter(s)
-	handlers := []http.Handler{fastHandler(exp, selfRegistry(t)), gathererHandler(exp, nil), registryHandler(t, exp)}
+	handlers := []http.Handler{fastHandler(exp, selfRegistry(t)), fastHandler(exp, nil), registryHandler(t, s)}
 
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -610,14 +451,15 @@ func TestSelfRegistry(t *testing.T) {
 	}
 }
 
-// TestGatherConflict: a family exported twice is an error, not a broken
+// TestSelfConflict: a family exported twice is an error, not a broken
 // exposition.
-func TestGatherConflict(t *testing.T) {
+func TestSelfConflict(t *testing.T) {
 	self := prometheus.NewRegistry()
 	self.MustRegister(prometheus.NewGauge(prometheus.GaugeOpts{Name: "mx_exporter_endpoints", Help: "twice"}))
-	_, err := NewExporter(fixtureStore()).Gatherer(self).Gather()
-	if err == nil || !strings.Contains(err.Error(), "mx_exporter_endpoints") {
-		t.Fatalf("want an error naming mx_exporter_endpoints, got %v", err)
+	rec := httptest.NewRecorder()
+	fastHandler(NewExporter(fixtureStore()), self).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "mx_exporter_endpoints") {
+		t.Fatalf("want status 500 naming mx_exporter_endpoints, got %d: %s", rec.Code, rec.Body)
 	}
 }
 
@@ -630,7 +472,8 @@ func TestHostileText(t *testing.T) {
 	e := entry("hostile.example", "default", fullModule, domainReport("hostile.example", t0, &dnsmx.Domain{Outcome: "weird"},
 		host("mx.hostile.example", 10, r)))
 	exp := NewExporter(StaticEntries{e})
-	got := seriesOf(t, exp.Gatherer(nil))
+	fast := scrape(t, fastHandler(exp, nil))
+	got := seriesOf(t, fast)
 	for s := range got {
 		if strings.Contains(s, "evil") || strings.Contains(s, "owned") {
 			t.Fatalf("hostile text in series %s", s)
@@ -639,9 +482,7 @@ func TestHostileText(t *testing.T) {
 	if _, ok := got[`mx_dns_lookup_outcome_info{domain="hostile.example",outcome="error"}`]; !ok {
 		t.Fatalf("unknown DNS outcome: want outcome=\"error\", got %v", got)
 	}
-	if fast, slow := scrape(t, fastHandler(exp, nil)), scrape(t, registryHandler(t, exp)); fast != slow {
-		t.Fatalf("fast and registry paths differ:\n%s", lineDiff(slow, fast))
-	}
+	sameSeries(t, "hostile text", scrape(t, registryHandler(t, StaticEntries{e})), fast)
 }
 
 // syntheticEntries makes n domains with hosts MX hosts of perHost
@@ -671,93 +512,6 @@ func syntheticEntries(n, hosts, perHost int) []*store.Entry {
 	return out
 }
 
-// TestHandlerDelegates: the Handler's answer equals the registry's for
-// other formats and options (served by promhttp) and for name[] (served by
-// the text path).
-func TestHandlerDelegates(t *testing.T) {
-	exp := NewExporter(fixtureStore())
-	for _, tc := range []struct {
-		name   string
-		target string
-		opts   promhttp.HandlerOpts
-		accept string
-	}{
-		{"name filter", "/metrics?name[]=mx_probe_success&name[]=mx_tls_info", handlerOpts, ""},
-		{"OpenMetrics", "/metrics", promhttp.HandlerOpts{EnableOpenMetrics: true}, "application/openmetrics-text;version=1.0.0"},
-		{"text despite OpenMetrics enabled", "/metrics", promhttp.HandlerOpts{EnableOpenMetrics: true}, "text/plain;version=0.0.4"},
-		{"uncompressed only", "/metrics", promhttp.HandlerOpts{DisableCompression: true}, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			get := func(h http.Handler) string {
-				rec := httptest.NewRecorder()
-				req := httptest.NewRequest(http.MethodGet, tc.target, nil)
-				req.Header.Set("Accept", tc.accept)
-				req.Header.Set("Accept-Encoding", "gzip")
-				h.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK {
-					t.Fatalf("want status 200, got %d: %s", rec.Code, rec.Body)
-				}
-				body := rec.Body.Bytes()
-				if rec.Header().Get("Content-Encoding") == "gzip" {
-					zr, err := gzip.NewReader(bytes.NewReader(body))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if body, err = io.ReadAll(zr); err != nil {
-						t.Fatal(err)
-					}
-				}
-				return fmt.Sprint(rec.Header()) + "\n" + string(body)
-			}
-			reg := prometheus.NewPedanticRegistry()
-			reg.MustRegister(exp)
-			want := get(promhttp.HandlerFor(reg, tc.opts))
-			if got := get(exp.Handler(nil, tc.opts)); got != want {
-				t.Fatalf("Handler and registry differ:\n%s", lineDiff(want, got))
-			}
-		})
-	}
-}
-
-// TestAppendFloat: the text path formats values as expfmt does, which is
-// strconv's shortest 'g' but for a few special values.
-func TestAppendFloat(t *testing.T) {
-	values := []float64{
-		0, 1, -1, 2, 0.5, 0.1, 0.001, 0.0001, 0.00001, 1e-9, 3e-9, 123456, 999999, 1e6, -1e6, 1234567,
-		1e12, 1e15, 1e21, 1e22, 1.5e300, 5e-324, math.MaxFloat64, math.SmallestNonzeroFloat64,
-		0.12345678912, 52428800, 1.7487756e+09, 1748775600.131, 999999.999999999, 0.000099999,
-		math.Inf(1), math.Inf(-1), math.NaN(), math.Copysign(0, -1), math.Nextafter(0.1, 1), math.Nextafter(1e6, 0),
-	}
-	rnd := rand.New(rand.NewPCG(1, 2))
-	for range 100000 {
-		ns := time.Duration(rnd.Int64N(int64(1000 * time.Second)))
-		ms := time.UnixMilli(rnd.Int64N(1 << 42))
-		values = append(values,
-			ns.Seconds(), -ns.Seconds(), (ns / time.Microsecond * time.Microsecond).Seconds(),
-			(ns / time.Millisecond * time.Millisecond).Seconds(), unixSeconds(ms),
-			float64(rnd.Int64N(1<<53))/1e9, float64(rnd.Int64N(1<<40))/1e3,
-			rnd.Float64(), rnd.NormFloat64()*1e6, math.Float64frombits(rnd.Uint64()),
-			math.Pow(10, float64(rnd.IntN(40)-20))*float64(rnd.IntN(1000)),
-		)
-	}
-	for _, v := range values {
-		var want []byte
-		switch {
-		case math.IsNaN(v):
-			want = []byte("NaN")
-		case math.IsInf(v, 1):
-			want = []byte("+Inf")
-		case v == 0:
-			want = []byte("0")
-		default:
-			want = strconv.AppendFloat(nil, v, 'g', -1, 64)
-		}
-		if got := appendFloat(nil, v); string(got) != string(want) {
-			t.Fatalf("appendFloat(%b): want %s, got %s", v, want, got)
-		}
-	}
-}
-
 // oddEntries have label values the exposition escapes, and values whose
 // order changes when escaped (a quote sorts before '#', its escape after).
 func oddEntries() []*store.Entry {
@@ -772,76 +526,4 @@ func oddEntries() []*store.Entry {
 			host(`mx"1.example`, 10, r), host(`mx#1.example`, 20, r2), host(`mx\\1.example`, 30))))
 	}
 	return out
-}
-
-// TestWriteTextError: a client that goes away mid-scrape ends the
-// encoding and returns its error.
-func TestWriteTextError(t *testing.T) {
-	s := store.New()
-	for _, e := range syntheticEntries(150, 2, 2) {
-		s.Put(e)
-	}
-	snap := NewExporter(s).refresh()
-	for _, gz := range []bool{false, true} {
-		for _, n := range []int{0, 5, 100 << 10} {
-			if err := snap.writeText(&failAfter{n}, nil, nil, expfmt.NewFormat(expfmt.TypeTextPlain), gz); err != io.ErrClosedPipe {
-				t.Fatalf("gzip %v, failing after %d bytes: want %v, got %v", gz, n, io.ErrClosedPipe, err)
-			}
-		}
-	}
-}
-
-// TestCacheKeepsNoReport: a report the store has replaced is not kept alive
-// by the cache until the next scrape.
-func TestCacheKeepsNoReport(t *testing.T) {
-	s := fixtureStore()
-	exp := NewExporter(s)
-	scrape(t, fastHandler(exp, nil))
-	old := s.Entries()[0]
-	gone := make(chan struct{})
-	runtime.AddCleanup(old.Report, func(c chan struct{}) { close(c) }, gone)
-	ne := *old
-	r := *old.Report
-	ne.Report = &r
-	s.Put(&ne)
-	old = nil
-	for range 20 {
-		runtime.GC()
-		select {
-		case <-gone:
-			runtime.KeepAlive(exp)
-			return
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	t.Fatal("the replaced report is still alive")
-}
-
-// TestMergeSort: the builder's sort of a family's series, which come in
-// ascending runs, against slices.SortFunc.
-// TestInternedSetsFreed: a label set made for one report (a server's odd
-// enhanced status code) goes when no cached entry has it any more.
-func TestInternedSetsFreed(t *testing.T) {
-	r := healthy("mx.odd.example", "192.0.2.77", t0, false)
-	r.Steps[len(r.Steps)-1].Reply.Enhanced = "4.9.321"
-	s := StaticEntries{entry("odd.example", "default", fullModule, domainReport("odd.example", t0, &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer},
-		host("mx.odd.example", 10, r)))}
-	key := dynKey{kind: dynEnhanced, a: "4.9.321", b: smtp.StepQuit}
-	has := func() bool {
-		interned.RLock()
-		defer interned.RUnlock()
-		_, ok := interned.m[key]
-		return ok
-	}
-	if got := scrape(t, fastHandler(NewExporter(s), nil)); !strings.Contains(got, `code="4.9.321",command="quit"`) || !has() {
-		t.Fatalf("want the odd code exported and interned")
-	}
-	for range 50 {
-		runtime.GC()
-		if !has() {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("the label set is still interned")
 }

@@ -5,11 +5,10 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 )
 
-// Label names. Every metric's labels are kept sorted by name, as the
-// exposition and the registry's consistency checks want them.
+// Label names. The exposition writes a series' labels in name order, as
+// the registry does.
 const (
 	labelCipher     = "cipher"
 	labelCode       = "code"
@@ -30,7 +29,7 @@ const (
 	labelVersion    = "version"
 )
 
-// fam identifies one metric family the Exporter builds from the store.
+// fam identifies a family of the catalogue.
 type fam uint8
 
 // The families fed from the store, plus the Exporter's own gauges.
@@ -84,37 +83,34 @@ const (
 	cachedEndpoint = " from the last probe (cached; see mx_probe_last_run_timestamp_seconds)."
 )
 
-// family is the fixed description of one metric family.
+// family is one row of the catalogue: a gauge and its labels. Adding a
+// metric is a row here and one call in emit.
 type family struct {
 	name   string
 	help   string
-	labels []string // sorted by name
-	typ    dto.MetricType
+	labels []string
 
-	desc *prometheus.Desc
-	// prefix is the number of labels that sort before "domain". The
-	// registry orders a family's series by their label values in label-name
-	// order; with no prefix, store order (by domain) already is that order.
-	prefix int
-	// subj is which subject labels (mx; ip and mx) follow domain and the
-	// labels between them (mid); post is the labels after the subject. A
-	// series line is name{pre domain mid subject post} value: see rec.
-	subj      subjKind
-	mid, post int
-
-	namePtr, helpPtr *string
-	typPtr           *dto.MetricType
-	header           []byte // HELP and TYPE lines
-	nameBrace        string // name + "{"
+	// Derived by init.
+	desc   *prometheus.Desc
+	header []byte // the HELP and TYPE lines
+	// A series line is lit[0] value[0] lit[1] value[1] … end v, the
+	// values taken from where slots say (see appendFamily).
+	slots  []slot
+	lit    []string
+	end    string
+	others int // labels other than the subject's
 }
 
-// subjKind tells which labels of a series belong to its subject.
-type subjKind uint8
+// slot says where the value of a label comes from: the subject of the
+// series (the domain, an MX host, an address), or its other label values,
+// which emit gives in label-name order.
+type slot uint8
 
 const (
-	subjDomain   subjKind = iota // domain only
-	subjHost                     // domain, mx
-	subjEndpoint                 // domain, ip, mx
+	slotDomain slot = iota
+	slotMX
+	slotIP
+	slotOther
 )
 
 var families = [numFams]*family{
@@ -165,50 +161,44 @@ var byName []fam
 
 func init() {
 	for i, f := range families {
-		if !slices.IsSorted(f.labels) {
-			panic("collector: labels of " + f.name + " are not sorted")
-		}
-		f.typ = dto.MetricType_GAUGE
-		f.desc = prometheus.NewDesc(f.name, f.help, f.labels, nil)
-		f.layout()
-		f.namePtr, f.helpPtr, f.typPtr = &f.name, &f.help, &f.typ
-		f.header = header(f.name, f.help, f.typ)
-		f.nameBrace = f.name + "{"
+		f.derive()
 		byName = append(byName, fam(i))
 	}
 	slices.SortFunc(byName, func(a, b fam) int { return strings.Compare(families[a].name, families[b].name) })
 }
 
-// layout derives prefix, mid, subj and post from the label names. The
-// builder and the encoder rely on every labelled family having a domain
-// label, at most two labels before it and at most one in mid and post.
-func (f *family) layout() {
-	if len(f.labels) == 0 {
-		return
+// derive fills in what the row implies. Any label set will do: the values
+// of domain, mx and ip come from the series' subject, the others from its
+// tuple.
+func (f *family) derive() {
+	f.labels = slices.Sorted(slices.Values(f.labels))
+	f.desc = prometheus.NewDesc(f.name, f.help, f.labels, nil)
+	f.header = header(f.name, f.help)
+	f.end = f.name + " "
+	if len(f.labels) > 0 {
+		f.end = `"} `
 	}
-	d := slices.Index(f.labels, labelDomain)
-	if d < 0 {
-		panic("collector: " + f.name + " has labels but no domain label")
-	}
-	f.prefix = d
-	rest := f.labels[d+1:]
-	switch ip, mx := slices.Index(rest, labelIP), slices.Index(rest, labelMX); {
-	case ip >= 0 && mx == ip+1:
-		f.subj, f.mid, f.post = subjEndpoint, ip, len(rest)-mx-1
-	case ip < 0 && mx >= 0:
-		f.subj, f.mid, f.post = subjHost, mx, len(rest)-mx-1
-	case ip < 0 && mx < 0:
-		f.subj, f.post = subjDomain, len(rest)
-	default:
-		panic("collector: unexpected subject labels in " + f.name)
-	}
-	if f.prefix > 2 || f.mid > 1 || f.post > 1 {
-		panic("collector: unexpected label layout of " + f.name)
+	sep := f.name + "{"
+	for _, l := range f.labels {
+		f.lit = append(f.lit, sep+l+`="`)
+		sep = `",`
+		s := slotOf(l)
+		if s == slotOther {
+			f.others++
+		}
+		f.slots = append(f.slots, s)
 	}
 }
 
-// lp is a label pair; pairs of the static label sets are made once and
-// shared by every series (nothing downstream modifies a pair).
-func lp(name, value string) *dto.LabelPair {
-	return &dto.LabelPair{Name: &name, Value: &value}
+// slotOf says where the value of label l comes from.
+func slotOf(l string) slot {
+	switch l {
+	case labelDomain:
+		return slotDomain
+	case labelMX:
+		return slotMX
+	case labelIP:
+		return slotIP
+	}
+	return slotOther
 }

@@ -107,7 +107,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Taken:  time.Now(),
 	}
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(collector.NewExporter(collector.StaticEntries{entry})); err != nil {
+	if err := reg.Register(collector.NewCollector(collector.StaticEntries{entry})); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}

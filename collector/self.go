@@ -93,7 +93,7 @@ func lagHistogram(h scheduler.LagSnapshot) prometheus.Metric {
 // NewSelfRegistry returns a registry with mx_exporter_build_info, the
 // process and Go runtime metrics and, when stats is not nil, the
 // self-monitoring metrics of SelfStats. The daemon serves it merged with
-// the Exporter's series: promhttp.HandlerFor(exp.Gatherer(reg), …).
+// the Exporter's series: exp.Handler(reg, logger).
 func NewSelfRegistry(stats func() SelfStats) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
 	cs := []prometheus.Collector{

@@ -1,0 +1,396 @@
+package collector
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
+	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/store"
+)
+
+// sink takes the series of one entry as emit finds them. Two sinks exist:
+// the const metrics of Collector and the compact cache of Exporter.
+type sink interface {
+	// subject says whose series follow: the domain's own (mx and ip
+	// empty), an MX host's (ip empty) or one of its addresses'.
+	subject(domain, mx, ip string)
+	// series takes one series of family f: its value and the values of its
+	// labels other than the subject's, in label-name order. The sink may
+	// keep neither the slice nor, beyond the call, rely on its contents.
+	series(f fam, v float64, labels []string)
+}
+
+// emit sends the series of one stored entry to s and returns how many
+// endpoints (an address of an MX host) it has. It is the one place that
+// says which series a report yields: series that exist for an endpoint are
+// there from its first probe, with 0 where nothing happened.
+func emit(en *store.Entry, s sink) (endpoints int) {
+	em := emitters.Get().(*emitter)
+	defer em.release()
+	em.sink = s
+	r := en.Report
+	domain := clean(en.Target)
+
+	s.subject(domain, "", "")
+	em.gauge(famTargetSuccess, bool01(r.Success()))
+	em.gauge(famTargetDuration, r.Duration.Seconds())
+	taken := en.Taken
+	if taken.IsZero() {
+		taken = r.Start.Add(r.Duration)
+	}
+	em.gauge(famTargetLastRun, unixSeconds(taken))
+	if en.Interval > 0 { // probes of /probe have none
+		em.gauge(famTargetInterval, en.Interval.Seconds())
+	}
+	if r.DNS != nil {
+		em.dns(r.DNS)
+	}
+
+	for i, rc := range r.Asked.Recipients { // configured recipients, deduplicated
+		if !slices.Contains(r.Asked.Recipients[:i], rc) {
+			em.rcpts = append(em.rcpts, recipient{rc, clean(rc)})
+		}
+	}
+	for _, h := range r.Hosts {
+		name := clean(dnsname.Normalize(h.Name))
+		if name == "" || em.seen(name, "") {
+			continue // a host listed twice would make duplicate series
+		}
+		s.subject(domain, name, "")
+		// An implicit MX is no MX record: mx_records says 0, and so must
+		// mx_record_info.
+		if r.DNS != nil && !r.DNS.Implicit {
+			em.gauge(famRecordInfo, 1, strconv.Itoa(int(h.Preference)))
+		}
+		em.gauge(famHostAddresses, float64(len(h.Addrs)))
+		if h.CNAME != "" {
+			em.gauge(famHostFinding, 1, hostFindingCNAME)
+		}
+		if h.IPLiteral {
+			em.gauge(famHostFinding, 1, hostFindingIPLiteral)
+		}
+		if len(h.Special) > 0 {
+			em.gauge(famHostFinding, 1, hostFindingSpecialAddrs)
+		}
+		for j, res := range h.Results {
+			if res == nil {
+				continue
+			}
+			ip := res.Addr
+			if ip == "" && j < len(h.Addrs) {
+				ip = h.Addrs[j].String()
+			}
+			if ip == "" || em.seen(name, ip) {
+				continue
+			}
+			endpoints++
+			s.subject(domain, name, clean(ip))
+			em.endpoint(&r.Asked, taken, res)
+		}
+	}
+	return endpoints
+}
+
+// The findings of a domain's MX records and of an MX host: label values of
+// mx_dns_finding_info and mx_host_finding_info, derived from dnsmx facts.
+const (
+	dnsFindingNullMXMixed   = "null_mx_mixed"
+	hostFindingCNAME        = "mx_cname"
+	hostFindingIPLiteral    = "mx_ip_literal"
+	hostFindingSpecialAddrs = "special_address"
+)
+
+// Steps in dialogue order, indexed by step kind.
+var stepNames = [...]string{
+	smtp.StepConnect, smtp.StepBanner, smtp.StepEHLO, smtp.StepHELO,
+	smtp.StepStartTLS, smtp.StepTLSHandshake, smtp.StepEHLOTLS,
+	smtp.StepMail, smtp.StepRcpt, smtp.StepRelay, smtp.StepVRFY,
+	smtp.StepRSET, smtp.StepQuit,
+}
+
+const (
+	kConnect = iota
+	kBanner
+	kEHLO
+	kHELO
+	kStartTLS
+	kTLSHandshake
+	kEHLOTLS
+	kMail
+	kRcpt
+	kRelay
+	kVRFY
+	kRSET
+	kQuit
+	numSteps
+)
+
+// dnsOutcomes are the outcomes mx_dns_lookup_outcome_info names; any other
+// is "error".
+var dnsOutcomes = []dnsmx.Outcome{dnsmx.OutcomeAnswer, dnsmx.OutcomeNXDomain, dnsmx.OutcomeNoData,
+	dnsmx.OutcomeServFail, dnsmx.OutcomeRefused, dnsmx.OutcomeTimeout, dnsmx.OutcomeError}
+
+// emitter holds what emit needs for one entry. Emitters are pooled, so
+// that an entry costs no allocation of its own.
+type emitter struct {
+	sink   sink
+	labels []string
+	rcpts  []recipient
+	hosts  map[[2]string]bool // MX host and address already emitted
+}
+
+type recipient struct{ addr, label string }
+
+var emitters = sync.Pool{New: func() any { return &emitter{hosts: map[[2]string]bool{}} }}
+
+func (em *emitter) release() {
+	em.sink = nil
+	clear(em.labels[:cap(em.labels)]) // drop references to the report
+	clear(em.rcpts[:cap(em.rcpts)])
+	em.labels, em.rcpts = em.labels[:0], em.rcpts[:0]
+	clear(em.hosts)
+	emitters.Put(em)
+}
+
+// gauge emits one series of the current subject.
+func (em *emitter) gauge(f fam, v float64, labels ...string) {
+	em.labels = append(em.labels[:0], labels...)
+	em.sink.series(f, v, em.labels)
+}
+
+// seen reports whether the MX host (ip "") or address was emitted already,
+// and marks it.
+func (em *emitter) seen(mx, ip string) bool {
+	k := [2]string{mx, ip}
+	if em.hosts[k] {
+		return true
+	}
+	em.hosts[k] = true
+	return false
+}
+
+// dns emits the series of the MX lookup.
+func (em *emitter) dns(d *dnsmx.Domain) {
+	ok := d.NullMX || d.Outcome == dnsmx.OutcomeAnswer || d.Outcome == dnsmx.OutcomeNoData && d.Implicit
+	em.gauge(famDNSSuccess, bool01(ok))
+	em.gauge(famDNSDuration, d.Duration.Seconds())
+	outcome := dnsmx.OutcomeError
+	if slices.Contains(dnsOutcomes, d.Outcome) {
+		outcome = d.Outcome
+	}
+	em.gauge(famDNSOutcome, 1, string(outcome))
+	records := 0
+	if !d.NullMX && !d.Implicit {
+		records = len(d.Hosts) + d.HostsDropped
+	}
+	em.gauge(famRecords, float64(records))
+	em.gauge(famNullMX, bool01(d.NullMX))
+	em.gauge(famImplicitMX, bool01(d.Implicit))
+	if d.NullMXMixed {
+		em.gauge(famDNSFinding, 1, dnsFindingNullMXMixed)
+	}
+}
+
+// endpoint emits the series of one dialogue.
+func (em *emitter) endpoint(asked *probe.Asked, taken time.Time, res *smtp.Result) {
+	em.gauge(famProbeSuccess, bool01(res.Success))
+	em.gauge(famProbeDuration, res.Duration.Seconds())
+	last := taken
+	if !res.Start.IsZero() {
+		last = res.Start.Add(res.Duration)
+	}
+	em.gauge(famProbeLastRun, unixSeconds(last))
+	if !res.Success && slices.Contains(smtp.Reasons, res.Reason) {
+		em.gauge(famProbeFailure, 1, string(res.Reason))
+	}
+	for _, f := range res.Findings {
+		if slices.Contains(smtp.Findings, f) {
+			em.gauge(famFinding, 1, string(f))
+		}
+	}
+	if res.Banner.Code != 0 {
+		em.gauge(famGreetingFirstLine, res.GreetingFirstLine.Seconds())
+	}
+
+	var steps [numSteps]*smtp.Step // the first step of each kind
+	for i := range res.Steps {
+		if k := slices.Index(stepNames[:], res.Steps[i].Name); k >= 0 && steps[k] == nil {
+			steps[k] = &res.Steps[i]
+		}
+	}
+	tlsMode := asked.StartTLS != smtp.StartTLSOff
+	for k, name := range stepNames {
+		switch k {
+		case kHELO:
+			if steps[k] == nil {
+				continue
+			}
+		case kStartTLS, kTLSHandshake, kEHLOTLS:
+			if !tlsMode {
+				continue
+			}
+		case kRcpt:
+			if len(asked.Recipients) == 0 {
+				continue
+			}
+		case kRelay:
+			if asked.RelayCheck == "" {
+				continue
+			}
+		case kVRFY:
+			if asked.VRFY == "" {
+				continue
+			}
+		}
+		var dur float64
+		var reply smtp.Reply
+		if s := steps[k]; s != nil {
+			dur = s.Duration.Seconds()
+			reply = s.Reply
+		}
+		em.gauge(famStepDuration, dur, name)
+		switch k {
+		case kConnect, kTLSHandshake:
+			continue // no reply
+		case kBanner:
+			if steps[k] == nil {
+				reply = res.Banner
+			}
+		case kRcpt:
+			if rc := findRecipient(res, asked.Recipients[0]); rc != nil {
+				reply = rc.Reply
+			}
+		case kRelay:
+			if res.Relay != nil {
+				reply = res.Relay.Reply
+			}
+		case kVRFY:
+			if res.VRFY != nil {
+				reply = *res.VRFY
+			}
+		}
+		em.gauge(famReplyCode, float64(reply.Code), name)
+		if validEnhanced(reply.Enhanced) {
+			em.gauge(famEnhancedStatus, 1, reply.Enhanced, name)
+		}
+	}
+
+	for _, rcpt := range em.rcpts {
+		var accepted bool
+		var code int
+		if rc := findRecipient(res, rcpt.addr); rc != nil {
+			accepted, code = rc.Accepted, rc.Reply.Code
+		}
+		em.gauge(famRecipientAccepted, bool01(accepted), rcpt.label)
+		em.gauge(famRecipientReplyCode, float64(code), rcpt.label)
+	}
+
+	if asked.RelayCheck != "" {
+		var open, conclusive bool
+		if res.Relay != nil {
+			open = res.Relay.Verdict == smtp.RelayOpen
+			conclusive = open || res.Relay.Verdict == smtp.RelayRefused
+		}
+		em.gauge(famOpenRelay, bool01(open))
+		em.gauge(famRelayConclusive, bool01(conclusive))
+	}
+
+	if dnsname.Valid(res.BannerHostname) {
+		em.gauge(famBannerInfo, 1, res.BannerHostname)
+	}
+
+	for _, x := range smtp.KnownExtensions {
+		em.gauge(famExtension, bool01(res.Extensions.Has(x)), x, "false")
+		if res.TLS != nil {
+			em.gauge(famExtension, bool01(res.ExtensionsTLS.Has(x)), x, "true")
+		}
+	}
+	var size int64
+	switch {
+	case res.ExtensionsTLS != nil && res.ExtensionsTLS.SizeAdvertised:
+		size = res.ExtensionsTLS.Size
+	case res.Extensions != nil && res.Extensions.SizeAdvertised:
+		size = res.Extensions.Size
+	}
+	em.gauge(famSizeLimit, float64(size))
+
+	if tlsMode {
+		em.gauge(famTLSEstablished, bool01(res.TLS != nil))
+	}
+	if f := res.TLSFailure; f != nil && (f.Stage == smtp.TLSRefused || f.Stage == smtp.TLSHandshake) {
+		em.gauge(famTLSFailure, 1, string(f.Stage))
+	}
+	if t := res.TLS; t != nil {
+		if !t.ChainNotAfter.IsZero() {
+			em.gauge(famTLSCertExpiry, unixSeconds(t.ChainNotAfter))
+		}
+		em.gauge(famTLSCertVerified, bool01(t.Verified))
+		if t.Version != "" && t.CipherSuite != "" {
+			em.gauge(famTLSInfo, 1, clean(t.CipherSuite), clean(t.Version))
+		}
+	}
+}
+
+// findRecipient returns the result's RCPT of the configured address, or nil.
+func findRecipient(res *smtp.Result, addr string) *smtp.Recipient {
+	for i := range res.Recipients {
+		if res.Recipients[i].Address == addr {
+			return &res.Recipients[i]
+		}
+	}
+	return nil
+}
+
+func bool01(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func unixSeconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return float64(t.UnixMilli()) / 1e3 // milliseconds, as Prometheus keeps them
+}
+
+// clean makes a label value valid UTF-8, which the exposition requires.
+func clean(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+// validEnhanced checks an RFC 3463 code, class "." subject "." detail, before
+// it becomes a label value: the parser validates it, this keeps a server
+// from ever growing the label set by other means.
+func validEnhanced(s string) bool {
+	if len(s) < 5 || (s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.' {
+		return false
+	}
+	parts := 0
+	digits := 0
+	for i := 2; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+			if digits > 3 {
+				return false
+			}
+		case c == '.' && digits > 0 && parts == 0:
+			parts, digits = 1, 0
+		default:
+			return false
+		}
+	}
+	return parts == 1 && digits > 0
+}
