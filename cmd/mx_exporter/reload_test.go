@@ -79,14 +79,14 @@ func TestReloadWhileScraping(t *testing.T) {
 				}
 				resp, err := http.Get("http://" + d.addr + "/metrics")
 				if err != nil {
-					errs <- fmt.Errorf("scrape: %v", err)
+					errs <- fmt.Errorf("scrape: %w", err)
 					return
 				}
 				body, err := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				switch {
 				case err != nil:
-					errs <- fmt.Errorf("scrape body: %v", err)
+					errs <- fmt.Errorf("scrape body: %w", err)
 					return
 				case resp.StatusCode != http.StatusOK:
 					errs <- fmt.Errorf("scrape status %d: %s", resp.StatusCode, body)

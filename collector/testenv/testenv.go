@@ -255,10 +255,10 @@ func setup() (*Env, error) {
 	cmd.WaitDelay = 5 * time.Second // daemons it starts may keep the pipes open
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return nil, fmt.Errorf("%s up: %v\n%s", script, err, out)
+		return nil, fmt.Errorf("%s up: %w\n%s", script, err, out)
 	}
 	if err := check(root, dir); err != nil {
-		return nil, fmt.Errorf("%s up succeeded but the environment does not answer: %v\n%s", script, err, out)
+		return nil, fmt.Errorf("%s up succeeded but the environment does not answer: %w\n%s", script, err, out)
 	}
 	return newEnv(dir)
 }
