@@ -35,7 +35,7 @@ func (f *logFlags) logger(w io.Writer) (*slog.Logger, error) {
 	if *f.format == "json" {
 		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})), nil
 	}
-	return slog.New(tint.NewHandler(w, &tint.Options{
+	return slog.New(tint.NewTextHandler(w, &tint.Options{
 		Level:      level,
 		TimeFormat: time.RFC3339,
 		NoColor:    !isTerminal(w),

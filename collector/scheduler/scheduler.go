@@ -223,14 +223,14 @@ func (s *Scheduler) advanceLocked(e *entry, now time.Time) {
 }
 
 func (s *Scheduler) jitter(interval time.Duration) time.Duration {
-	max := s.opts.MaxJitter
-	if max == 0 {
-		max = min(interval/100, time.Second)
+	maxJitter := s.opts.MaxJitter
+	if maxJitter == 0 {
+		maxJitter = min(interval/100, time.Second)
 	}
-	if max <= 0 {
+	if maxJitter <= 0 {
 		return 0
 	}
-	return rand.N(max)
+	return rand.N(maxJitter)
 }
 
 // probe runs job, the entry's job as it was at dispatch: a reload may

@@ -95,13 +95,13 @@ func maskedGreeting(r Reply) bool {
 func maskedLine(l string) bool {
 	var stars, nonBlank, run, longest int
 	for i := 0; i < len(l); i++ {
-		switch c := l[i]; {
-		case c == '*':
+		switch l[i] {
+		case '*':
 			stars++
 			nonBlank++
 			run++
 			longest = max(longest, run)
-		case c == ' ' || c == '\t':
+		case ' ', '\t':
 			run = 0
 		default:
 			nonBlank++

@@ -274,7 +274,7 @@ func TestProbeFake(t *testing.T) {
 			name: "EHLO and HELO refused",
 			fake: fakeSMTP{replies: map[string]string{"EHLO": "502 no\r\n", "HELO": "550 5.7.1 nope\r\n"}},
 			want: ReasonEHLORejected,
-			check: func(t *testing.T, r *Result, f *fakeServer) {
+			check: func(t *testing.T, _ *Result, f *fakeServer) {
 				if got := sentVerbs(f); !slices.Equal(got, []string{"EHLO", "HELO", "QUIT"}) {
 					t.Fatalf("server got %q", got)
 				}

@@ -253,7 +253,7 @@ func TestProbeOutOfStep(t *testing.T) {
 			want:      ReasonProtocolError,
 			detail:    `unsolicited reply before EHLO: "250 extra"`,
 			outOfStep: true,
-			check: func(t *testing.T, r *Result, f *fakeServer) {
+			check: func(t *testing.T, _ *Result, f *fakeServer) {
 				f.settled()
 				if got := sentVerbs(f); !slices.Equal(got, []string{"QUIT"}) {
 					t.Fatalf("server got %q, want only a QUIT", got)
@@ -284,7 +284,7 @@ func TestProbeOutOfStep(t *testing.T) {
 			want:      ReasonProtocolError,
 			detail:    `unsolicited reply before RCPT TO:<relay@outside.test>: "250 2.1.5 Ok"`,
 			outOfStep: true,
-			check: func(t *testing.T, r *Result, f *fakeServer) {
+			check: func(t *testing.T, r *Result, _ *fakeServer) {
 				if len(r.Recipients) != 1 || r.Recipients[0].Reply.Code != 250 {
 					t.Fatalf("recipients %+v, want the one 250 recorded, not accepted", r.Recipients)
 				}
@@ -299,7 +299,7 @@ func TestProbeOutOfStep(t *testing.T) {
 			want:      ReasonProtocolError,
 			detail:    `unsolicited reply before RSET: "250 extra"`,
 			outOfStep: true,
-			check: func(t *testing.T, r *Result, f *fakeServer) {
+			check: func(t *testing.T, r *Result, _ *fakeServer) {
 				if r.Relay == nil || r.Relay.Reply.Code != 250 {
 					t.Fatalf("relay %+v, want its 250 recorded and judged inconclusive", r.Relay)
 				}
@@ -314,7 +314,7 @@ func TestProbeOutOfStep(t *testing.T) {
 			want:      ReasonProtocolError,
 			detail:    "replies out of step: QUIT was answered 250 2.0.0 Ok, a reply meant for an earlier command",
 			outOfStep: true,
-			check: func(t *testing.T, r *Result, f *fakeServer) {
+			check: func(t *testing.T, r *Result, _ *fakeServer) {
 				// The shifted replies made the relay check look open, and
 				// the mailbox accepted; neither may survive.
 				if r.Relay == nil || r.Relay.Reply.Code != 250 || len(r.Recipients) != 1 || r.Recipients[0].Reply.Code != 250 {
@@ -536,7 +536,7 @@ func TestProbeNamedVerdicts(t *testing.T) {
 			": the server is closing the channel (too many connections, rate limit or shutdown)"
 	}
 	checkSent := func(want ...string) func(t *testing.T, r *Result, f *fakeServer) {
-		return func(t *testing.T, r *Result, f *fakeServer) {
+		return func(t *testing.T, _ *Result, f *fakeServer) {
 			f.settled()
 			if got := sentVerbs(f); !slices.Equal(got, want) {
 				t.Fatalf("server got %q, want %q", got, want)
@@ -842,7 +842,7 @@ func TestProbePlainWords(t *testing.T) {
 		},
 		{
 			name:   "closed before the greeting",
-			handle: func(s *fakeSession) {},
+			handle: func(_ *fakeSession) {},
 			want:   ReasonConnectionClosed,
 			detail: "the server closed the connection before the greeting",
 		},

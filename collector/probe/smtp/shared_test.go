@@ -26,7 +26,7 @@ func TestSharedExtensions(t *testing.T) {
 	runtime.KeepAlive(other)
 
 	// Once no result refers to them, the entries go.
-	a, b, other = nil, nil, nil
+	a, other = nil, nil
 	deadline := time.Now().Add(5 * time.Second)
 	for c.len() > 0 {
 		if time.Now().After(deadline) {
