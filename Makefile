@@ -21,6 +21,11 @@ LDFLAGS    := -s -w \
 # systemd-analyze, git for the version stamp.
 TEST_PACKAGES := gcc libc6-dev git prometheus prometheus-alertmanager chromium fonts-liberation systemd
 
+# golangci-lint, pinned; `make lint` installs it as a Go tool when the one on
+# hand is another version.
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT := $(shell $(GO) env GOPATH)/bin/golangci-lint
+
 .PHONY: help build test deps lint testenv run clean
 
 help: ## list the targets
@@ -36,8 +41,10 @@ test: deps ## the README's test command: every test, against the real test serve
 deps: ## install what the tests use, if missing (Debian packages; root, or sudo)
 	.ci/testenv install $(TEST_PACKAGES)
 
-lint: ## golangci-lint with .golangci.yml (.ci/run installs the pinned version)
-	golangci-lint run ./...
+lint: ## golangci-lint (the pinned version, installed if missing) with .golangci.yml
+	@$(GOLANGCI_LINT) version 2>/dev/null | grep -q 'version $(GOLANGCI_LINT_VERSION:v%=%) ' || \
+		$(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+	$(GOLANGCI_LINT) run ./...
 
 testenv: ## start the local test servers (Postfix, nsd on 127.0.x.x; installs them if missing; root, or sudo)
 	.ci/testenv up
