@@ -20,35 +20,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mx-exporter/mx_exporter/collector/testenv"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/mx-exporter/mx_exporter/config"
 )
-
-// repoFile is a path in the repository; the tests run in deploy/.
-func repoFile(parts ...string) string {
-	return filepath.Join(append([]string{".."}, parts...)...)
-}
-
-func readRepoFile(t *testing.T, parts ...string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(repoFile(parts...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-// runTool runs a command in dir and returns its combined output.
-func runTool(t *testing.T, dir string, name string, args ...string) (string, error) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
 
 func decodeYAMLStrict(t *testing.T, data []byte, name string, v any) {
 	t.Helper()
@@ -67,7 +44,7 @@ func knownMetrics(t *testing.T) map[string]bool {
 		"up":                     true,
 		"ALERTS":                 true,
 	}
-	sc := bufio.NewScanner(bytes.NewReader(readRepoFile(t, "collector", "testdata", "metrics.golden")))
+	sc := bufio.NewScanner(bytes.NewReader(testenv.ReadRepoFile(t, "collector", "testdata", "metrics.golden")))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) == 4 && f[0] == "#" && f[1] == "TYPE" {
@@ -126,7 +103,7 @@ func daemonBinary(t *testing.T) string {
 		}
 		binDir = dir
 		bin := filepath.Join(dir, "mx_exporter")
-		if out, err := runTool(t, repoFile(), "go", "build", "-o", bin, "./cmd/mx_exporter"); err != nil {
+		if out, err := testenv.Run(t, testenv.RepoFile(), "go", "build", "-o", bin, "./cmd/mx_exporter"); err != nil {
 			binFailure = fmt.Sprintf("go build ./cmd/mx_exporter: %v\n%s", err, out)
 			return
 		}

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mx-exporter/mx_exporter/collector/testenv"
+
 	"github.com/mx-exporter/mx_exporter/config"
 )
 
@@ -121,7 +123,7 @@ func TestDockerignoreMatching(t *testing.T) {
 }
 
 func TestDockerfile(t *testing.T) {
-	data := readRepoFile(t, "Dockerfile")
+	data := testenv.ReadRepoFile(t, "Dockerfile")
 	ins := parseDockerfile(data)
 	var stages [][]dockerInstruction
 	for _, in := range ins {
@@ -180,7 +182,7 @@ func TestDockerfile(t *testing.T) {
 
 	// COPY sources exist in the context and are not excluded from it.
 	var ignore []string
-	if di, err := os.ReadFile(repoFile(".dockerignore")); err == nil {
+	if di, err := os.ReadFile(testenv.RepoFile(".dockerignore")); err == nil {
 		for _, l := range strings.Split(string(di), "\n") {
 			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
 				ignore = append(ignore, l)
@@ -210,12 +212,12 @@ func TestDockerfile(t *testing.T) {
 		}
 		if dst == "/etc/mx_exporter/mx_exporter.yml" {
 			copiesConfig = true
-			if _, err := config.Load(repoFile(f[0])); err != nil {
+			if _, err := config.Load(testenv.RepoFile(f[0])); err != nil {
 				t.Errorf("Dockerfile:%d: the image's default config %s: %v", in.line, f[0], err)
 			}
 		}
 		for _, src := range f[:len(f)-1] {
-			if _, err := os.Stat(repoFile(src)); err != nil {
+			if _, err := os.Stat(testenv.RepoFile(src)); err != nil {
 				t.Errorf("Dockerfile:%d: COPY source %s: %v", in.line, src, err)
 			}
 			if src != "." && dockerIgnored(ignore, path.Clean(src)) {
@@ -227,11 +229,11 @@ func TestDockerfile(t *testing.T) {
 		t.Errorf("final stage copies the binary to /bin/mx_exporter: %v; a config to /etc/mx_exporter/mx_exporter.yml: %v", copiesBinary, copiesConfig)
 	}
 	// The build needs every Go file of the packages it compiles.
-	out, err := runTool(t, repoFile(), "go", "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", "./cmd/mx_exporter")
+	out, err := testenv.Run(t, testenv.RepoFile(), "go", "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", "./cmd/mx_exporter")
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
-	root, _ := filepath.Abs(repoFile())
+	root, _ := filepath.Abs(testenv.RepoFile())
 	for _, dir := range strings.Fields(out) {
 		rel, err := filepath.Rel(root, dir)
 		if err != nil || strings.HasPrefix(rel, "..") {
@@ -291,7 +293,7 @@ func TestDockerfile(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "sh", "-c", cmdline)
-		cmd.Dir = repoFile()
+		cmd.Dir = testenv.RepoFile()
 		cmd.Env = append(os.Environ(), "CGO_ENABLED="+env["CGO_ENABLED"], "GOFLAGS=")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v\n%s", cmdline, err, out)
@@ -325,7 +327,7 @@ func TestDockerfile(t *testing.T) {
 		if err != nil {
 			t.Skip("hadolint is not installed (Debian 12 does not package it)")
 		}
-		if out, err := runTool(t, repoFile(), p, "Dockerfile"); err != nil {
+		if out, err := testenv.Run(t, testenv.RepoFile(), p, "Dockerfile"); err != nil {
 			t.Errorf("hadolint Dockerfile: %v\n%s", err, out)
 		}
 	})

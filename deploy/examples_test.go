@@ -6,12 +6,14 @@ package deploy
 import (
 	"testing"
 
+	"github.com/mx-exporter/mx_exporter/collector/testenv"
+
 	"github.com/mx-exporter/mx_exporter/config"
 )
 
 func TestExampleConfigs(t *testing.T) {
 	t.Run("mx_exporter.yml", func(t *testing.T) {
-		cfg, err := config.Load(repoFile("deploy", "examples", "mx_exporter.yml"))
+		cfg, err := config.Load(testenv.RepoFile("deploy", "examples", "mx_exporter.yml"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -29,7 +31,7 @@ func TestExampleConfigs(t *testing.T) {
 		checkPlaceholderConfig(t, "deploy/examples/mx_exporter.yml", cfg)
 	})
 	t.Run("docker default", func(t *testing.T) {
-		cfg, err := config.Load(repoFile("deploy", "docker", "mx_exporter.yml"))
+		cfg, err := config.Load(testenv.RepoFile("deploy", "docker", "mx_exporter.yml"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,10 +8,12 @@ package deploy
 import (
 	"strings"
 	"testing"
+
+	"github.com/mx-exporter/mx_exporter/collector/testenv"
 )
 
 func TestDashboardIsWellFormed(t *testing.T) {
-	d, err := readDashboard(repoFile("deploy", "grafana", "mx_exporter.json"))
+	d, err := readDashboard(testenv.RepoFile("deploy", "grafana", "mx_exporter.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

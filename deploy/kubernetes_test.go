@@ -38,7 +38,7 @@ type yamlDoc struct {
 func deployYAML(t *testing.T) []yamlDoc {
 	t.Helper()
 	var docs []yamlDoc
-	err := filepath.WalkDir(repoFile("deploy"), func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(testenv.RepoFile("deploy"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -60,7 +60,7 @@ func deployYAML(t *testing.T) []yamlDoc {
 		if err != nil {
 			return err
 		}
-		rel, _ := filepath.Rel(repoFile(), p)
+		rel, _ := filepath.Rel(testenv.RepoFile(), p)
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		for i := 0; ; i++ {
 			var v map[string]any
@@ -260,7 +260,7 @@ func TestKubernetesManifests(t *testing.T) {
 
 	t.Run("prometheusrule", func(t *testing.T) {
 		want := prometheusRuleYAML(t)
-		file := repoFile("deploy", "kubernetes", "prometheusrule.yaml")
+		file := testenv.RepoFile("deploy", "kubernetes", "prometheusrule.yaml")
 		if *updatePrometheusRule {
 			if err := os.WriteFile(file, want, 0o644); err != nil {
 				t.Fatal(err)
@@ -277,7 +277,7 @@ func TestKubernetesManifests(t *testing.T) {
 
 	t.Run("probe-sharding prometheus.yml", func(t *testing.T) {
 		var pcfg map[string]any
-		decodeYAMLStrict(t, readRepoFile(t, "deploy", "kubernetes", "probe-sharding", "prometheus.yml"), "prometheus.yml", &pcfg)
+		decodeYAMLStrict(t, testenv.ReadRepoFile(t, "deploy", "kubernetes", "probe-sharding", "prometheus.yml"), "prometheus.yml", &pcfg)
 		found := false
 		for _, j := range digList(pcfg, "scrape_configs") {
 			if digString(j, "metrics_path") == "/probe" {
@@ -290,10 +290,10 @@ func TestKubernetesManifests(t *testing.T) {
 		}
 		promtool := testenv.RequireTool(t, ".ci/run installs Debian's prometheus, which ships it", "promtool")
 		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), readRepoFile(t, "deploy", "kubernetes", "probe-sharding", "prometheus.yml"), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), testenv.ReadRepoFile(t, "deploy", "kubernetes", "probe-sharding", "prometheus.yml"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if out, err := runTool(t, dir, promtool, "check", "config", "prometheus.yml"); err != nil {
+		if out, err := testenv.Run(t, dir, promtool, "check", "config", "prometheus.yml"); err != nil {
 			t.Errorf("promtool check config: %v\n%s", err, out)
 		}
 	})
@@ -304,7 +304,7 @@ func TestKubernetesManifests(t *testing.T) {
 			t.Skip("kubectl is not installed (Debian 12 does not package it)")
 		}
 		for _, dir := range []string{plain, sharding} {
-			if out, err := runTool(t, repoFile(), kubectl, "kustomize", dir); err != nil {
+			if out, err := testenv.Run(t, testenv.RepoFile(), kubectl, "kustomize", dir); err != nil {
 				t.Errorf("kubectl kustomize %s: %v\n%s", dir, err, out)
 			}
 		}
@@ -426,7 +426,7 @@ func checkWorkload(t *testing.T, file string, v map[string]any) {
 // be: the groups of alerts.yml in a PrometheusRule.
 func prometheusRuleYAML(t *testing.T) []byte {
 	t.Helper()
-	src := string(readRepoFile(t, "deploy", "prometheus", "alerts.yml"))
+	src := string(testenv.ReadRepoFile(t, "deploy", "prometheus", "alerts.yml"))
 	i := strings.Index(src, "\ngroups:\n")
 	if i < 0 {
 		t.Fatalf("alerts.yml has no top-level groups:")

@@ -59,17 +59,17 @@ var wantAlerts = []string{
 
 func TestAlertRulesPromtool(t *testing.T) {
 	promtool := testenv.RequireTool(t, ".ci/run installs Debian's prometheus, which ships it", "promtool")
-	dir := repoFile("deploy", "prometheus")
-	out, err := runTool(t, dir, promtool, "check", "rules", "alerts.yml")
+	dir := testenv.RepoFile("deploy", "prometheus")
+	out, err := testenv.Run(t, dir, promtool, "check", "rules", "alerts.yml")
 	if err != nil {
 		t.Fatalf("promtool check rules alerts.yml: %v\n%s", err, out)
 	}
 	// The example Prometheus configuration, with alerts.yml as its rule file.
-	out, err = runTool(t, dir, promtool, "check", "config", "prometheus.yml")
+	out, err = testenv.Run(t, dir, promtool, "check", "config", "prometheus.yml")
 	if err != nil || !strings.Contains(out, "SUCCESS: 1 rule files found") {
 		t.Fatalf("promtool check config prometheus.yml: %v\n%s", err, out)
 	}
-	out, err = runTool(t, dir, promtool, "test", "rules", "alerts_test.yml")
+	out, err = testenv.Run(t, dir, promtool, "test", "rules", "alerts_test.yml")
 	if err != nil {
 		t.Fatalf("promtool test rules alerts_test.yml: %v\n%s", err, out)
 	}
@@ -81,7 +81,7 @@ func TestAlertRulesPromtool(t *testing.T) {
 func TestAlertRulesAreComplete(t *testing.T) {
 	known := knownMetrics(t)
 	var rf ruleFile
-	decodeYAMLStrict(t, readRepoFile(t, "deploy", "prometheus", "alerts.yml"), "alerts.yml", &rf)
+	decodeYAMLStrict(t, testenv.ReadRepoFile(t, "deploy", "prometheus", "alerts.yml"), "alerts.yml", &rf)
 	alerts := map[string]bool{}
 	for _, g := range rf.Groups {
 		for _, r := range g.Rules {
@@ -120,7 +120,7 @@ func TestAlertRulesAreComplete(t *testing.T) {
 	// Every alert has a promtool case where it fires and one where it
 	// must not (an empty exp_alerts).
 	var tf ruleTestFile
-	decodeYAMLStrict(t, readRepoFile(t, "deploy", "prometheus", "alerts_test.yml"), "alerts_test.yml", &tf)
+	decodeYAMLStrict(t, testenv.ReadRepoFile(t, "deploy", "prometheus", "alerts_test.yml"), "alerts_test.yml", &tf)
 	if !slices.Equal(tf.RuleFiles, []string{"alerts.yml"}) {
 		t.Errorf("alerts_test.yml tests %v, want [alerts.yml]", tf.RuleFiles)
 	}
@@ -149,12 +149,12 @@ func TestAlertRulesAreComplete(t *testing.T) {
 // alerts.yml labels them are posted, and the inhibit rules must mute
 // exactly the duplicates.
 func TestAlertmanagerInhibitRules(t *testing.T) {
-	cfgFile, err := filepath.Abs(repoFile("deploy", "prometheus", "alertmanager.yml"))
+	cfgFile, err := filepath.Abs(testenv.RepoFile("deploy", "prometheus", "alertmanager.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	amtool := testenv.RequireTool(t, "Debian's prometheus-alertmanager package", "amtool")
-	if out, err := runTool(t, ".", amtool, "check-config", cfgFile); err != nil {
+	if out, err := testenv.Run(t, ".", amtool, "check-config", cfgFile); err != nil {
 		t.Fatalf("amtool check-config: %v\n%s", err, out)
 	}
 	// Debian's package prometheus-alertmanager names its binary so;

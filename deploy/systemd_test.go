@@ -36,7 +36,7 @@ func parseUnit(data []byte) map[string]map[string][]string {
 }
 
 func TestSystemdUnit(t *testing.T) {
-	data := readRepoFile(t, "deploy", "systemd", "mx_exporter.service")
+	data := testenv.ReadRepoFile(t, "deploy", "systemd", "mx_exporter.service")
 	unit := parseUnit(data)
 	svc := unit["Service"]
 	for key, want := range map[string]string{
@@ -83,11 +83,11 @@ func TestSystemdUnit(t *testing.T) {
 	if err := os.WriteFile(unitFile, []byte(patched), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runTool(t, dir, analyze, "verify", unitFile)
+	out, err := testenv.Run(t, dir, analyze, "verify", unitFile)
 	if err != nil || strings.TrimSpace(out) != "" {
 		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 	}
-	out, err = runTool(t, dir, analyze, "security", "--offline=true", "--no-pager", unitFile)
+	out, err = testenv.Run(t, dir, analyze, "security", "--offline=true", "--no-pager", unitFile)
 	if err != nil && strings.Contains(out, "unrecognized option") {
 		t.Logf("systemd-analyze security --offline is not supported here: %s", out)
 		return

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mx-exporter/mx_exporter/collector/testenv"
 )
 
 // The roles of design.md section 1, by package (relative to the module).
@@ -60,7 +62,7 @@ var mayUsePrometheus = []string{"prometheus", "probe-handler", "cmd"}
 func TestArchitecture(t *testing.T) {
 	const module = "github.com/mx-exporter/mx_exporter"
 	cmd := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Deps}} {{.}}{{end}}`, module+"/...")
-	cmd.Dir = repoFile()
+	cmd.Dir = testenv.RepoFile()
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)

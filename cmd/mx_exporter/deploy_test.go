@@ -56,7 +56,7 @@ func startDeployStack(t *testing.T) *deployStack {
 	env := testenv.Require(t)
 	testenv.RequireTool(t, prometheusInstall, "prometheus")
 	d := startDaemon(t, testConfig(env, deployTargets))
-	rules, err := filepath.Abs(repoFile("deploy", "prometheus", "alerts.yml"))
+	rules, err := filepath.Abs(testenv.RepoFile("deploy", "prometheus", "alerts.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func promAPI(t *testing.T, base, path string, v any) {
 // scrapes the daemon probing the test servers: each must be valid and
 // return at least one series.
 func TestDashboardQueriesAgainstPrometheus(t *testing.T) {
-	queries, err := deploy.DashboardQueries(repoFile("deploy", "grafana", "mx_exporter.json"))
+	queries, err := deploy.DashboardQueries(testenv.RepoFile("deploy", "grafana", "mx_exporter.json"))
 	if err != nil {
 		t.Error(err) // the others still run
 	}
@@ -152,7 +152,7 @@ type ruleFile struct {
 func TestAlertsFireAgainstTestServers(t *testing.T) {
 	env := testenv.Require(t)
 	var rf ruleFile
-	decodeYAMLStrict(t, readRepoFile(t, "deploy", "prometheus", "alerts.yml"), "alerts.yml", &rf)
+	decodeYAMLStrict(t, testenv.ReadRepoFile(t, "deploy", "prometheus", "alerts.yml"), "alerts.yml", &rf)
 	nRules := 0
 	for _, g := range rf.Groups {
 		nRules += len(g.Rules)
@@ -263,7 +263,7 @@ func TestDeployProbeShardingWithRealPrometheus(t *testing.T) {
 	testenv.RequireTool(t, prometheusInstall, "prometheus")
 
 	var pcfg map[string]any
-	decodeYAMLStrict(t, readRepoFile(t, "deploy", "kubernetes", "probe-sharding", "prometheus.yml"), "prometheus.yml", &pcfg)
+	decodeYAMLStrict(t, testenv.ReadRepoFile(t, "deploy", "kubernetes", "probe-sharding", "prometheus.yml"), "prometheus.yml", &pcfg)
 	var job map[string]any
 	for _, j := range pcfg["scrape_configs"].([]any) {
 		if m := j.(map[string]any); m["job_name"] == "mx_exporter_probe" {
@@ -358,8 +358,8 @@ func TestDeployProbeShardingWithRealPrometheus(t *testing.T) {
 // and works out of the box.
 func TestExampleTestenvConfig(t *testing.T) {
 	env := testenv.Require(t)
-	file := repoFile("deploy", "examples", "testenv.yml")
-	data := readRepoFile(t, "deploy", "examples", "testenv.yml")
+	file := testenv.RepoFile("deploy", "examples", "testenv.yml")
+	data := testenv.ReadRepoFile(t, "deploy", "examples", "testenv.yml")
 	const caFile = testenv.DefaultDir + "/tls/ca.pem"
 	if !bytes.Contains(data, []byte(caFile)) {
 		t.Fatalf("testenv.yml does not use %s", caFile)

@@ -16,11 +16,11 @@ import (
 func TestMakeBuildStampsVersion(t *testing.T) {
 	makeBin := testenv.RequireTool(t, "apt-get install make", "make")
 	git := testenv.RequireTool(t, "apt-get install git", "git")
-	want, err := os.ReadFile(repoFile("VERSION"))
+	want, err := os.ReadFile(testenv.RepoFile("VERSION"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rev, err := exec.Command(git, "-C", repoFile(), "rev-parse", "HEAD").Output()
+	rev, err := exec.Command(git, "-C", testenv.RepoFile(), "rev-parse", "HEAD").Output()
 	if err != nil {
 		t.Skipf("not a git checkout: %v", err)
 	}
@@ -28,7 +28,7 @@ func TestMakeBuildStampsVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out, err := runTool(t, repoFile(), makeBin, "build", "BINARY="+bin); err != nil {
+	if out, err := testenv.Run(t, testenv.RepoFile(), makeBin, "build", "BINARY="+bin); err != nil {
 		t.Fatalf("make build: %v\n%s", err, out)
 	}
 	out, err := exec.Command(bin, "--version").CombinedOutput()
