@@ -38,7 +38,7 @@ import (
 //
 // The daemon runs as a process of its own, built from this package, so
 // that its peak RSS (VmHWM of that process) is the exporter's alone and not
-// inflated by this benchmark parsing 70 MiB scrapes. MX_SCALE_HEAPPROFILE=FILE
+// inflated by this benchmark parsing whole scrapes. MX_SCALE_HEAPPROFILE=FILE
 // runs it inside the benchmark instead and writes a heap profile of it at
 // the end; the RSS figure then includes the benchmark's own memory.
 func BenchmarkScale10k(b *testing.B) {
