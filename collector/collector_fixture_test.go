@@ -87,14 +87,6 @@ func healthy(host, ip string, start time.Time, withTLS bool) *smtp.Result {
 	return r
 }
 
-func addrs(s ...string) []netip.Addr {
-	out := make([]netip.Addr, len(s))
-	for i, a := range s {
-		out[i] = netip.MustParseAddr(a)
-	}
-	return out
-}
-
 func host(name string, pref uint16, results ...*smtp.Result) probe.HostReport {
 	h := probe.HostReport{Host: dnsmx.Host{Name: name, Preference: pref, Outcome: dnsmx.OutcomeAnswer, Duration: 3 * ms}}
 	for _, r := range results {

@@ -65,7 +65,7 @@ func TestWriteChunksErrors(t *testing.T) {
 	errEncode := errors.New("encode failed")
 	for _, gz := range []bool{false, true} {
 		for _, n := range []int{0, 5, 1000} {
-			if err := writeChunks(&failAfter{n}, 100, encodeTestChunk, gz); err != io.ErrClosedPipe {
+			if err := writeChunks(&failAfter{n}, 100, encodeTestChunk, gz); !errors.Is(err, io.ErrClosedPipe) {
 				t.Fatalf("gzip %v, writer failing after %d bytes: want %v, got %v", gz, n, io.ErrClosedPipe, err)
 			}
 		}
@@ -75,7 +75,7 @@ func TestWriteChunksErrors(t *testing.T) {
 			}
 			return encodeTestChunk(b, c)
 		}
-		if err := writeChunks(io.Discard, 100, failing, gz); err != errEncode {
+		if err := writeChunks(io.Discard, 100, failing, gz); !errors.Is(err, errEncode) {
 			t.Fatalf("gzip %v, chunk 42 failing: want %v, got %v", gz, errEncode, err)
 		}
 		panicking := func(b []byte, c int) ([]byte, error) {
