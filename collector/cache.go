@@ -23,7 +23,7 @@ type entrySeries struct {
 	subjects  []subject
 	tuples    []unique.Handle[string] // escaped values joined by tupleSep
 	recs      []rec                   // family f is recs[off[f]:off[f+1]]
-	off       [numFams + 1]int32
+	off       []int32                 // len(families)+1
 	endpoints int
 }
 
@@ -63,6 +63,7 @@ type builder struct {
 	last     [slotOther]string // raw values of the current subject
 	subjects []subject
 	pending  []pendingRec
+	next     []int32
 	tuples   []unique.Handle[string]
 	key      []byte
 	// known are the tuples this builder interned lately, so that most
@@ -156,19 +157,20 @@ func (b *builder) tuple(labels []string) uint32 {
 
 // finish stores the series in es, placed by family.
 func (b *builder) finish(es *entrySeries) {
-	var off [numFams + 1]int32
+	es.off = make([]int32, len(families)+1)
 	for _, p := range b.pending {
-		off[p.f+1]++
+		es.off[p.f+1]++
 	}
-	for f := range numFams {
-		off[f+1] += off[f]
+	for f := range families {
+		es.off[f+1] += es.off[f]
 	}
-	es.off = off
+	next := append(b.next[:0], es.off...) // where the next series of each family goes
 	es.recs = make([]rec, len(b.pending))
 	for _, p := range b.pending {
-		es.recs[off[p.f]] = p.rec
-		off[p.f]++
+		es.recs[next[p.f]] = p.rec
+		next[p.f]++
 	}
+	b.next = next
 	es.text = string(b.text)
 	es.subjects = slices.Clone(b.subjects)
 	es.tuples = slices.Clone(b.tuples)

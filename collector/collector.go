@@ -137,8 +137,8 @@ func NewExporter(src Source) *Exporter {
 // snapshot is what one scrape exports.
 type snapshot struct {
 	entries []*entrySeries // in target order
-	own     [numFams]ownSeries
-	counts  [numFams]int // series of each family
+	own     []ownSeries    // by family
+	counts  []int          // series of each family
 }
 
 // ownSeries is the one unlabelled series of a family of the Exporter's own.
@@ -151,7 +151,11 @@ type ownSeries struct {
 // reports are built, those of reports gone from the source are dropped.
 func (e *Exporter) refresh() *snapshot {
 	entries, duplicates := exported(e.src.Entries())
-	s := &snapshot{entries: make([]*entrySeries, len(entries))}
+	s := &snapshot{
+		entries: make([]*entrySeries, len(entries)),
+		own:     make([]ownSeries, len(families)),
+		counts:  make([]int, len(families)),
+	}
 
 	e.mu.Lock()
 	next := make(map[weak.Pointer[probe.Report]]*entrySeries, len(entries))
@@ -173,8 +177,8 @@ func (e *Exporter) refresh() *snapshot {
 	endpoints := 0
 	for _, es := range s.entries {
 		endpoints += es.endpoints
-		for f := range numFams {
-			s.counts[f] += es.count(f)
+		for f := range families {
+			s.counts[f] += es.count(fam(f))
 		}
 	}
 	s.own[famEndpoints] = ownSeries{true, float64(endpoints)}

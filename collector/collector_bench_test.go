@@ -172,7 +172,7 @@ func BenchmarkCacheFootprint10k(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&m1)
 		series = 0
-		for f := range numFams {
+		for f := range families {
 			series += snap.counts[f]
 		}
 		retained = m1.HeapAlloc - m0.HeapAlloc

@@ -166,11 +166,3 @@ func (s *snapshot) encodeChunk(b []byte, p *textPlan, c int, format expfmt.Forma
 	}
 	return b, nil
 }
-
-var famIndex = func() map[string]fam {
-	m := make(map[string]fam, numFams)
-	for i, f := range families {
-		m[f.name] = fam(i)
-	}
-	return m
-}()
