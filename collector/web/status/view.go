@@ -306,15 +306,8 @@ func newRow(r *smtp.Result, now time.Time) rowView {
 	}
 	row.Size, row.SizeBytes = sizeFact(r)
 	row.TLS = tlsFacts(r.Extensions != nil, r.Extensions.Has("STARTTLS"), r.TLS, now)
-	if f := r.TLSFailure; f != nil {
-		row.TLS = append(row.TLS, fact{report.TLSFailureWords(f), bad})
-		if f.Fallback {
-			row.TLS = append(row.TLS, fact{report.FallbackWords(f), warn})
-		}
-	}
-	for _, f := range r.Findings {
-		row.Findings = append(row.Findings, fact{report.FindingWords(r, f), warn})
-	}
+	row.TLS = append(row.TLS, tlsFailureFacts(r)...)
+	row.Findings = findingFacts(r)
 	row.Relay = relayFact(smtp.RelayNotChecked, "", "")
 	if r.Relay != nil {
 		row.Relay = relayFact(r.Relay.Verdict, r.Relay.Address, replyCode(r.Relay.Reply))
@@ -517,15 +510,8 @@ func newTranscriptPage(e *store.Entry, doc report.Document, now time.Time, q url
 		p.TLS = tlsFacts(false, false, addr.TLS, now)
 	}
 	if res := findResult(e.Report, host.Name, addr.IP); res != nil {
-		if f := res.TLSFailure; f != nil {
-			p.TLS = append(p.TLS, fact{report.TLSFailureWords(f), bad})
-			if f.Fallback {
-				p.TLS = append(p.TLS, fact{report.FallbackWords(f), warn})
-			}
-		}
-		for _, f := range res.Findings {
-			p.Findings = append(p.Findings, fact{report.FindingWords(res, f), warn})
-		}
+		p.TLS = append(p.TLS, tlsFailureFacts(res)...)
+		p.Findings = findingFacts(res)
 	}
 	if rl := addr.Relay; rl != nil {
 		code := "no reply"
@@ -548,6 +534,29 @@ func newTranscriptPage(e *store.Entry, doc report.Document, now time.Time, q url
 		p.Recips = append(p.Recips, f)
 	}
 	return p
+}
+
+// tlsFailureFacts says how an attempted STARTTLS failed and, after a
+// plaintext fallback, that mail would travel in clear.
+func tlsFailureFacts(r *smtp.Result) []fact {
+	f := r.TLSFailure
+	if f == nil {
+		return nil
+	}
+	out := []fact{{report.TLSFailureWords(f), bad}}
+	if f.Fallback {
+		out = append(out, fact{report.FallbackWords(f), warn})
+	}
+	return out
+}
+
+// findingFacts puts the findings of a dialogue in words.
+func findingFacts(r *smtp.Result) []fact {
+	out := make([]fact, 0, len(r.Findings))
+	for _, f := range r.Findings {
+		out = append(out, fact{report.FindingWords(r, f), warn})
+	}
+	return out
 }
 
 // findResult is the dialogue with ip of MX host mx in rep, or nil.
