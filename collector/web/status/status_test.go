@@ -286,7 +286,7 @@ func TestShowFailingOnly(t *testing.T) {
 // page's automatic refresh asks for it, and every target on one page
 // (PageSize 1,000), which is what it cost before the overview had pages.
 //
-//	go test -run '^$' -bench Overview -benchtime 5x ./collector/status/
+//	go test -run '^$' -bench Overview -benchtime 5x ./collector/web/status/
 func BenchmarkOverview(b *testing.B) {
 	st := store.New()
 	for i := range 1000 {
