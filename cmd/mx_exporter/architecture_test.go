@@ -18,6 +18,7 @@ var roles = map[string]string{
 	"collector/dnsname":        "leaf",
 	"collector/probe":          "engine",
 	"collector/probe/dnsmx":    "engine",
+	"collector/probe/dane":     "engine",
 	"collector/probe/smtp":     "engine",
 	"collector/probe/tlscheck": "engine",
 	"config":                   "config",
