@@ -315,6 +315,29 @@ func TestEvaluate(t *testing.T) {
 			outcomes: []Outcome{Matched},
 		},
 		{
+			name:     "DANE-TA naming the leaf itself: names still checked",
+			records:  []TLSA{rec(DANETA, f.leaf, SelectorSPKI, MatchSHA256)},
+			chain:    chainOf(f.leaf),
+			names:    []string{"other.example.test"},
+			verdict:  Mismatch,
+			outcomes: []Outcome{NotMatched},
+			ta:       []TAFailure{TANameMismatch},
+		},
+		{
+			name:     "DANE-TA naming the leaf itself, right name",
+			records:  []TLSA{rec(DANETA, f.leaf, SelectorSPKI, MatchSHA256)},
+			chain:    chainOf(f.leaf),
+			verdict:  Match,
+			outcomes: []Outcome{Matched},
+		},
+		{
+			name:     "DANE-TA: chain sent out of order still builds",
+			records:  []TLSA{rec(DANETA, f.root, SelectorSPKI, MatchSHA256)},
+			chain:    chainOf(f.leafI, f.root, f.inter),
+			verdict:  Match,
+			outcomes: []Outcome{Matched},
+		},
+		{
 			name: "DANE-TA: current TA and next TA published: ready",
 			records: []TLSA{
 				rec(DANETA, f.ca, SelectorSPKI, MatchSHA256),
@@ -550,8 +573,9 @@ func TestClass(t *testing.T) {
 	}
 }
 
-// FuzzEvaluate feeds arbitrary record text and arbitrary chains (a real chain
-// with bytes of the fuzzer appended as extra "certificates" when they parse)
+// FuzzEvaluate feeds arbitrary record text and arbitrary chains (the leaf and
+// a fuzzer-chosen subset and order of other certificates, including the
+// fuzzer's bytes when they parse as one)
 // to ParseTLSA and Evaluate. Invariants: no panic; a record that parses
 // prints back to the same record; Validate and Class agree; the outcome of a
 // malformed record is Malformed; a record made from the leaf always matches.
@@ -563,9 +587,9 @@ func FuzzEvaluate(f *testing.F) {
 		rec(DANETA, fx.ca, SelectorSPKI, MatchSHA512).String(),
 		"3 1 1 00", "2 1 0 3000", "0 0 0 ", "255 255 255 ff",
 	} {
-		f.Add(s, "mx.example.test", fx.ca.Cert.Raw)
+		f.Add(s, "mx.example.test", fx.ca.Cert.Raw, uint8(0))
 	}
-	f.Fuzz(func(t *testing.T, s, name string, extra []byte) {
+	f.Fuzz(func(t *testing.T, s, name string, extra []byte, order uint8) {
 		r, err := ParseTLSA(s)
 		if err != nil {
 			return
@@ -577,9 +601,20 @@ func FuzzEvaluate(f *testing.F) {
 		if (r.Validate() != nil) != (r.Class() == ClassMalformed) {
 			t.Fatalf("%v: Validate %v but class %v", r, r.Validate(), r.Class())
 		}
-		chain := chainOf(fx.leaf, fx.ca)
+		// The leaf first, then the others in an order the fuzzer picks:
+		// servers send intermediates in any order, and sometimes too many.
+		chain := chainOf(fx.leaf)
+		pool := chainOf(fx.ca, fx.root, fx.inter, fx.ca2)
 		if c, err := x509.ParseCertificate(extra); err == nil {
-			chain = append(chain, c)
+			pool = append(pool, c)
+		}
+		for i, c := range pool {
+			if order&(1<<i) != 0 {
+				chain = append(chain, c)
+			}
+		}
+		if order&0x80 != 0 {
+			slices.Reverse(chain[1:])
 		}
 		self := rec(DANEEE, fx.leaf, SelectorSPKI, MatchSHA256)
 		res := Evaluate([]TLSA{r, self}, chain, Options{Names: []string{name}})

@@ -45,7 +45,10 @@ const (
 	// lets a server omit the TA only when the record is the full certificate
 	// or key (matching type 0); for digests the server must send it (RFC
 	// 7672 section 3.1.2). A digest record that names no presented
-	// certificate is also what a pre-published next TA looks like.
+	// certificate is also what a pre-published next TA looks like. A full
+	// record whose data does not parse as a certificate (selector 0) or a
+	// SubjectPublicKeyInfo (selector 1) and matches no presented
+	// certificate gives no usable TA either, and is reported so.
 	TANotSent
 	// TAChainInvalid: the TA is known, but no path from the leaf through the
 	// presented certificates verifies to it (a signature, a missing
