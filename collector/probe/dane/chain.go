@@ -16,9 +16,9 @@ const maxPath = 8
 // anchor is a trust anchor for a DANE-TA record: a public key, and the
 // subject name when the anchor came as a certificate.
 type anchor struct {
-	spki    []byte
-	key     any
-	subject []byte // nil for a bare key
+	spki []byte
+	key  any
+	cert *x509.Certificate // nil for a bare key
 }
 
 // anchors are the trust anchors a DANE-TA record designates: presented
@@ -30,7 +30,7 @@ func anchors(r TLSA, chain []*x509.Certificate) []anchor {
 	var as []anchor
 	for _, c := range chain {
 		if r.matches(c) {
-			as = append(as, anchor{c.RawSubjectPublicKeyInfo, c.PublicKey, c.RawSubject})
+			as = append(as, anchor{c.RawSubjectPublicKeyInfo, c.PublicKey, c})
 		}
 	}
 	if len(as) > 0 || r.MatchingType != MatchFull {
@@ -39,7 +39,7 @@ func anchors(r TLSA, chain []*x509.Certificate) []anchor {
 	switch r.Selector {
 	case SelectorCert:
 		if c, err := x509.ParseCertificate(r.Data); err == nil {
-			as = append(as, anchor{c.RawSubjectPublicKeyInfo, c.PublicKey, c.RawSubject})
+			as = append(as, anchor{c.RawSubjectPublicKeyInfo, c.PublicKey, c})
 		}
 	case SelectorSPKI:
 		if k, err := x509.ParsePKIXPublicKey(r.Data); err == nil {
@@ -58,57 +58,66 @@ func anchors(r TLSA, chain []*x509.Certificate) []anchor {
 // input d) is a name and a key, with no validity period of its own; a TA
 // certificate that has expired still anchors. Every other certificate of the
 // path, the leaf and the intermediates, is checked at Options.Now, as PKIX
-// path validation does for everything below the anchor; RFC 7672 section
-// 3.1.2 has DANE-TA chains validated like that (only DANE-EE drops the
-// expiry check, section 3.1.1 and RFC 7671 section 5.1). A leaf that is
-// itself the TA is an anchor and is not checked either.
+// path validation does for everything below the anchor: RFC 7672 section
+// 3.1.2 treats what lies below a DANE-TA anchor as an ordinary chain (with
+// the name checks of section 3.2), and only DANE-EE is exempted from dates
+// (RFC 7672 section 3.1.1, RFC 7671 section 5.1). A leaf that is itself the
+// TA is an anchor and is not checked either.
 //
 // Path: from the leaf, through presented certificates whose subject is the
 // issuer of the one below and whose signature verifies
 // (x509.Certificate.CheckSignatureFrom, which also wants the CA flag and key
 // usage of an intermediate), to a certificate whose key is the anchor's or
-// whose signature the anchor's key verifies. Policy, name constraints and
-// extended key usage are not checked: a DANE-TA sender does no more than
-// that either (RFC 7672 section 3.1.2 leaves them to the TA's owner).
-func matchTA(r TLSA, chain []*x509.Certificate, o Options) TAFailure {
+// whose signature the anchor's key verifies. Certificate policies, name
+// constraints, path length and extended key usage are not checked: a
+// stricter sender may refuse a chain this package accepts on those grounds.
+//
+// The second result says that the anchor used is a certificate outside its
+// validity period: not a failure by the rule above, but worth a warning,
+// because a sender whose X.509 library checks every certificate's dates
+// (Go's x509.Verify with the TA as a root does) would fail.
+func matchTA(r TLSA, chain []*x509.Certificate, o Options) (TAFailure, bool) {
 	if len(chain) == 0 {
-		return TANotSent
+		return TANotSent, false
 	}
 	as := anchors(r, chain)
 	if len(as) == 0 {
-		return TANotSent
+		return TANotSent, false
 	}
-	if !pathFrom(chain[0], chain, as, o.Now, true, map[*x509.Certificate]bool{}, 0) {
-		if pathFrom(chain[0], chain, as, o.Now, false, map[*x509.Certificate]bool{}, 0) {
-			return TAChainExpired
+	used := pathFrom(chain[0], chain, as, o.Now, true, map[*x509.Certificate]bool{}, 0)
+	if used < 0 {
+		if pathFrom(chain[0], chain, as, o.Now, false, map[*x509.Certificate]bool{}, 0) >= 0 {
+			return TAChainExpired, false
 		}
-		return TAChainInvalid
+		return TAChainInvalid, false
 	}
 	if !nameMatches(chain[0], o.Names) {
-		return TANameMismatch
+		return TANameMismatch, false
 	}
-	return TAOK
+	ta := as[used].cert
+	return TAOK, ta != nil && (o.Now.Before(ta.NotBefore) || o.Now.After(ta.NotAfter))
 }
 
-func pathFrom(c *x509.Certificate, chain []*x509.Certificate, as []anchor, now time.Time, checkTime bool, seen map[*x509.Certificate]bool, depth int) bool {
-	for _, a := range as {
+// pathFrom is the index of the anchor a path from c reaches, or -1.
+func pathFrom(c *x509.Certificate, chain []*x509.Certificate, as []anchor, now time.Time, checkTime bool, seen map[*x509.Certificate]bool, depth int) int {
+	for i, a := range as {
 		if bytes.Equal(c.RawSubjectPublicKeyInfo, a.spki) {
-			return true // c is the TA
+			return i // c is the TA
 		}
 	}
 	if checkTime && (now.Before(c.NotBefore) || now.After(c.NotAfter)) {
-		return false
+		return -1
 	}
-	for _, a := range as {
-		if a.subject != nil && !bytes.Equal(c.RawIssuer, a.subject) {
+	for i, a := range as {
+		if a.cert != nil && !bytes.Equal(c.RawIssuer, a.cert.RawSubject) {
 			continue
 		}
 		if (&x509.Certificate{PublicKey: a.key}).CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil {
-			return true
+			return i
 		}
 	}
 	if depth >= maxPath {
-		return false
+		return -1
 	}
 	seen[c] = true
 	defer delete(seen, c)
@@ -116,11 +125,11 @@ func pathFrom(c *x509.Certificate, chain []*x509.Certificate, as []anchor, now t
 		if seen[p] || !bytes.Equal(p.RawSubject, c.RawIssuer) || c.CheckSignatureFrom(p) != nil {
 			continue
 		}
-		if pathFrom(p, chain, as, now, checkTime, seen, depth+1) {
-			return true
+		if i := pathFrom(p, chain, as, now, checkTime, seen, depth+1); i >= 0 {
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // nameMatches checks the leaf against the reference identifiers as RFC 7672

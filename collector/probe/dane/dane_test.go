@@ -82,6 +82,8 @@ func TestEvaluate(t *testing.T) {
 		errs     []error     // for each record, when given
 		disagree []string
 		ready    bool
+		// taExpired lists the records matched through an expired TA.
+		taExpired []int
 	}{
 		{
 			name:     "3 1 1 matching",
@@ -301,18 +303,35 @@ func TestEvaluate(t *testing.T) {
 			ta:       []TAFailure{TAChainExpired},
 		},
 		{
-			name:     "DANE-TA: the TA's own expiry is not checked",
-			records:  []TLSA{rec(DANETA, f.oldCA, SelectorSPKI, MatchSHA256)},
-			chain:    chainOf(f.leafOld, f.oldCA),
+			name:      "DANE-TA: the TA's own expiry is not checked, but noted",
+			records:   []TLSA{rec(DANETA, f.oldCA, SelectorSPKI, MatchSHA256)},
+			chain:     chainOf(f.leafOld, f.oldCA),
+			verdict:   Match,
+			outcomes:  []Outcome{Matched},
+			taExpired: []int{0},
+		},
+		{
+			name:      "DANE-TA: 2 0 0 of an expired TA not sent",
+			records:   []TLSA{rec(DANETA, f.oldCA, SelectorCert, MatchFull)},
+			chain:     chainOf(f.leafOld),
+			verdict:   Match,
+			outcomes:  []Outcome{Matched},
+			taExpired: []int{0},
+		},
+		{
+			name:     "DANE-TA: 2 1 0 bare key of an expired TA: no dates to check",
+			records:  []TLSA{rec(DANETA, f.oldCA, SelectorSPKI, MatchFull)},
+			chain:    chainOf(f.leafOld),
 			verdict:  Match,
 			outcomes: []Outcome{Matched},
 		},
 		{
-			name:     "DANE-TA: an expired intermediate that is the TA still anchors",
-			records:  []TLSA{rec(DANETA, f.expInter, SelectorCert, MatchSHA256)},
-			chain:    chainOf(f.leafE, f.expInter),
-			verdict:  Match,
-			outcomes: []Outcome{Matched},
+			name:      "DANE-TA: an expired intermediate that is the TA still anchors",
+			records:   []TLSA{rec(DANETA, f.expInter, SelectorCert, MatchSHA256)},
+			chain:     chainOf(f.leafE, f.expInter),
+			verdict:   Match,
+			outcomes:  []Outcome{Matched},
+			taExpired: []int{0},
 		},
 		{
 			name:     "DANE-TA naming the leaf itself: names still checked",
@@ -460,6 +479,9 @@ func TestEvaluate(t *testing.T) {
 				}
 				if tt.errs != nil && !errors.Is(r.Err, tt.errs[i]) {
 					t.Errorf("record %d: error %v, want %v", i, r.Err, tt.errs[i])
+				}
+				if r.TAExpired != slices.Contains(tt.taExpired, i) {
+					t.Errorf("record %d: TA expired %v, want %v", i, r.TAExpired, !r.TAExpired)
 				}
 				if (r.Outcome == Malformed) != (r.Err != nil) {
 					t.Errorf("record %d: outcome %v with error %v", i, r.Outcome, r.Err)

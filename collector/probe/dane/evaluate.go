@@ -87,6 +87,10 @@ type RecordResult struct {
 	Err error
 	// TA is why a usable DANE-TA record did not match; TAOK otherwise.
 	TA TAFailure
+	// TAExpired: a DANE-TA record matched through a trust anchor certificate
+	// outside its validity period. RFC 7671 does not check it (see matchTA),
+	// so the record counts as matched; a report should still warn.
+	TAExpired bool
 }
 
 // Verdict is what a DANE-validating sender makes of the record set.
@@ -193,7 +197,7 @@ func evaluateRecord(r TLSA, chain []*x509.Certificate, o Options) RecordResult {
 			rr.Outcome = Matched
 		}
 	case DANETA:
-		rr.TA = matchTA(r, chain, o)
+		rr.TA, rr.TAExpired = matchTA(r, chain, o)
 		if rr.TA == TAOK {
 			rr.Outcome = Matched
 		}
