@@ -651,3 +651,23 @@ func FuzzEvaluate(f *testing.F) {
 		}
 	})
 }
+
+// TestNames pins the words of the enums: the integration will use them as
+// label values and in the probe's text and JSON.
+func TestNames(t *testing.T) {
+	got := []string{
+		Matched.String(), NotMatched.String(), Malformed.String(), Unusable.String(), Outcome(9).String(),
+		TAOK.String(), TANotSent.String(), TAChainInvalid.String(), TAChainExpired.String(), TANameMismatch.String(), TAFailure(9).String(),
+		NoUsableRecords.String(), Match.String(), Mismatch.String(), DigestMismatch.String(), Verdict(9).String(),
+		ClassUsable.String(), ClassUnusable.String(), ClassMalformed.String(), Class(9).String(),
+	}
+	want := []string{
+		"matched", "not_matched", "malformed", "unusable", "outcome(9)",
+		"ok", "ta_not_sent", "chain_invalid", "chain_expired", "name_mismatch", "ta_failure(9)",
+		"no_usable_records", "matched", "mismatch", "digest_mismatch", "verdict(9)",
+		"usable", "unusable", "malformed", "class(9)",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
