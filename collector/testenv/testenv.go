@@ -32,6 +32,26 @@
 // is refused (554 5.7.1) except on mx.relay.test. Postfix delivers nothing: every
 // transport is discard:.
 //
+// DNSSEC and DANE (see .ci/testenv.d/dnssec.test.zone and unsigned.test.zone): nsd also
+// serves "dnssec.test.", signed at `up` (ECDSAP256SHA256), and "unsigned.test.", not
+// signed. ValidatingResolverAddr is a validating unbound that asks nsd for "test." and
+// below and trusts the KSK of dnssec.test. only: names there come with AD, names under
+// "test." and "unsigned.test." without. Every TLSA record is computed at `up` from the
+// test keys; "served key" is the key of the certificate Postfix presents (SANs include
+// every mx.*.dnssec.test name and mx.unsigned.test), "next key" a second key no server
+// uses. Each domain has one MX, mx.<domain>:
+//
+//	ee.dnssec.test        127.0.1.7: TLSA 3 1 1 of the served key (DANE-EE match)
+//	rollover.dnssec.test  127.0.1.7: 3 1 1 of the served key and 3 1 1 of the next key
+//	mismatch.dnssec.test  127.0.1.7: 3 1 1 of the next key only (no match)
+//	ta.dnssec.test        127.0.1.7: 2 1 1 of the test CA; the server sends its leaf only
+//	pkix.dnssec.test      127.0.1.7: 1 1 1 of the served key only (PKIX-EE: no usable TLSA for SMTP)
+//	bogus.dnssec.test     127.0.1.7: 3 1 1 of the served key, its RRSIG tampered with:
+//	                      SERVFAIL from the validator, the data with CD
+//	notls.dnssec.test     127.0.1.10 (mx.notls.test's listener: STARTTLS answered 454): 3 1 1 of the served key
+//	secure.dnssec.test    127.0.1.7: signed MX and A, no TLSA (NOERROR, no data, with AD)
+//	unsigned.test         127.0.1.7: 3 1 1 of the served key in an unsigned zone (insecure: no AD)
+//
 // Postfix logs to MaillogFile. Tests that look for their own connections there dial
 // from an address of ClientIP and read the log with FollowMaillog.
 package testenv
@@ -56,18 +76,23 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/miekg/dns"
 )
 
 // Fixed facts of the environment.
 const (
-	ResolverAddr     = "127.0.53.1:53"            // nsd, UDP and TCP
-	DefaultDir       = "/tmp/mx_exporter-testenv" // state dir unless MX_TESTENV_DIR is set
-	MailboxOK        = "postmaster@good.test"     // RCPT: 250 2.1.5
-	MailboxUnknown   = "nobody@good.test"         // RCPT: 550 5.1.1
-	RelayAddress     = "relay-check@outside.test" // RCPT: 554 5.7.1, or 250 2.1.5 on the open relay
-	SizeLimit        = 12345678                   // SIZE advertised by mx2.good.test
-	DefaultSizeLimit = 10240000                   // SIZE advertised by the other listeners
-	DeadIP           = "127.0.1.250"              // dead.partial.test: nothing listens, connection refused
+	ResolverAddr = "127.0.53.1:53" // nsd, UDP and TCP
+	// ValidatingResolverAddr is unbound, a validating recursive resolver for the test
+	// zones (trust anchor: dnssec.test.), UDP and TCP.
+	ValidatingResolverAddr = "127.0.53.2:53"
+	DefaultDir             = "/tmp/mx_exporter-testenv" // state dir unless MX_TESTENV_DIR is set
+	MailboxOK              = "postmaster@good.test"     // RCPT: 250 2.1.5
+	MailboxUnknown         = "nobody@good.test"         // RCPT: 550 5.1.1
+	RelayAddress           = "relay-check@outside.test" // RCPT: 554 5.7.1, or 250 2.1.5 on the open relay
+	SizeLimit              = 12345678                   // SIZE advertised by mx2.good.test
+	DefaultSizeLimit       = 10240000                   // SIZE advertised by the other listeners
+	DeadIP                 = "127.0.1.250"              // dead.partial.test: nothing listens, connection refused
 )
 
 // Listener is one Postfix SMTP listener on port 25.
@@ -121,12 +146,15 @@ func init() {
 
 // Env describes the running test servers.
 type Env struct {
-	Resolver    string         // "127.0.53.1:53"
-	CAFile      string         // PEM of the test CA
-	CAPool      *x509.CertPool // the test CA alone, for tls.Config.RootCAs
-	Dir         string         // state dir
-	MaillogFile string         // Postfix log
-	NSDLogFile  string         // nsd log
+	Resolver string // "127.0.53.1:53"
+	// ValidatingResolver is "127.0.53.2:53": unbound, validating, trust anchor dnssec.test.
+	ValidatingResolver string
+	NextKeyFile        string         // PEM of the "next" key of rollover.dnssec.test (in TLSA only)
+	CAFile             string         // PEM of the test CA
+	CAPool             *x509.CertPool // the test CA alone, for tls.Config.RootCAs
+	Dir                string         // state dir
+	MaillogFile        string         // Postfix log
+	NSDLogFile         string         // nsd log
 
 	MailboxOK        string // "postmaster@good.test"
 	MailboxUnknown   string // "nobody@good.test"
@@ -274,19 +302,21 @@ func newEnv(dir string) (*Env, error) {
 		return nil, fmt.Errorf("no certificate in %s", caFile)
 	}
 	return &Env{
-		Resolver:         ResolverAddr,
-		CAFile:           caFile,
-		CAPool:           pool,
-		Dir:              dir,
-		MaillogFile:      filepath.Join(dir, "postfix.log"),
-		NSDLogFile:       filepath.Join(dir, "nsd", "nsd.log"),
-		MailboxOK:        MailboxOK,
-		MailboxUnknown:   MailboxUnknown,
-		RelayAddress:     RelayAddress,
-		SizeLimit:        SizeLimit,
-		DefaultSizeLimit: DefaultSizeLimit,
-		DeadIP:           DeadIP,
-		Listeners:        append([]Listener(nil), listeners...),
+		Resolver:           ResolverAddr,
+		ValidatingResolver: ValidatingResolverAddr,
+		NextKeyFile:        filepath.Join(dir, "tls", "next.key"),
+		CAFile:             caFile,
+		CAPool:             pool,
+		Dir:                dir,
+		MaillogFile:        filepath.Join(dir, "postfix.log"),
+		NSDLogFile:         filepath.Join(dir, "nsd", "nsd.log"),
+		MailboxOK:          MailboxOK,
+		MailboxUnknown:     MailboxUnknown,
+		RelayAddress:       RelayAddress,
+		SizeLimit:          SizeLimit,
+		DefaultSizeLimit:   DefaultSizeLimit,
+		DeadIP:             DeadIP,
+		Listeners:          append([]Listener(nil), listeners...),
 	}, nil
 }
 
@@ -370,7 +400,7 @@ func check(root, dir string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	errs := make([]error, len(listeners)+1)
+	errs := make([]error, len(listeners)+2)
 	var wg sync.WaitGroup
 	for i, l := range listeners {
 		wg.Go(func() { errs[i] = checkGreeting(ctx, l) })
@@ -384,8 +414,25 @@ func check(root, dir string) error {
 			errs[len(listeners)] = fmt.Errorf("DNS %s: good.test MX: %w", ResolverAddr, err)
 		}
 	})
+	wg.Go(func() { errs[len(listeners)+1] = checkValidating(ctx) })
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// checkValidating asks the validating unbound for a signed TLSA RRset: NOERROR with AD.
+func checkValidating(ctx context.Context) error {
+	m := new(dns.Msg)
+	m.SetQuestion("_25._tcp.mx.ee.dnssec.test.", dns.TypeTLSA)
+	m.SetEdns0(1232, true)
+	c := &dns.Client{Timeout: 3 * time.Second}
+	r, _, err := c.ExchangeContext(ctx, m, ValidatingResolverAddr)
+	if err == nil && (r.Rcode != dns.RcodeSuccess || !r.AuthenticatedData || len(r.Answer) == 0) {
+		err = fmt.Errorf("rcode %s, AD %v, %d answers", dns.RcodeToString[r.Rcode], r.AuthenticatedData, len(r.Answer))
+	}
+	if err != nil {
+		return fmt.Errorf("DNS %s: _25._tcp.mx.ee.dnssec.test TLSA: %w", ValidatingResolverAddr, err)
+	}
+	return nil
 }
 
 var replyLine = regexp.MustCompile(`^([2-5][0-9][0-9])([ -])(.*)$`)
