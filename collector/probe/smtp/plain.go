@@ -154,9 +154,15 @@ func goTextToWords(s string) string {
 	return escapeCap([]byte(s), detailCap)
 }
 
-// humanDuration writes a wait as an admin says it: "300 ms", "2.5 s", "10 s".
+// humanDuration writes a wait as an admin says it, to two significant
+// figures: "45 ms", "300 ms", "2.5 s", "10 s". The wait is what was left of
+// the deadline when the step began, so the time the connect took does not
+// turn a 300 ms budget into "299 ms".
 func humanDuration(d time.Duration) string {
-	if d = max(d, 0).Round(time.Millisecond); d < time.Second {
+	if d = max(d, 0).Round(time.Millisecond); d < 100*time.Millisecond {
+		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
+	}
+	if d = d.Round(10 * time.Millisecond); d < time.Second {
 		return strconv.FormatInt(d.Milliseconds(), 10) + " ms"
 	}
 	if d = d.Round(100 * time.Millisecond); d < 10*time.Second {

@@ -182,6 +182,8 @@ func TestHumanDuration(t *testing.T) {
 		0: "0 ms", -time.Second: "0 ms", 300 * time.Millisecond: "300 ms", 999600 * time.Microsecond: "1 s",
 		time.Second: "1 s", 1500 * time.Millisecond: "1.5 s", 9960 * time.Millisecond: "10 s",
 		10 * time.Second: "10 s", 90 * time.Second: "90 s",
+		// The connect took a little of a 300 ms budget: still "300 ms".
+		299200 * time.Microsecond: "300 ms", 45 * time.Millisecond: "45 ms", 123 * time.Millisecond: "120 ms",
 	} {
 		if got := humanDuration(d); got != want {
 			t.Fatalf("humanDuration(%v) = %q, want %q", d, got, want)
