@@ -44,3 +44,16 @@ func TestProbeRecordsWhatWasAsked(t *testing.T) {
 		t.Fatalf("the report shares the settings' recipients: want postmaster@example.org, got %s", got)
 	}
 }
+
+// TestNotRunSaysWhyInWords: a dialogue that never got a slot explains itself
+// without Go's error text.
+func TestNotRunSaysWhyInWords(t *testing.T) {
+	for err, want := range map[error]string{
+		context.DeadlineExceeded: "not started: the probe's deadline passed while it waited for a free probe slot",
+		context.Canceled:         "not started: the probe was cancelled while it waited for a free probe slot",
+	} {
+		if got := notRun("mx.test", "192.0.2.1", 25, err).Detail; got != want {
+			t.Errorf("notRun(%v).Detail = %q, want %q", err, got, want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -183,8 +184,16 @@ func notRun(host, ip string, port int, err error) *smtp.Result {
 		Port:   port,
 		Start:  time.Now(),
 		Reason: smtp.ReasonTimeout,
-		Detail: "not started: " + err.Error() + " while waiting for a free probe slot",
+		Detail: "not started: " + notRunCause(err) + " while it waited for a free probe slot",
 	}
+}
+
+// notRunCause says in words why the wait for a slot ended.
+func notRunCause(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return "the probe was cancelled"
+	}
+	return "the probe's deadline passed"
 }
 
 func (p *Prober) logger() *slog.Logger {
