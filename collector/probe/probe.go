@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 )
@@ -22,6 +23,9 @@ type Settings struct {
 	SMTP    smtp.Options
 	DNS     dnsmx.Options
 	Timeout time.Duration // the whole target: DNS and every dialogue
+	// DANE is the module's dane setting; "" is off. The TLSA lookups run
+	// only when the resolver is trusted and passes its self-check.
+	DANE dane.Mode
 	// Resolver answers the MX and address look-ups; only a host target
 	// given as an IP address needs none. It travels with the settings, not
 	// the Prober, because it comes from the same config: a reload that
@@ -55,7 +59,10 @@ type Report struct {
 	Start    time.Time
 	Duration time.Duration
 	DNS      *dnsmx.Domain // nil for a host target
-	Hosts    []HostReport  // MX hosts in preference order (one for a host target)
+	// Validation is the resolver self-check behind every DNSSEC state of
+	// the report; zero when the target needed no resolver.
+	Validation dnsmx.Validation
+	Hosts      []HostReport // MX hosts in preference order (one for a host target)
 }
 
 // Asked is what the module asked of each dialogue: which steps a reader of
@@ -64,6 +71,7 @@ type Report struct {
 // module's settings, with their resolver and certificate pool.
 type Asked struct {
 	Recipients []string      // RCPT TO each, as configured
+	DANE       dane.Mode     // "" when the module does not look at DANE
 	RelayCheck string        // "" when the module checks no relay
 	VRFY       string        // "" when the module sends no VRFY
 	StartTLS   smtp.StartTLS // "" is smtp's default, opportunistic
@@ -72,6 +80,9 @@ type Asked struct {
 // HostReport is one MX host: its resolution and one dialogue per address.
 type HostReport struct {
 	dnsmx.Host
+	// TLSA is the host's TLSA lookup; nil when none was made (dane off,
+	// no trusted validating resolver, addresses not secure, IP target).
+	TLSA    *dnsmx.TLSALookup
 	Results []*smtp.Result // same order as Addrs
 }
 

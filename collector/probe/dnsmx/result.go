@@ -10,6 +10,8 @@ package dnsmx
 import (
 	"net/netip"
 	"time"
+
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 )
 
 // Outcome classifies one lookup.
@@ -54,6 +56,9 @@ type Domain struct {
 	Err      string        // human explanation when Outcome is not answer/nodata
 	Duration time.Duration // MX lookup time, including retries
 	Server   string        // the server that gave the deciding answer
+	// MXSecurity is the DNSSEC state of the MX RRset (or of its secure
+	// denial, for an implicit MX).
+	MXSecurity Security
 
 	// NullMX is true when the domain publishes "MX 0 ." (RFC 7505): it
 	// accepts no mail. Hosts is then empty, and that is not a failure.
@@ -101,6 +106,70 @@ type Host struct {
 	// the internet cannot reach; nil with Options.IgnoreSpecialAddresses.
 	Special  []SpecialAddr
 	Duration time.Duration // address lookup time
+	// Security is the DNSSEC state of the address records taken together:
+	// secure only when every A and AAAA lookup asked was secure (an answer
+	// or a secure denial), bogus when any was bogus, unknown when any
+	// failed otherwise, else insecure.
+	Security Security
+}
+
+// Security is the DNSSEC state of an answer (RFC 4035 section 4.3), as a
+// trusted validating resolver tells it with the AD bit.
+type Security string
+
+// The DNSSEC states.
+const (
+	// SecurityUnchecked: the resolver's AD bit is not trusted (dns.trust_ad
+	// is off) or its self-check failed: nothing is known.
+	SecurityUnchecked Security = "unchecked"
+	SecuritySecure    Security = "secure"   // AD set: validated
+	SecurityInsecure  Security = "insecure" // answered without AD: unsigned, or below an insecure delegation
+	// SecurityBogus: SERVFAIL, and the same question with the CD bit set
+	// is answered: validation failed, so the data is signed wrongly.
+	SecurityBogus Security = "bogus"
+	// SecurityUnknown: the lookup failed (timeout, SERVFAIL also with CD,
+	// refused…): neither state can be told.
+	SecurityUnknown Security = "unknown"
+)
+
+// Securities lists every state, for documentation and exporting.
+var Securities = []Security{SecurityUnchecked, SecuritySecure, SecurityInsecure, SecurityBogus, SecurityUnknown}
+
+// Validation is the resolver self-check: whether the resolver is trusted
+// (dns.trust_ad) and answers a signed name with the AD bit set, which is
+// what makes Security mean anything. The resolver runs it at most once per
+// validationRefresh and shares the answer between probes.
+type Validation struct {
+	Trusted    bool   // dns.trust_ad is on
+	Validating bool   // Trusted, and CheckName came back with AD
+	CheckName  string // the signed name asked, "." by default
+	// Err says in words why the resolver is not validating; "" when it is
+	// or when it is not trusted.
+	Err     string
+	Checked time.Time
+	// Changed is true on the first check, and on the first check whose
+	// Validating differs from the one before: the engine logs it once.
+	Changed bool
+}
+
+// TLSALookup is the TLSA RRset of one MX host and port (RFC 7672 section
+// 2.2), looked up at _port._tcp.<base domain>.
+type TLSALookup struct {
+	// BaseDomain is the TLSA base domain (RFC 7671 section 7): the final
+	// target of the host's CNAME chain when that chain is secure and a
+	// TLSA RRset exists there, else the host name as the MX record gave it.
+	BaseDomain string
+	// Name is the owner the records came from: _25._tcp.<base domain>, or
+	// the final target when the TLSA name is itself an alias.
+	Name     string
+	Outcome  Outcome
+	Rcode    string
+	Security Security
+	// Records are as the resolver returned them, malformed ones included;
+	// empty unless Outcome is answer.
+	Records  []dane.TLSA
+	Err      string // in words, when Outcome is not answer or nodata
+	Duration time.Duration
 }
 
 // SpecialAddr is an MX host address in a special-purpose range.

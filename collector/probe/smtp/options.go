@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 )
 
 // StartTLS says whether the dialogue upgrades to TLS.
@@ -38,6 +39,14 @@ type Options struct {
 	TLSServerName string
 	// RequireVerifiedTLS fails the probe when the certificate does not verify.
 	RequireVerifiedTLS bool
+
+	// DANE is what DNS says about DANE for this host (set by the probe
+	// engine per MX host; nil means no DANE check). When DANE applies
+	// (Policy.Applies), STARTTLS is mandatory whatever StartTLS says (a
+	// DANE sender never falls back to plaintext), the SNI is the TLSA base
+	// domain, and the presented chain is judged against the records; in
+	// enforce mode a failure fails the dialogue with a dane_* reason.
+	DANE *dane.Policy
 
 	// SlowStepThreshold: a step whose reply takes longer while the dialogue
 	// still completes is reported as FindingSlowStep. Zero means

@@ -9,6 +9,7 @@ package smtp
 import (
 	"time"
 
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
 )
 
@@ -38,6 +39,12 @@ const (
 	ReasonConnectionClosed Reason = "connection_closed"    // the server closed the connection mid-dialogue
 	ReasonServiceClosing   Reason = "service_closing"      // 421 at any step: too many connections, rate limit, shutting down
 	ReasonSyncError        Reason = "sync_error"           // 554 5.5.0 protocol synchronization: the server saw a command before its turn
+	// The DANE reasons (module dane: enforce): a DANE-validating sender
+	// defers mail. Result.DANE says which status and why.
+	ReasonDANEMismatch         Reason = "dane_mismatch"           // no usable TLSA record matches the presented chain (mismatch, TA not sent, digest mismatch)
+	ReasonDANETLSABogus        Reason = "dane_tlsa_bogus"         // the TLSA RRset failed DNSSEC validation
+	ReasonDANETLSALookupFailed Reason = "dane_tlsa_lookup_failed" // the TLSA lookup failed (SERVFAIL that is not bogus, timeout)
+	ReasonDANEStartTLSMissing  Reason = "dane_starttls_missing"   // usable TLSA records, but no STARTTLS offered
 )
 
 // Reasons lists every failure reason, for documentation and for exporting a
@@ -49,6 +56,7 @@ var Reasons = []Reason{
 	ReasonMailRejected, ReasonRcptRejected, ReasonRcptDeferred, ReasonRelayOpen,
 	ReasonProtocolError, ReasonReplyTooLong, ReasonTimeout, ReasonConnectionClosed,
 	ReasonServiceClosing, ReasonSyncError,
+	ReasonDANEMismatch, ReasonDANETLSABogus, ReasonDANETLSALookupFailed, ReasonDANEStartTLSMissing,
 }
 
 // Finding is a named fact about a dialogue that is not by itself a failure:
@@ -226,6 +234,9 @@ type Result struct {
 
 	TLS        *tlscheck.Info // nil when no TLS session was established
 	TLSFailure *TLSFailure    // nil unless STARTTLS was attempted and failed
+	// DANE is the address's DANE outcome; nil when the module's dane is off
+	// or Options.DANE was nil.
+	DANE *dane.Check
 
 	// Recipients and Relay are the verdicts of the transaction. When the
 	// session went out of step (Reason protocol_error), none stands: no
