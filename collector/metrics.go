@@ -24,8 +24,10 @@ const (
 	labelReason     = "reason"
 	labelRecipient  = "recipient"
 	labelStage      = "stage"
+	labelState      = "state"
 	labelStep       = "step"
 	labelTLS        = "tls"
+	labelVerdict    = "verdict"
 	labelVersion    = "version"
 )
 
@@ -84,6 +86,9 @@ var (
 	famRecordInfo    = gauge("mx_record_info", "One series per MX host with its preference, always 1,"+cachedTarget, labelDomain, labelMX, labelPreference)
 	famHostAddresses = gauge("mx_host_addresses", "Addresses probed for the MX host (0: the host has no usable address),"+cachedTarget, labelDomain, labelMX)
 	famDNSFinding    = gauge("mx_dns_finding_info", "A fact about the domain's MX records that is not by itself a failure (null_mx_mixed: a null MX among other MX records), 1 while it holds,"+cachedTarget, labelDomain, labelFinding)
+	famDNSSEC        = gauge("mx_dns_dnssec_info", "DNSSEC state of the MX RRset as the trusted validating resolver tells it (secure, insecure, bogus, unknown; unchecked without dns.trust_ad or while the resolver self-check fails), always 1,"+cachedTarget, labelDomain, labelState)
+	famHostDNSSEC    = gauge("mx_host_dnssec_info", "DNSSEC state of the MX host's address records (secure, insecure, bogus, unknown, unchecked), always 1,"+cachedTarget, labelDomain, labelMX, labelState)
+	famValidating    = gauge("mx_dnssec_resolver_validating", "1 when the resolvers, trusted with dns.trust_ad, answered the self-check name with the AD bit, else 0; absent without dns.trust_ad,"+cachedTarget, labelDomain)
 	famHostFinding   = gauge("mx_host_finding_info", "A fact about the MX host that is not by itself a failure (mx_cname, mx_ip_literal, special_address), 1 while it holds,"+cachedTarget, labelDomain, labelFinding, labelMX)
 
 	famProbeSuccess       = gauge("mx_probe_success", "1 when the SMTP dialogue with the address met the module's expectations, else 0,"+cachedEndpoint, labelDomain, labelIP, labelMX)
@@ -107,6 +112,11 @@ var (
 	famTLSCertVerified    = gauge("mx_tls_cert_verified", "1 when the certificate chain verified for the MX host name, else 0,"+cachedEndpoint, labelDomain, labelIP, labelMX)
 	famTLSInfo            = gauge("mx_tls_info", "TLS version and cipher suite of the STARTTLS session, always 1,"+cachedEndpoint, labelCipher, labelDomain, labelIP, labelMX, labelVersion)
 	famTLSFailure         = gauge("mx_tls_starttls_failure_info", "STARTTLS was offered and attempted but gave no TLS session (stage refused: 4xx/5xx reply; handshake: the handshake failed); mail would travel in clear, 1 while it fails,"+cachedEndpoint, labelDomain, labelIP, labelMX, labelStage)
+	famDANEVerdict        = gauge("mx_dane_verdict_info", "DANE verdict for the address (RFC 7672) as a DANE-validating sender reaches it: pass, mismatch, ta_not_sent, digest_mismatch, tlsa_bogus, tlsa_lookup_failed, starttls_missing, tls_failed (failures), or not_checked, insecure, no_tlsa, no_usable_records, not_reached; absent with dane: off, always 1,"+cachedEndpoint, labelDomain, labelIP, labelMX, labelVerdict)
+	famTLSARecords        = gauge("mx_dane_tlsa_records", "TLSA records of the MX host in its secure RRset, malformed and PKIX ones included; absent when no secure TLSA RRset was found,"+cachedEndpoint, labelDomain, labelIP, labelMX)
+	famTLSAUsable         = gauge("mx_dane_tlsa_usable_records", "TLSA records usable on port 25 (DANE-TA or DANE-EE, well formed); absent when no secure TLSA RRset was found,"+cachedEndpoint, labelDomain, labelIP, labelMX)
+	famTLSAMatched        = gauge("mx_dane_tlsa_matched_records", "Usable TLSA records that match the chain the address presented; absent when no chain was judged,"+cachedEndpoint, labelDomain, labelIP, labelMX)
+	famDANERollover       = gauge("mx_dane_rollover_ready", "1 when every published TLSA parameter combination matches the current chain and a record for the next key or trust anchor is published (RFC 7671 section 8), else 0; absent when no chain was judged against usable records,"+cachedEndpoint, labelDomain, labelIP, labelMX)
 
 	famEndpoints        = gauge("mx_exporter_endpoints", "Endpoints (domain, MX host, address) with a cached probe result in /metrics.")
 	famDuplicateTargets = gauge("mx_exporter_duplicate_targets", "Cached targets not exported because another module's target has the same domain label.")
