@@ -84,6 +84,8 @@ type HostReport struct {
 	// no trusted validating resolver, addresses not secure, IP target).
 	TLSA    *dnsmx.TLSALookup
 	Results []*smtp.Result // same order as Addrs
+
+	dane *dane.Policy // the dialogues' input, built by lookUpTLSA
 }
 
 // Success reports whether the whole target met the module's expectations:
@@ -127,10 +129,17 @@ func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
 		VRFY:       s.SMTP.VRFY,
 		StartTLS:   s.SMTP.StartTLS,
 	}}
+	if s.DANE != dane.ModeOff {
+		rep.Asked.DANE = s.DANE
+	}
 	logger := p.logger().With("target", target.Name())
 
 	resolver := s.Resolver
 	opts := s.SMTP
+	if resolver != nil && (target.Domain != "" || !target.IsAddr()) {
+		rep.Validation = resolver.Validation(ctx)
+		logValidation(logger, rep.Validation)
+	}
 	if target.Domain != "" {
 		rep.DNS = resolver.Domain(ctx, target.Domain, s.DNS)
 		rep.Hosts = make([]HostReport, len(rep.DNS.Hosts))
@@ -147,6 +156,13 @@ func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
 		rep.Hosts = []HostReport{{Host: resolver.Host(ctx, target.Host, s.DNS)}}
 	}
 
+	if rep.Asked.DANE != "" && resolver != nil {
+		port := opts.Port
+		if port == 0 {
+			port = smtp.DefaultPort
+		}
+		lookUpTLSA(ctx, resolver, rep, port)
+	}
 	p.dialAll(ctx, rep.Hosts, opts)
 	rep.Duration = time.Since(rep.Start)
 	logger.Debug("probe finished", "success", rep.Success(), "duration_seconds", rep.Duration.Seconds())
@@ -167,7 +183,9 @@ func (p *Prober) dialAll(ctx context.Context, hosts []HostReport, opts smtp.Opti
 				defer wg.Done()
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				h.Results[j] = p.dial(ctx, h.Name, addr, opts)
+				o := opts
+				o.DANE = h.dane
+				h.Results[j] = p.dial(ctx, h.Name, addr, o)
 			}()
 		}
 	}

@@ -42,3 +42,14 @@ func ParseTarget(s string) (Target, error) {
 	}
 	return Target{Domain: host}, nil
 }
+
+// IsAddr reports whether the target is a host given as an IP address: no
+// DNS is asked for it, and no DANE applies (there is no name to look up
+// TLSA records for).
+func (t Target) IsAddr() bool {
+	if t.Domain != "" {
+		return false
+	}
+	_, err := netip.ParseAddr(t.Host)
+	return err == nil
+}
