@@ -1,10 +1,12 @@
 package collector
 
 import (
+	"bytes"
 	"net/netip"
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
@@ -209,6 +211,8 @@ func fixtureEntries() []*store.Entry {
 		&dnsmx.Domain{Outcome: dnsmx.OutcomeNoData, Rcode: "NOERROR", Implicit: true},
 		host("implicit.example", 0, healthy("implicit.example", "192.0.2.44", t0.Add(2*ms), false)))))
 
+	out = append(out, daneEntry())
+
 	vrfy := reply(252, "2.5.2", "Cannot VRFY user")
 	helo.VRFY = &vrfy
 	out = append(out, entry("smtp.example.net:587", "submission", plainModule, &probe.Report{
@@ -216,6 +220,65 @@ func fixtureEntries() []*store.Entry {
 		Hosts: []probe.HostReport{host("smtp.example.net", 0, helo)},
 	}))
 	return out
+}
+
+// daneModule is fullModule with DANE enforced.
+var daneModule = probe.Asked{
+	Recipients: fullModule.Recipients,
+	RelayCheck: fullModule.RelayCheck,
+	StartTLS:   smtp.StartTLSOpportunistic,
+	DANE:       dane.ModeEnforce,
+}
+
+// daneEntry is a signed domain behind a validating resolver: mx1 matches
+// its DANE-EE record and publishes the next key, mx2's certificate was
+// renewed with a new key and no longer matches, mx3 publishes no TLSA.
+func daneEntry() *store.Entry {
+	current, next := bytes.Repeat([]byte{0xab}, 32), bytes.Repeat([]byte{0xcd}, 32)
+	records := []dane.TLSA{
+		{Usage: dane.DANEEE, Selector: dane.SelectorSPKI, MatchingType: dane.MatchSHA256, Data: current},
+		{Usage: dane.DANEEE, Selector: dane.SelectorSPKI, MatchingType: dane.MatchSHA256, Data: next},
+	}
+	lookup := func(host string, rs ...dane.TLSA) *dnsmx.TLSALookup {
+		l := &dnsmx.TLSALookup{BaseDomain: host, Name: "_25._tcp." + host, Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR", Security: dnsmx.SecuritySecure, Records: rs}
+		if len(rs) == 0 {
+			l.Outcome = dnsmx.OutcomeNXDomain
+		}
+		return l
+	}
+	check := func(host string, s dane.Status, res *dane.Result) *dane.Check {
+		return &dane.Check{Mode: dane.ModeEnforce, Status: s, TLSAName: "_25._tcp." + host, BaseDomain: host, Result: res}
+	}
+
+	pass := healthy("mx1.dane.example", "192.0.2.61", t0.Add(4*ms), true)
+	pass.DANE = check("mx1.dane.example", dane.StatusPass, &dane.Result{
+		Records: []dane.RecordResult{{Record: records[0], Outcome: dane.Matched}, {Record: records[1], Outcome: dane.NotMatched}},
+		Verdict: dane.Match, Rollover: dane.Rollover{Ready: true},
+	})
+	renewed := healthy("mx2.dane.example", "192.0.2.62", t0.Add(4*ms), true)
+	renewed.Success, renewed.Reason, renewed.Detail = false, smtp.ReasonDANEMismatch, "DANE: none of 1 usable TLSA records matches the presented chain"
+	renewed.DANE = check("mx2.dane.example", dane.StatusMismatch, &dane.Result{
+		Records:  []dane.RecordResult{{Record: records[0], Outcome: dane.NotMatched}},
+		Verdict:  dane.Mismatch,
+		Rollover: dane.Rollover{Reason: "no record matches the current chain for 3 1 1"},
+	})
+	none := healthy("mx3.dane.example", "192.0.2.63", t0.Add(4*ms), true)
+	none.DANE = check("mx3.dane.example", dane.StatusNoTLSA, nil)
+
+	hosts := []probe.HostReport{
+		host("mx1.dane.example", 10, pass),
+		host("mx2.dane.example", 20, renewed),
+		host("mx3.dane.example", 30, none),
+	}
+	hosts[0].TLSA = lookup("mx1.dane.example", records...)
+	hosts[1].TLSA = lookup("mx2.dane.example", records[0])
+	hosts[2].TLSA = lookup("mx3.dane.example")
+	for i := range hosts {
+		hosts[i].Security = dnsmx.SecuritySecure
+	}
+	r := domainReport("dane.example", t0, &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR", MXSecurity: dnsmx.SecuritySecure}, hosts...)
+	r.Validation = dnsmx.Validation{Trusted: true, Validating: true, CheckName: ".", Checked: t0}
+	return entry("dane.example", "default", daneModule, r)
 }
 
 func fixtureStore() *store.Store {

@@ -199,7 +199,28 @@ func TestEndpointSeries(t *testing.T) {
 		{`mx_implicit_mx{domain="implicit.example"}`, 1},
 		{`mx_record_info{domain="implicit.example",mx="implicit.example",preference="0"}`, -1},
 		{`mx_probe_success{domain="implicit.example",ip="192.0.2.44",mx="implicit.example"}`, 1},
-		{`mx_exporter_endpoints{}`, 9},
+		// DNSSEC and DANE (issue 11): the verdict for every address of a
+		// DANE module, the counts where a secure TLSA RRset exists, the
+		// matches and rollover where a chain was judged.
+		{`mx_dns_dnssec_info{domain="dane.example",state="secure"}`, 1},
+		{`mx_dns_dnssec_info{domain="example.org",state="unchecked"}`, -1},
+		{`mx_dnssec_resolver_validating{domain="dane.example"}`, 1},
+		{`mx_dnssec_resolver_validating{domain="example.org"}`, -1},
+		{`mx_host_dnssec_info{domain="dane.example",mx="mx2.dane.example",state="secure"}`, 1},
+		{`mx_dane_verdict_info{domain="dane.example",ip="192.0.2.61",mx="mx1.dane.example",verdict="pass"}`, 1},
+		{`mx_dane_verdict_info{domain="dane.example",ip="192.0.2.62",mx="mx2.dane.example",verdict="mismatch"}`, 1},
+		{`mx_probe_failure_info{domain="dane.example",ip="192.0.2.62",mx="mx2.dane.example",reason="dane_mismatch"}`, 1},
+		{`mx_dane_verdict_info{domain="dane.example",ip="192.0.2.63",mx="mx3.dane.example",verdict="no_tlsa"}`, 1},
+		{`mx_dane_verdict_info{` + mx1 + `,verdict="not_checked"}`, -1},
+		{`mx_dane_tlsa_records{domain="dane.example",ip="192.0.2.61",mx="mx1.dane.example"}`, 2},
+		{`mx_dane_tlsa_usable_records{domain="dane.example",ip="192.0.2.61",mx="mx1.dane.example"}`, 2},
+		{`mx_dane_tlsa_matched_records{domain="dane.example",ip="192.0.2.61",mx="mx1.dane.example"}`, 1},
+		{`mx_dane_rollover_ready{domain="dane.example",ip="192.0.2.61",mx="mx1.dane.example"}`, 1},
+		{`mx_dane_tlsa_matched_records{domain="dane.example",ip="192.0.2.62",mx="mx2.dane.example"}`, 0},
+		{`mx_dane_rollover_ready{domain="dane.example",ip="192.0.2.62",mx="mx2.dane.example"}`, 0},
+		{`mx_dane_tlsa_records{domain="dane.example",ip="192.0.2.63",mx="mx3.dane.example"}`, -1},
+		{`mx_dane_rollover_ready{domain="dane.example",ip="192.0.2.63",mx="mx3.dane.example"}`, -1},
+		{`mx_exporter_endpoints{}`, 12},
 		{`mx_exporter_duplicate_targets{}`, 0},
 	} {
 		v, ok := got[tc.series]

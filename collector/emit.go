@@ -10,6 +10,7 @@ import (
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/store"
@@ -52,6 +53,9 @@ func emit(en *store.Entry, s sink) (endpoints int) {
 	if r.DNS != nil {
 		em.dns(r.DNS)
 	}
+	if r.Validation.Trusted {
+		em.gauge(famValidating, bool01(r.Validation.Validating))
+	}
 
 	for i, rc := range r.Asked.Recipients { // configured recipients, deduplicated
 		if !slices.Contains(r.Asked.Recipients[:i], rc) {
@@ -79,6 +83,9 @@ func emit(en *store.Entry, s sink) (endpoints int) {
 		if len(h.Special) > 0 {
 			em.gauge(famHostFinding, 1, hostFindingSpecialAddrs)
 		}
+		if slices.Contains(dnsmx.Securities, h.Security) {
+			em.gauge(famHostDNSSEC, 1, string(h.Security))
+		}
 		for j, res := range h.Results {
 			if res == nil {
 				continue
@@ -93,6 +100,7 @@ func emit(en *store.Entry, s sink) (endpoints int) {
 			endpoints++
 			s.subject(domain, name, clean(ip))
 			em.endpoint(&r.Asked, taken, res)
+			em.dane(res.DANE, h.TLSA)
 		}
 	}
 	return endpoints
@@ -195,6 +203,38 @@ func (em *emitter) dns(d *dnsmx.Domain) {
 	em.gauge(famImplicitMX, bool01(d.Implicit))
 	if d.NullMXMixed {
 		em.gauge(famDNSFinding, 1, dnsFindingNullMXMixed)
+	}
+	if slices.Contains(dnsmx.Securities, d.MXSecurity) {
+		em.gauge(famDNSSEC, 1, string(d.MXSecurity))
+	}
+}
+
+// dane emits an address's DANE series: its verdict whenever the module
+// looks at DANE, the record counts when a secure TLSA RRset was found, and
+// the matches and rollover readiness when a chain was judged.
+func (em *emitter) dane(c *dane.Check, l *dnsmx.TLSALookup) {
+	if c == nil || !slices.Contains(dane.Statuses, c.Status) {
+		return
+	}
+	em.gauge(famDANEVerdict, 1, string(c.Status))
+	if l == nil || l.Security != dnsmx.SecuritySecure || len(l.Records) == 0 {
+		return
+	}
+	usable := 0
+	for _, r := range l.Records {
+		if r.Class() == dane.ClassUsable {
+			usable++
+		}
+	}
+	em.gauge(famTLSARecords, float64(len(l.Records)))
+	em.gauge(famTLSAUsable, float64(usable))
+	if c.Result == nil {
+		return
+	}
+	_, matched := c.Result.Counts()
+	em.gauge(famTLSAMatched, float64(matched))
+	if usable > 0 {
+		em.gauge(famDANERollover, bool01(c.Result.Rollover.Ready))
 	}
 }
 
