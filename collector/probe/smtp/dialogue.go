@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 )
 
 // politeQuitTimeout bounds the QUIT we send after a failure: good manners,
@@ -29,6 +30,9 @@ const politeQuitTimeout = time.Second
 // dialogue goes on in plaintext; a failed TLS handshake is recorded and the
 // dialogue starts again once, on a new connection, without STARTTLS (as a
 // sending MTA at TLS security level "may" does).
+//
+// With opts.DANE, the dialogue also does what a DANE-validating sender does
+// (see Options.DANE) and records the address's DANE outcome in Result.DANE.
 //
 // addr is an IP address (IPv6 with or without brackets); host is the name
 // the certificate is checked against unless opts.TLSServerName is set. The
@@ -50,10 +54,13 @@ func Probe(ctx context.Context, host, addr string, opts Options) *Result {
 		defer cancel()
 	}
 	deadline, _ := ctx.Deadline()
+	policy := activePolicy(opts.DANE)
 	d := &dialogue{
-		ctx:      ctx,
-		deadline: deadline,
-		opts:     opts,
+		ctx:         ctx,
+		deadline:    deadline,
+		opts:        opts,
+		dane:        policy,
+		daneApplies: policy.Applies(),
 		res: &Result{
 			Host: host, Addr: addr, Port: opts.Port, Start: start,
 			// The result is kept until the next probe: room for exactly
@@ -82,6 +89,11 @@ type dialogue struct {
 	res      *Result
 	tr       *transcript
 
+	// dane is the DANE policy the dialogue applies, nil when the module
+	// does not look at DANE; daneApplies: it has usable secure records.
+	dane        *dane.Policy
+	daneApplies bool
+
 	sessions   int  // connections opened: 1, or 2 after a plaintext retry
 	plainRetry bool // the TLS handshake failed in opportunistic mode: start again without STARTTLS
 
@@ -100,11 +112,13 @@ type dialogue struct {
 }
 
 func (d *dialogue) run() {
+	d.daneStart()
 	d.session(true)
 	if d.plainRetry {
 		d.tr.note("reconnecting without STARTTLS, as a sending MTA at TLS security level \"may\" would")
 		d.session(false)
 	}
+	d.daneFinish()
 	d.judgeSlowest()
 	d.res.Findings = d.findings()
 }

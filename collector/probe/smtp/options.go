@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
@@ -41,11 +42,23 @@ type Options struct {
 	RequireVerifiedTLS bool
 
 	// DANE is what DNS says about DANE for this host (set by the probe
-	// engine per MX host; nil means no DANE check). When DANE applies
-	// (Policy.Applies), STARTTLS is mandatory whatever StartTLS says (a
-	// DANE sender never falls back to plaintext), the SNI is the TLSA base
-	// domain, and the presented chain is judged against the records; in
-	// enforce mode a failure fails the dialogue with a dane_* reason.
+	// engine per MX host; nil, or mode off or "", means no DANE check and
+	// a nil Result.DANE). When DANE applies (Policy.Applies), STARTTLS is
+	// mandatory whatever StartTLS says (a DANE sender never falls back to
+	// plaintext), the SNI is the TLSA base domain, and the presented chain
+	// is judged against the records. In enforce mode a failure fails the
+	// dialogue as a DANE sender would stop: dane_starttls_missing before
+	// any envelope, starttls_failed with no plaintext retry, dane_mismatch
+	// with a QUIT right after the handshake. In report mode everything is
+	// recorded in Result.DANE and STARTTLS failures keep the behaviour of
+	// StartTLS (off counting as opportunistic).
+	//
+	// A status DNS decided (Policy.Status) changes nothing in the dialogue:
+	// STARTTLS is tried as StartTLS says, with the usual SNI. In enforce
+	// mode tlsa_bogus and tlsa_lookup_failed then fail the dialogue at its
+	// end, unless it failed for another reason first. Records that are all
+	// unusable are judged against the chain when there is one, for the
+	// report, and never fail anything.
 	DANE *dane.Policy
 
 	// SlowStepThreshold: a step whose reply takes longer while the dialogue
@@ -129,6 +142,9 @@ func (o Options) Validate() error {
 			return fmt.Errorf("vrfy: %w, got %q", err, o.VRFY)
 		}
 	}
+	if o.DANE != nil && o.DANE.Mode != "" && !slices.Contains(dane.Modes, o.DANE.Mode) {
+		return fmt.Errorf("unknown dane mode %q", o.DANE.Mode)
+	}
 	if o.TLSServerName != "" && !dnsname.Valid(o.TLSServerName) {
 		return fmt.Errorf("tls server name: must be a host name, got %q", o.TLSServerName)
 	}
@@ -140,7 +156,7 @@ func (o Options) Validate() error {
 // the relay check, VRFY, RSET and QUIT. A HELO fallback adds one.
 func (o Options) fullDialogueSteps() int {
 	n := 3 + 1 + len(o.Recipients) + 2 // connect, banner, EHLO; MAIL; RCPTs; RSET, QUIT
-	if o.StartTLS != StartTLSOff {
+	if o.StartTLS != StartTLSOff || activePolicy(o.DANE).Applies() {
 		n += 3 // STARTTLS, handshake, EHLO again
 	}
 	if o.RelayCheck != "" {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
 )
 
@@ -17,22 +18,33 @@ import (
 const clearNote = "TLS failed, mail would travel in clear"
 
 // startTLS upgrades the session when the server offers STARTTLS and the
-// module does not turn it off. It reports whether the dialogue goes on in
-// this session: in TLS, or in plaintext after a refusal in opportunistic
-// mode. After a failed handshake in opportunistic mode it returns false
-// with d.plainRetry set and no Reason: the caller starts again without
-// STARTTLS.
+// STARTTLS mode in effect (tlsMode) is not off. It reports whether the
+// dialogue goes on in this session: in TLS, or in plaintext after a refusal
+// in opportunistic mode. After a failed handshake in opportunistic mode it
+// returns false with d.plainRetry set and no Reason: the caller starts
+// again without STARTTLS.
 func (d *dialogue) startTLS() bool {
-	if d.opts.StartTLS == StartTLSOff {
+	mode := d.tlsMode()
+	if mode == StartTLSOff {
 		return true
 	}
 	if !d.res.Extensions.Has("STARTTLS") {
-		if d.opts.StartTLS == StartTLSRequired {
-			detail := "STARTTLS is required but the server does not advertise it"
-			if d.found.has(FindingMiddleboxSTARTTLS) {
-				detail += " (a middlebox masked it)"
+		masked := ""
+		if d.found.has(FindingMiddleboxSTARTTLS) {
+			masked = " (a middlebox masked it)"
+		}
+		if d.daneApplies {
+			d.daneDecide(dane.StatusStartTLSMissing, "usable TLSA records, but the server does not advertise STARTTLS"+masked+
+				": a DANE sender never falls back to plaintext")
+			if d.daneEnforced() {
+				// No envelope in clear: a DANE sender would not send one.
+				d.reject(ReasonDANEStartTLSMissing, "DANE: usable TLSA records, but the server does not advertise STARTTLS"+masked+
+					"; DANE senders never fall back to plaintext, they defer mail")
+				return false
 			}
-			d.reject(ReasonStartTLSMissing, detail)
+		}
+		if mode == StartTLSRequired {
+			d.reject(ReasonStartTLSMissing, "STARTTLS is required but the server does not advertise it"+masked)
 			return false
 		}
 		return true
@@ -58,6 +70,9 @@ func (d *dialogue) startTLS() bool {
 		return false
 	}
 	d.attach(tc)
+	if !d.daneJudge(tc.ConnectionState().PeerCertificates) {
+		return false
+	}
 	if d.opts.RequireVerifiedTLS && !d.res.TLS.Verified {
 		// The handshake itself went through: its step stays clean, the
 		// why is in TLS.VerifyError.
@@ -85,11 +100,12 @@ func (d *dialogue) handshake(ready Reply) (*tls.Conn, bool) {
 	name := d.tlsName()
 	// SMTP delivers over TLS whatever the certificate (RFC 3207 4.1), so
 	// the handshake does not verify; tlscheck verifies afterwards and turns
-	// the outcome into a fact. TLS 1.0 is allowed so that an old server is
-	// reported as such rather than as a failed handshake.
-	cfg := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10} //nolint:gosec // verified by tlscheck
-	if net.ParseIP(name) == nil {
-		cfg.ServerName = name
+	// the outcome into a fact, and DANE judges the chain on its own terms.
+	// TLS 1.0 is allowed so that an old server is reported as such rather
+	// than as a failed handshake.
+	cfg := &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS10} //nolint:gosec // verified by tlscheck and DANE
+	if sni := d.sniName(); net.ParseIP(sni) == nil {
+		cfg.ServerName = sni
 	}
 	tc := tls.Client(d.raw, cfg)
 	d.arm()
@@ -125,14 +141,18 @@ func (d *dialogue) handshake(ready Reply) (*tls.Conn, bool) {
 }
 
 // tlsRefused handles a 4xx/5xx to STARTTLS (421 aside, which ends the
-// session). In opportunistic mode the session goes on in plaintext, with the
-// extensions of the EHLO before: nothing changed, so no second EHLO.
+// session). In opportunistic mode (tlsMode: never where DANE is enforced)
+// the session goes on in plaintext, with the extensions of the EHLO before:
+// nothing changed, so no second EHLO.
 func (d *dialogue) tlsRefused(rep Reply) bool {
 	cause := rep.String()
-	fallback := d.opts.StartTLS == StartTLSOpportunistic
+	fallback := d.tlsMode() == StartTLSOpportunistic
 	d.res.TLSFailure = &TLSFailure{Stage: TLSRefused, Reply: rep, Cause: cause, Fallback: fallback}
+	if d.daneApplies {
+		d.daneDecide(dane.StatusTLSFailed, "STARTTLS is offered but refused: no TLS session, and a DANE sender never falls back to plaintext")
+	}
 	if !fallback {
-		d.reject(ReasonStartTLSFailed, "STARTTLS refused: "+cause)
+		d.reject(ReasonStartTLSFailed, "STARTTLS refused: "+cause+d.daneTLSDefers())
 		return false
 	}
 	d.markStep("STARTTLS refused: " + cause)
@@ -141,13 +161,17 @@ func (d *dialogue) tlsRefused(rep Reply) bool {
 }
 
 // tlsBroken handles a session that STARTTLS left unusable: neither
-// plaintext nor TLS any more, so no QUIT. In opportunistic mode it asks for
-// a plaintext retry on a new connection; otherwise it is starttls_failed.
+// plaintext nor TLS any more, so no QUIT. In opportunistic mode (tlsMode:
+// never where DANE is enforced) it asks for a plaintext retry on a new
+// connection; otherwise it is starttls_failed.
 func (d *dialogue) tlsBroken(ready Reply, cause string) bool {
-	fallback := d.opts.StartTLS == StartTLSOpportunistic
+	fallback := d.tlsMode() == StartTLSOpportunistic
 	d.res.TLSFailure = &TLSFailure{Stage: TLSHandshake, Reply: ready, Cause: cause, Fallback: fallback}
+	if d.daneApplies {
+		d.daneDecide(dane.StatusTLSFailed, "no TLS session came of STARTTLS (see the TLS failure), and a DANE sender never falls back to plaintext")
+	}
 	if !fallback {
-		d.fail(ReasonStartTLSFailed, cause)
+		d.fail(ReasonStartTLSFailed, cause+d.daneTLSDefers())
 		return false
 	}
 	d.tr.note("%s: %s", cause, clearNote)
