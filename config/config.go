@@ -15,6 +15,15 @@ const (
 	StartTLSRequired      = "required"      // fail the probe when it is not advertised or fails
 )
 
+// DANE modes of a module: what a DANE failure does. They are the probe
+// engine's (dane.Modes); config keeps its own copy because it imports no
+// engine package, and the wiring's tests hold the two lists equal.
+const (
+	DANEEnforce = "enforce" // a DANE failure fails the probe (default), as DANE senders defer
+	DANEReport  = "report"  // every DANE fact is reported; the probe does not fail for it
+	DANEOff     = "off"     // no TLSA lookups
+)
+
 // Address families.
 const (
 	IPv4 = "ipv4"
@@ -37,6 +46,11 @@ const (
 	DefaultDNSAttempts         = 2
 	DefaultSlowStepThreshold   = time.Second
 	DefaultResolvConf          = "/etc/resolv.conf"
+
+	// DefaultValidationCheckName is the resolver self-check's name: the
+	// root zone, signed and answered by every validating resolver that has
+	// the root trust anchor.
+	DefaultValidationCheckName = "."
 
 	// DefaultEHLOFallback is the EHLO name when this machine's host name is
 	// unknown or not a valid host name (see DefaultEHLO). A name under
@@ -65,6 +79,17 @@ type DNS struct {
 	Timeout time.Duration `yaml:"timeout"`
 	// Attempts is how many times each server is asked before the next one.
 	Attempts int `yaml:"attempts"`
+	// TrustAD says the resolvers validate DNSSEC and the path to them is
+	// trusted (a local unbound on loopback), like Postfix's
+	// smtp_dns_support_level = dnssec: only then is their AD bit believed.
+	// Without it every DNSSEC state is unchecked and DANE "not checked",
+	// never passed: anyone between an untrusted resolver and us could set
+	// the bit.
+	TrustAD bool `yaml:"trust_ad"`
+	// ValidationCheckName is the signed name whose SOA every resolver must
+	// answer with the AD bit before its AD bits count (the self-check).
+	// Parse leaves it normalised (dnsname.Normalize), "." being the root.
+	ValidationCheckName string `yaml:"validation_check_name"`
 }
 
 // Module says how to probe: which port, what to say, what to expect.
@@ -81,6 +106,9 @@ type Module struct {
 
 	StartTLS string `yaml:"starttls"` // off, opportunistic, required
 	TLS      TLS    `yaml:"tls"`
+	// DANE is what a DANE failure does: enforce, report or off. It only
+	// matters with dns.trust_ad; without it DANE is never checked.
+	DANE string `yaml:"dane"`
 
 	AddressFamilies     []string `yaml:"address_families"` // ipv4, ipv6; default both
 	MaxMXHosts          int      `yaml:"max_mx_hosts"`

@@ -26,13 +26,16 @@ func TestLoadGood(t *testing.T) {
 	}
 	plain := builtinModule()
 	plain.StartTLS = StartTLSOff
+	plain.DANE = DANEOff
 	plain.AddressFamilies = []string{IPv6, IPv4}
 	want := &Config{
 		File: "testdata/good.yml",
 		DNS: DNS{
-			Resolvers: []string{"192.0.2.53", "198.51.100.53:5353", "[2001:db8::53]:53"},
-			Timeout:   3 * time.Second,
-			Attempts:  3,
+			Resolvers:           []string{"192.0.2.53", "198.51.100.53:5353", "[2001:db8::53]:53"},
+			Timeout:             3 * time.Second,
+			Attempts:            3,
+			TrustAD:             true,
+			ValidationCheckName: "dnssec.example.org", // lower-cased, trailing dot gone
 		},
 		Modules: map[string]*Module{
 			"default": {
@@ -45,6 +48,7 @@ func TestLoadGood(t *testing.T) {
 				RelayCheck: "relay-test@example.net",
 				VRFY:       "postmaster",
 				StartTLS:   StartTLSRequired,
+				DANE:       DANEReport,
 				TLS: TLS{
 					CAFile:          filepath.Join("testdata", "ca.pem"), // relative to the config file
 					ServerName:      "mx.example.com",
@@ -110,7 +114,9 @@ func TestLoadDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	wantDNS := DNS{Timeout: DefaultDNSTimeout, Attempts: DefaultDNSAttempts}
+	// trust_ad off: the AD bit of resolvers nobody vouched for means
+	// nothing, and DANE is "not checked" until the file says otherwise.
+	wantDNS := DNS{Timeout: DefaultDNSTimeout, Attempts: DefaultDNSAttempts, ValidationCheckName: "."}
 	if !reflect.DeepEqual(c.DNS, wantDNS) {
 		t.Errorf("DNS = %+v, want %+v", c.DNS, wantDNS)
 	}
@@ -124,6 +130,7 @@ func TestLoadDefaults(t *testing.T) {
 		Interval:            time.Minute,
 		EHLO:                DefaultEHLO(),
 		StartTLS:            StartTLSOpportunistic,
+		DANE:                DANEEnforce,
 		AddressFamilies:     []string{IPv4, IPv6},
 		MaxMXHosts:          10,
 		MaxAddressesPerHost: 4,
@@ -150,7 +157,8 @@ func TestParseEmpty(t *testing.T) {
 			t.Fatalf("Parse(%q): %v", in, err)
 		}
 		if len(c.Targets) != 0 || !reflect.DeepEqual(c.Modules, map[string]*Module{"default": builtinModule()}) ||
-			c.DNS.Timeout != DefaultDNSTimeout || c.DNS.Attempts != DefaultDNSAttempts {
+			c.DNS.Timeout != DefaultDNSTimeout || c.DNS.Attempts != DefaultDNSAttempts ||
+			c.DNS.TrustAD || c.DNS.ValidationCheckName != DefaultValidationCheckName {
 			t.Errorf("Parse(%q) = %+v, want the defaults", in, c)
 		}
 	}
@@ -243,6 +251,68 @@ modules:
 	}
 }
 
+// TestParseDNSSEC: the keys that say whether DNSSEC answers are believed
+// and how the resolvers prove that they validate, and each module's DANE
+// mode.
+func TestParseDNSSEC(t *testing.T) {
+	tests := []struct {
+		in        string
+		trustAD   bool
+		checkName string
+		dane      string
+	}{
+		{"dns: {trust_ad: true}\n", true, ".", DANEEnforce},
+		{"dns: {trust_ad: false, validation_check_name: .}\n", false, ".", DANEEnforce},
+		{"dns: {trust_ad: true, validation_check_name: ~}\n", true, ".", DANEEnforce}, // null is the default
+		{"dns: {trust_ad: true, validation_check_name: Dnssec.Test.}\n", true, "dnssec.test", DANEEnforce},
+		{"dns: {validation_check_name: xn--bcher-kva.example}\n", false, "xn--bcher-kva.example", DANEEnforce},
+		{"modules: {default: {dane: enforce}}\n", false, ".", DANEEnforce},
+		{"modules: {default: {dane: report}}\n", false, ".", DANEReport},
+		{"modules: {default: {dane: off}}\n", false, ".", DANEOff}, // a string in YAML 1.2
+		{"modules: {default: {dane: \"off\"}}\n", false, ".", DANEOff},
+		{"modules: {default: {dane: ~}}\n", false, ".", DANEEnforce},
+	}
+	for _, tt := range tests {
+		c, err := Parse([]byte(tt.in), "mx.yml")
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tt.in, err)
+			continue
+		}
+		if c.DNS.TrustAD != tt.trustAD || c.DNS.ValidationCheckName != tt.checkName || c.Modules["default"].DANE != tt.dane {
+			t.Errorf("Parse(%q): trust_ad %v, validation_check_name %q, dane %q; want %v, %q, %q",
+				tt.in, c.DNS.TrustAD, c.DNS.ValidationCheckName, c.Modules["default"].DANE, tt.trustAD, tt.checkName, tt.dane)
+		}
+	}
+}
+
+// TestParseValidationCheckName: the probe command checks its flag with the
+// function the config key uses, so the two accept the same names.
+func TestParseValidationCheckName(t *testing.T) {
+	for in, want := range map[string]string{
+		".":            ".",
+		"Example.COM.": "example.com",
+		"dnssec.test":  "dnssec.test",
+		"com":          "com",
+	} {
+		if got, err := ParseValidationCheckName(in); got != want || err != nil {
+			t.Errorf("ParseValidationCheckName(%q) = %q, %v; want %q, nil", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"":            `must be a DNS name like example.com, or "." for the root zone, got ""`,
+		"..":          `must be a DNS name like example.com, or "." for the root zone, got ".."`,
+		" .":          `must be a DNS name like example.com, or "." for the root zone, got " ."`,
+		"_tcp.test":   `must be a DNS name like example.com, or "." for the root zone, got "_tcp.test"`,
+		"2001:db8::1": `must be a DNS name like example.com, or "." for the root zone, got "2001:db8::1"`,
+		"192.0.2.1.":  `must be the name of a signed zone like example.com, or "." for the root zone, got the IP address "192.0.2.1."`,
+		"ñ.example":   `must be a DNS name in ASCII, got "ñ.example" (write internationalised names as xn--… A-labels)`,
+	} {
+		if got, err := ParseValidationCheckName(in); err == nil || err.Error() != want {
+			t.Errorf("ParseValidationCheckName(%q) = %q, %v; want error %s", in, got, err, want)
+		}
+	}
+}
+
 // One bad file per error, with the exact message: the messages are the
 // user interface of the config, and changing one should be deliberate.
 func TestLoadBad(t *testing.T) {
@@ -251,7 +321,13 @@ func TestLoadBad(t *testing.T) {
 		"bad_ca_broken.yml":               `bad_ca_broken.yml:4: modules.default.tls.ca_file: testdata/broken_cert.pem: certificate 1: x509: malformed certificate`,
 		"bad_ca_missing.yml":              `bad_ca_missing.yml:4: modules.default.tls.ca_file: open testdata/missing.pem: no such file or directory`,
 		"bad_ca_not_pem.yml":              `bad_ca_not_pem.yml:4: modules.default.tls.ca_file: testdata/not_a_cert.pem: no PEM certificates found`,
+		"bad_dane.yml":                    `bad_dane.yml:3: modules.default.dane: must be one of enforce, report, off, got "strict"`,
+		"bad_dane_bool.yml":               `bad_dane_bool.yml:3: modules.default.dane: must be one of enforce, report, off, got "false"`,
 		"bad_dns_attempts.yml":            `bad_dns_attempts.yml:2: dns.attempts: must be at least 1, got 0`,
+		"bad_dns_check_name.yml":          `bad_dns_check_name.yml:3: dns.validation_check_name: must be a DNS name like example.com, or "." for the root zone, got "dnssec..example"`,
+		"bad_dns_check_name_empty.yml":    `bad_dns_check_name_empty.yml:3: dns.validation_check_name: must be a DNS name like example.com, or "." for the root zone, got ""`,
+		"bad_dns_check_name_idn.yml":      `bad_dns_check_name_idn.yml:3: dns.validation_check_name: must be a DNS name in ASCII, got "bücher.example" (write internationalised names as xn--… A-labels)`,
+		"bad_dns_check_name_ip.yml":       `bad_dns_check_name_ip.yml:3: dns.validation_check_name: must be the name of a signed zone like example.com, or "." for the root zone, got the IP address "127.0.0.1"`,
 		"bad_dns_timeout.yml":             `bad_dns_timeout.yml:2: dns.timeout: must be positive, got -1s`,
 		"bad_domain.yml":                  `bad_domain.yml:2: targets[0].domain: must be a DNS name like example.com, got "exa mple.com"`,
 		"bad_domain_idn.yml":              `bad_domain_idn.yml:2: targets[0].domain: must be a DNS name in ASCII, got "bücher.example" (write internationalised names as xn--… A-labels)`,
@@ -318,6 +394,7 @@ func TestLoadBad(t *testing.T) {
 		"bad_targets_type.yml":            `bad_targets_type.yml:2: targets: must be a list, got a mapping`,
 		"bad_timeout_interval.yml":        `bad_timeout_interval.yml:3: modules.default.timeout: 1m30s is longer than the interval 1m`,
 		"bad_timeout_zero.yml":            `bad_timeout_zero.yml:3: modules.default.timeout: must be positive, got 0s`,
+		"bad_trust_ad.yml":                `bad_trust_ad.yml:3: dns.trust_ad: must be true or false, got "yes"`,
 		"bad_two_documents.yml":           `bad_two_documents.yml:3: a second YAML document; the config is a single document`,
 		"bad_unknown_anchor.yml":          `bad_unknown_anchor.yml:2: invalid YAML: unknown anchor 'base' referenced`,
 		"bad_unknown_key.yml":             `bad_unknown_key.yml:3: targets[1].domian: unknown key (did you mean "domain"?)`,

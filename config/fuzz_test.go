@@ -24,6 +24,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("modules:\n  a: &a {port: 26}\n  b: {<<: *a, port: 27}\n  c: {<<: [*a, *a]}\ntargets: [{host: x}, *a]\n"))
 	f.Add([]byte("x: &a [*a]\n"))
+	f.Add([]byte("dns: {trust_ad: true, validation_check_name: Dnssec.Test.}\nmodules: {default: {dane: report}, b: {dane: off}}\n"))
+	f.Add([]byte("dns: {trust_ad: on, validation_check_name: ..}\nmodules: {default: {dane: [enforce]}}\n"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const file = "testdata/fuzz.yml" // so that "ca_file: ca.pem" resolves
@@ -51,6 +53,9 @@ func FuzzParse(f *testing.F) {
 			if m == nil || m.Port < 1 || m.Timeout <= 0 || m.Timeout > m.Interval || len(m.AddressFamilies) == 0 || m.SlowStepThreshold <= 0 {
 				t.Fatalf("module %q accepted with %+v", name, m)
 			}
+			if m.DANE != DANEEnforce && m.DANE != DANEReport && m.DANE != DANEOff {
+				t.Fatalf("module %q accepted with dane %q", name, m.DANE)
+			}
 		}
 		for i, tg := range c.Targets {
 			if tg == nil || (tg.Domain == "") == (tg.Host == "") {
@@ -69,6 +74,13 @@ func FuzzParse(f *testing.F) {
 				if h == "" || dnsname.JoinHostPort(h, p) != tg.Name() {
 					t.Fatalf("targets[%d] accepted with host %q, which splits into %q, %d", i, tg.Host, h, p)
 				}
+			}
+		}
+		// The self-check name is kept in its canonical form, which the
+		// probe command's flag check takes as it is.
+		if n := c.DNS.ValidationCheckName; n != "." {
+			if again, err := ParseValidationCheckName(n); err != nil || again != n || !dnsname.Valid(n) {
+				t.Fatalf("validation_check_name %q accepted, not canonical: %q, %v", n, again, err)
 			}
 		}
 		// What the config accepts, the daemon's resolver must take.

@@ -32,7 +32,11 @@ func Load(path string) (*Config, error) {
 func Parse(data []byte, file string) (*Config, error) {
 	c := &Config{
 		File: file,
-		DNS:  DNS{Timeout: DefaultDNSTimeout, Attempts: DefaultDNSAttempts},
+		DNS: DNS{
+			Timeout:             DefaultDNSTimeout,
+			Attempts:            DefaultDNSAttempts,
+			ValidationCheckName: DefaultValidationCheckName,
+		},
 	}
 	d := newDecoder(file)
 	root, err := d.document(data)
@@ -68,6 +72,7 @@ func (m *Module) setDefaults() {
 		Interval:            DefaultInterval,
 		EHLO:                DefaultEHLO(),
 		StartTLS:            StartTLSOpportunistic,
+		DANE:                DANEEnforce,
 		AddressFamilies:     []string{IPv4, IPv6},
 		MaxMXHosts:          DefaultMaxMXHosts,
 		MaxAddressesPerHost: DefaultMaxAddressesPerHost,

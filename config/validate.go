@@ -90,6 +90,35 @@ func (v *validator) dns(d *DNS) {
 	if d.Attempts < 1 {
 		v.errorf("dns", "attempts", "must be at least 1, got %d", d.Attempts)
 	}
+	if name, err := ParseValidationCheckName(d.ValidationCheckName); err != nil {
+		v.errorf("dns", "validation_check_name", "%v", err)
+	} else {
+		d.ValidationCheckName = name
+	}
+}
+
+// ParseValidationCheckName checks the name of the resolver self-check, as
+// dns.validation_check_name and the probe command's flag give it, and
+// returns its canonical form: "." for the root zone, else dnsname.Normalize.
+// An IP address is refused although "192.0.2.1" is a valid DNS name: no
+// signed zone is called that, and it would be a resolver put in the wrong
+// key.
+func ParseValidationCheckName(s string) (string, error) {
+	if s == "." {
+		return s, nil
+	}
+	// Normalize before checking, so that a fully qualified "example.com."
+	// passes; ".." would become "." that way, and Valid refuses it.
+	name := dnsname.Normalize(s)
+	switch {
+	case !isASCII(name):
+		return "", fmt.Errorf("must be a DNS name in ASCII, got %q (write internationalised names as xn--… A-labels)", s)
+	case !dnsname.Valid(name):
+		return "", fmt.Errorf(`must be a DNS name like example.com, or "." for the root zone, got %q`, s)
+	case isIP(name):
+		return "", fmt.Errorf(`must be the name of a signed zone like example.com, or "." for the root zone, got the IP address %q`, s)
+	}
+	return name, nil
 }
 
 func (v *validator) module(path, name string, m *Module) {
@@ -150,6 +179,11 @@ func (v *validator) module(path, name string, m *Module) {
 	case StartTLSOff, StartTLSOpportunistic, StartTLSRequired:
 	default:
 		v.errorf(path, "starttls", "must be one of %s, %s, %s, got %q", StartTLSOff, StartTLSOpportunistic, StartTLSRequired, m.StartTLS)
+	}
+	switch m.DANE {
+	case DANEEnforce, DANEReport, DANEOff:
+	default:
+		v.errorf(path, "dane", "must be one of %s, %s, %s, got %q", DANEEnforce, DANEReport, DANEOff, m.DANE)
 	}
 	v.tls(path+".tls", &m.TLS)
 	v.families(path, m.AddressFamilies)
