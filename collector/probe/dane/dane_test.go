@@ -456,6 +456,66 @@ func TestEvaluate(t *testing.T) {
 			ready:    false, // 2 1 2 matches nothing current
 		},
 		{
+			// RFC 7671 section 9's own example: a sender accepts a key that
+			// matches 3 1 0 or 3 1 2, never one that matches only 3 1 1.
+			name: "3 1 0, 3 1 1 and 3 1 2: the full record matches, the SHA-512 one does not",
+			records: []TLSA{
+				rec(DANEEE, f.leaf, SelectorSPKI, MatchFull),
+				rec(DANEEE, f.leaf, SelectorSPKI, MatchSHA256),
+				rec(DANEEE, f.other, SelectorSPKI, MatchSHA512),
+			},
+			chain:    chainOf(f.leaf),
+			verdict:  Match,
+			outcomes: []Outcome{Matched, Matched, NotMatched},
+			disagree: []string{"3 1"},
+		},
+		{
+			name: "SHA-256 of the current key, SHA-512 of the next key only: digest mismatch",
+			records: []TLSA{
+				rec(DANEEE, f.leaf, SelectorSPKI, MatchSHA256),
+				rec(DANEEE, f.other, SelectorSPKI, MatchSHA256),
+				rec(DANEEE, f.other, SelectorSPKI, MatchSHA512),
+			},
+			chain:    chainOf(f.leaf),
+			verdict:  DigestMismatch,
+			outcomes: []Outcome{Matched, NotMatched, NotMatched},
+			disagree: []string{"3 1"},
+		},
+		{
+			// A malformed record is not one a sender can use, so it
+			// makes no digest stronger.
+			name: "a malformed SHA-512 record does not outrank a matching SHA-256 one",
+			records: []TLSA{
+				rec(DANEEE, f.leaf, SelectorSPKI, MatchSHA256),
+				long256,
+			},
+			chain:    chainOf(f.leaf),
+			verdict:  Match,
+			outcomes: []Outcome{Matched, Malformed},
+		},
+		{
+			name: "SHA-512 of another selector does not outrank a matching SHA-256 one",
+			records: []TLSA{
+				rec(DANEEE, f.leaf, SelectorSPKI, MatchSHA256),
+				rec(DANEEE, f.other, SelectorCert, MatchSHA512),
+			},
+			chain:    chainOf(f.leaf),
+			verdict:  Match,
+			outcomes: []Outcome{Matched, NotMatched},
+		},
+		{
+			name: "DANE-TA: SHA-256 of the sent TA, SHA-512 of a TA not sent: digest mismatch",
+			records: []TLSA{
+				rec(DANETA, f.ca, SelectorSPKI, MatchSHA256),
+				rec(DANETA, f.ca2, SelectorSPKI, MatchSHA512),
+			},
+			chain:    chainOf(f.leaf, f.ca),
+			verdict:  DigestMismatch,
+			outcomes: []Outcome{Matched, NotMatched},
+			ta:       []TAFailure{TAOK, TANotSent},
+			disagree: []string{"2 1"},
+		},
+		{
 			name:    "no records",
 			chain:   chainOf(f.leaf),
 			verdict: NoUsableRecords,
@@ -595,33 +655,43 @@ func TestClass(t *testing.T) {
 	}
 }
 
-// FuzzEvaluate feeds arbitrary record text and arbitrary chains (the leaf and
-// a fuzzer-chosen subset and order of other certificates, including the
-// fuzzer's bytes when they parse as one)
-// to ParseTLSA and Evaluate. Invariants: no panic; a record that parses
-// prints back to the same record; Validate and Class agree; the outcome of a
-// malformed record is Malformed; a record made from the leaf always matches.
+// FuzzEvaluate feeds two arbitrary record texts and arbitrary chains (the
+// leaf and a fuzzer-chosen subset and order of other certificates, including
+// the fuzzer's bytes when they parse as one) to ParseTLSA, Evaluate and
+// Policy.Judge. Invariants: no panic; a record that parses prints back to
+// the same record; Validate and Class agree; the outcome of a malformed
+// record is Malformed; the verdict is the one sectionNineVerdict, an
+// independent restatement of RFC 7671 section 9, gives; a record made from
+// the leaf always matches, and with the leaf's SHA2-512 record beside it the
+// set always passes; the status of a judged policy is a failure exactly when
+// the verdict is.
 func FuzzEvaluate(f *testing.F) {
 	fx := fixtures()
-	for _, s := range []string{
+	seeds := []string{
 		rec(DANEEE, fx.leaf, SelectorSPKI, MatchSHA256).String(),
+		rec(DANEEE, fx.other, SelectorSPKI, MatchSHA512).String(),
 		rec(DANETA, fx.ca, SelectorCert, MatchFull).String(),
 		rec(DANETA, fx.ca, SelectorSPKI, MatchSHA512).String(),
 		"3 1 1 00", "2 1 0 3000", "0 0 0 ", "255 255 255 ff",
-	} {
-		f.Add(s, "mx.example.test", fx.ca.Cert.Raw, uint8(0))
 	}
-	f.Fuzz(func(t *testing.T, s, name string, extra []byte, order uint8) {
-		r, err := ParseTLSA(s)
-		if err != nil {
-			return
-		}
-		back, err := ParseTLSA(r.String())
-		if err != nil || back.String() != r.String() {
-			t.Fatalf("round trip of %q: %q, %v", r, back, err)
-		}
-		if (r.Validate() != nil) != (r.Class() == ClassMalformed) {
-			t.Fatalf("%v: Validate %v but class %v", r, r.Validate(), r.Class())
+	for i, s := range seeds {
+		f.Add(s, seeds[(i+1)%len(seeds)], "mx.example.test", fx.ca.Cert.Raw, uint8(i))
+	}
+	f.Fuzz(func(t *testing.T, s1, s2, name string, extra []byte, order uint8) {
+		var records []TLSA
+		for _, s := range []string{s1, s2} {
+			r, err := ParseTLSA(s)
+			if err != nil {
+				continue
+			}
+			back, err := ParseTLSA(r.String())
+			if err != nil || back.String() != r.String() {
+				t.Fatalf("round trip of %q: %q, %v", r, back, err)
+			}
+			if (r.Validate() != nil) != (r.Class() == ClassMalformed) {
+				t.Fatalf("%v: Validate %v but class %v", r, r.Validate(), r.Class())
+			}
+			records = append(records, r)
 		}
 		// The leaf first, then the others in an order the fuzzer picks:
 		// servers send intermediates in any order, and sometimes too many.
@@ -638,18 +708,79 @@ func FuzzEvaluate(f *testing.F) {
 		if order&0x80 != 0 {
 			slices.Reverse(chain[1:])
 		}
+		o := Options{Names: []string{name}}
+
+		res := Evaluate(records, chain, o)
+		if len(res.Records) != len(records) {
+			t.Fatalf("%d results for %d records", len(res.Records), len(records))
+		}
+		for i, r := range records {
+			if (res.Records[i].Outcome == Malformed) != (r.Validate() != nil) {
+				t.Fatalf("%v: outcome %v, Validate %v", r, res.Records[i].Outcome, r.Validate())
+			}
+		}
+		if want := sectionNineVerdict(res.Records); res.Verdict != want {
+			t.Fatalf("%v: verdict %v, section 9 says %v (%+v)", records, res.Verdict, want, res.Records)
+		}
+
 		self := rec(DANEEE, fx.leaf, SelectorSPKI, MatchSHA256)
-		res := Evaluate([]TLSA{r, self}, chain, Options{Names: []string{name}})
-		if len(res.Records) != 2 {
-			t.Fatalf("%d results for 2 records", len(res.Records))
+		withSelf := Evaluate(append(slices.Clone(records), self), chain, o)
+		if got := withSelf.Records[len(records)]; got.Outcome != Matched || withSelf.Verdict == NoUsableRecords || withSelf.Verdict == Mismatch {
+			t.Fatalf("leaf's own 3 1 1 beside %v: %+v", records, withSelf)
 		}
-		if (res.Records[0].Outcome == Malformed) != (r.Validate() != nil) {
-			t.Fatalf("%v: outcome %v, Validate %v", r, res.Records[0].Outcome, r.Validate())
+		strong := append(slices.Clone(records), self, rec(DANEEE, fx.leaf, SelectorSPKI, MatchSHA512))
+		if got := Evaluate(strong, chain, o); got.Verdict != Match {
+			t.Fatalf("leaf's own 3 1 1 and 3 1 2 beside %v: verdict %v", records, got.Verdict)
 		}
-		if res.Records[1].Outcome != Matched || res.Verdict == NoUsableRecords || res.Verdict == Mismatch {
-			t.Fatalf("leaf's own 3 1 1 beside %v: %+v", r, res)
+
+		p := &Policy{Mode: ModeEnforce, Names: o.Names, Records: records}
+		c := p.Judge(chain, time.Time{})
+		failure := res.Verdict == Mismatch || res.Verdict == DigestMismatch
+		if c.Status.Failure() != failure || c.Failed() != failure || c.Result == nil || c.Detail == "" {
+			t.Fatalf("%v: check %+v for verdict %v", records, c, res.Verdict)
+		}
+		if p.Applies() != (res.Verdict != NoUsableRecords) {
+			t.Fatalf("%v: applies %v with verdict %v", records, p.Applies(), res.Verdict)
 		}
 	})
+}
+
+// sectionNineVerdict restates RFC 7671 section 9 record by record, for the
+// fuzzer to hold verdict() to: per usage and selector, a sender keeps the
+// full records and the records of the strongest digest published among the
+// usable ones, and passes when a kept record matches.
+func sectionNineVerdict(rs []RecordResult) Verdict {
+	type group struct {
+		u Usage
+		s Selector
+	}
+	strongest := map[group]MatchingType{}
+	usable, anyMatch := false, false
+	for _, r := range rs {
+		if r.Outcome != Matched && r.Outcome != NotMatched {
+			continue
+		}
+		usable = true
+		anyMatch = anyMatch || r.Outcome == Matched
+		g := group{r.Record.Usage, r.Record.Selector}
+		strongest[g] = max(strongest[g], r.Record.MatchingType)
+	}
+	if !usable {
+		return NoUsableRecords
+	}
+	for _, r := range rs {
+		if r.Outcome != Matched {
+			continue
+		}
+		m := r.Record.MatchingType
+		if m == MatchFull || m == strongest[group{r.Record.Usage, r.Record.Selector}] {
+			return Match
+		}
+	}
+	if anyMatch {
+		return DigestMismatch
+	}
+	return Mismatch
 }
 
 // TestNames pins the words of the enums: the integration will use them as
@@ -669,5 +800,93 @@ func TestNames(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
+// TestPolicy covers what the dialogue relies on: when DANE applies, how a
+// judged chain becomes a status and words, and which statuses fail a probe.
+func TestPolicy(t *testing.T) {
+	f := fixtures()
+	ee := rec(DANEEE, f.leaf, SelectorSPKI, MatchSHA256)
+	next := rec(DANEEE, f.other, SelectorSPKI, MatchSHA256)
+	ta := rec(DANETA, f.ca, SelectorSPKI, MatchSHA256)
+	pkix := rec(PKIXEE, f.leaf, SelectorSPKI, MatchSHA256)
+	policy := func(m Mode, rs ...TLSA) *Policy {
+		return &Policy{Mode: m, TLSAName: "_25._tcp." + mxName, BaseDomain: mxName, Names: []string{mxName}, Records: rs}
+	}
+
+	applies := []struct {
+		name string
+		p    *Policy
+		want bool
+	}{
+		{"nil", nil, false},
+		{"usable records, enforce", policy(ModeEnforce, ee), true},
+		{"usable records, report", policy(ModeReport, ee), true},
+		{"usable records, off", policy(ModeOff, ee), false},
+		{"PKIX records only", policy(ModeEnforce, pkix), false},
+		{"no records", policy(ModeEnforce), false},
+		{"decided by DNS", &Policy{Mode: ModeEnforce, Status: StatusTLSABogus, Records: []TLSA{ee}}, false},
+	}
+	for _, tt := range applies {
+		if got := tt.p.Applies(); got != tt.want {
+			t.Errorf("%s: Applies %v, want %v", tt.name, got, tt.want)
+		}
+	}
+
+	judged := []struct {
+		name   string
+		p      *Policy
+		chain  []*x509.Certificate
+		status Status
+		failed bool
+		detail string
+	}{
+		{"3 1 1 match", policy(ModeEnforce, ee, next), chainOf(f.leaf), StatusPass, false,
+			"1 of 2 usable TLSA records match the presented chain"},
+		{"mismatch, enforce", policy(ModeEnforce, next), chainOf(f.leaf), StatusMismatch, true,
+			"none of 1 usable TLSA records matches the presented chain"},
+		{"mismatch, report", policy(ModeReport, next), chainOf(f.leaf), StatusMismatch, false,
+			"none of 1 usable TLSA records matches the presented chain"},
+		{"DANE-TA not sent", policy(ModeEnforce, ta), chainOf(f.leaf), StatusTANotSent, true,
+			"the server does not send the trust anchor certificate its DANE-TA records name"},
+		{"DANE-TA not sent beside a DANE-EE mismatch: a mismatch", policy(ModeEnforce, ta, next), chainOf(f.leaf), StatusMismatch, true,
+			"none of 2 usable TLSA records matches the presented chain"},
+		{"digest mismatch", policy(ModeEnforce, ee, rec(DANEEE, f.other, SelectorSPKI, MatchSHA512)), chainOf(f.leaf), StatusDigestMismatch, true,
+			"a SHA2-256 record matches but the SHA2-512 records of the same usage and selector do not: senders that use the strongest digest fail"},
+		{"PKIX only: judged, never a failure", policy(ModeEnforce, pkix), chainOf(f.leaf), StatusNoUsableRecords, false,
+			"no TLSA record is usable on port 25 (PKIX usages or malformed records): TLS without authentication"},
+	}
+	for _, tt := range judged {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.p.Judge(tt.chain, time.Time{})
+			if c.Status != tt.status || c.Failed() != tt.failed || c.Detail != tt.detail {
+				t.Fatalf("check %+v, want status %q, failed %v, detail %q", c, tt.status, tt.failed, tt.detail)
+			}
+			if c.Result == nil || len(c.Result.Records) != len(tt.p.Records) || c.Mode != tt.p.Mode ||
+				c.TLSAName != tt.p.TLSAName || c.BaseDomain != tt.p.BaseDomain {
+				t.Fatalf("check %+v: want the policy's mode and names and a result per record", c)
+			}
+		})
+	}
+
+	d := policy(ModeReport).Decided(StatusNotReached, "why")
+	if d.Status != StatusNotReached || d.Detail != "why" || d.Result != nil || d.Mode != ModeReport || d.BaseDomain != mxName {
+		t.Fatalf("Decided: %+v", d)
+	}
+	var none *Check
+	if none.Failed() {
+		t.Fatal("a nil check failed")
+	}
+
+	var failures []Status
+	for _, s := range Statuses {
+		if s.Failure() {
+			failures = append(failures, s)
+		}
+	}
+	want := []Status{StatusMismatch, StatusTANotSent, StatusDigestMismatch, StatusTLSABogus, StatusTLSALookupFailed, StatusStartTLSMissing, StatusTLSFailed}
+	if !slices.Equal(failures, want) {
+		t.Fatalf("failure statuses %q, want %q", failures, want)
 	}
 }
