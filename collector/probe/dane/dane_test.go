@@ -815,6 +815,8 @@ func TestPolicy(t *testing.T) {
 		return &Policy{Mode: m, TLSAName: "_25._tcp." + mxName, BaseDomain: mxName, Names: []string{mxName}, Records: rs}
 	}
 
+	named := func(p *Policy, names ...string) *Policy { p.Names = names; return p }
+
 	applies := []struct {
 		name string
 		p    *Policy
@@ -854,6 +856,14 @@ func TestPolicy(t *testing.T) {
 			"none of 2 usable TLSA records matches the presented chain"},
 		{"digest mismatch", policy(ModeEnforce, ee, rec(DANEEE, f.other, SelectorSPKI, MatchSHA512)), chainOf(f.leaf), StatusDigestMismatch, true,
 			"a SHA2-256 record matches but the SHA2-512 records of the same usage and selector do not: senders that use the strongest digest fail"},
+		{"DANE-TA with the wrong names: said why", named(policy(ModeEnforce, ta), "mx.other.test"), chainOf(f.leaf, f.ca), StatusMismatch, true,
+			"none of 1 usable TLSA records matches the presented chain (DANE-TA 2 1 1: the leaf carries neither the TLSA base domain nor the MX host name)"},
+		{"DANE-TA through an expired intermediate: said why", policy(ModeEnforce, rec(DANETA, f.root, SelectorSPKI, MatchSHA256)),
+			chainOf(f.leafE, f.expInter, f.root), StatusMismatch, true,
+			"none of 1 usable TLSA records matches the presented chain (DANE-TA 2 1 1: a certificate of the chain below its trust anchor is expired or not yet valid)"},
+		{"DANE-TA of a CA that did not sign the leaf: said why", policy(ModeEnforce, rec(DANETA, f.ca2, SelectorSPKI, MatchSHA256)),
+			chainOf(f.leaf, f.ca2), StatusMismatch, true,
+			"none of 1 usable TLSA records matches the presented chain (DANE-TA 2 1 1: the presented chain does not lead from the leaf to its trust anchor)"},
 		{"PKIX only: judged, never a failure", policy(ModeEnforce, pkix), chainOf(f.leaf), StatusNoUsableRecords, false,
 			"no TLSA record is usable on port 25 (PKIX usages or malformed records): TLS without authentication"},
 	}

@@ -202,7 +202,31 @@ func describeResult(res Result, s Status) string {
 	case StatusTANotSent:
 		return "the server does not send the trust anchor certificate its DANE-TA records name"
 	}
-	return fmt.Sprintf("none of %d usable TLSA records matches the presented chain", usable)
+	return fmt.Sprintf("none of %d usable TLSA records matches the presented chain", usable) + taWhy(res)
+}
+
+// taWhy names, for a mismatch, why the first DANE-TA record whose trust
+// anchor was presented still failed: the operator then knows the fix lies
+// in the chain or the names, not in DNS. "" when there is none.
+func taWhy(res Result) string {
+	for _, r := range res.Records {
+		if r.Outcome != NotMatched || r.Record.Usage != DANETA {
+			continue
+		}
+		var why string
+		switch r.TA {
+		case TAChainInvalid:
+			why = "the presented chain does not lead from the leaf to its trust anchor"
+		case TAChainExpired:
+			why = "a certificate of the chain below its trust anchor is expired or not yet valid"
+		case TANameMismatch:
+			why = "the leaf carries neither the TLSA base domain nor the MX host name"
+		default:
+			continue
+		}
+		return fmt.Sprintf(" (DANE-TA %s: %s)", r.Record.Combination(), why)
+	}
+	return ""
 }
 
 // Counts returns how many records are usable on port 25 (matched or not)
