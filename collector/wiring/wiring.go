@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/scheduler"
@@ -21,6 +22,7 @@ import (
 func ModuleSettings(m *config.Module) (probe.Settings, error) {
 	s := probe.Settings{
 		Timeout: m.Timeout,
+		DANE:    dane.Mode(m.DANE),
 		SMTP: smtp.Options{
 			Port:               m.Port,
 			EHLOName:           m.EHLO,
@@ -48,6 +50,32 @@ func ModuleSettings(m *config.Module) (probe.Settings, error) {
 	}
 	s.SMTP.RootCAs = pool
 	return s, nil
+}
+
+// Resolver builds the resolver of a config's dns section: its servers, else
+// the nameservers of /etc/resolv.conf. With trust_ad it believes their AD
+// bit once they pass the self-check on validation_check_name; without it
+// every DNSSEC state is unchecked and DANE is not checked. The daemon builds
+// one per config load, so a reload that changes trust_ad or the check name
+// brings a resolver that does what the new config says, with its own
+// self-check.
+func Resolver(dns config.DNS) (*dnsmx.Resolver, error) {
+	servers := dns.Resolvers
+	if len(servers) == 0 {
+		var err error
+		servers, err = dnsmx.ServersFromResolvConf(config.DefaultResolvConf)
+		if err != nil {
+			return nil, fmt.Errorf("no resolver configured and %w", err)
+		}
+	}
+	r, err := dnsmx.NewResolver(servers, dns.Timeout, dns.Attempts)
+	if err != nil {
+		return nil, err
+	}
+	if dns.TrustAD {
+		r.EnableValidation(dns.ValidationCheckName)
+	}
+	return r, nil
 }
 
 // Settings builds the settings of every module of cfg once, with

@@ -1,10 +1,16 @@
 package wiring
 
 import (
+	"context"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/store"
+	"github.com/mx-exporter/mx_exporter/collector/testenv"
 	"github.com/mx-exporter/mx_exporter/config"
 )
 
@@ -53,6 +59,126 @@ targets:
 		}
 		if target, err := probe.ParseTarget(w.name); err != nil || (target.Host != "" && target != w.target) {
 			t.Errorf("ParseTarget(%q) = %+v, %v; want %+v: /probe would not find the configured target", w.name, target, err, w.target)
+		}
+	}
+}
+
+// TestDANEModes: the config spells the engine's DANE modes on its own (it
+// imports no engine package); ModuleSettings converts by value, so the two
+// lists must be the same words.
+func TestDANEModes(t *testing.T) {
+	configModes := []string{config.DANEEnforce, config.DANEReport, config.DANEOff}
+	var engineModes []string
+	for _, m := range dane.Modes {
+		engineModes = append(engineModes, string(m))
+	}
+	if !slices.Equal(configModes, engineModes) {
+		t.Fatalf("config's DANE modes %v, the engine's %v", configModes, engineModes)
+	}
+}
+
+// TestModuleSettingsDANE: each module's dane key becomes its settings'
+// DANE mode, enforce when the module sets none ("" would be off).
+func TestModuleSettingsDANE(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+modules:
+  report: {dane: report}
+  off: {dane: off}
+  enforce: {dane: enforce}
+`), "wiring.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, err := Settings(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for module, want := range map[string]dane.Mode{
+		"default": dane.ModeEnforce,
+		"report":  dane.ModeReport,
+		"off":     dane.ModeOff,
+		"enforce": dane.ModeEnforce,
+	} {
+		if got := settings[module].DANE; got != want {
+			t.Errorf("module %s: DANE %q, want %q", module, got, want)
+		}
+	}
+}
+
+// TestResolverValidation: dns.trust_ad makes the resolver believe the AD
+// bit once its servers answer validation_check_name with it, and the name
+// is the configured one. Against the test environment's real servers: the
+// validating unbound, whose only trust anchor is dnssec.test., and nsd,
+// which is authoritative and validates nothing.
+func TestResolverValidation(t *testing.T) {
+	env := testenv.Require(t)
+	tests := []struct {
+		name string
+		dns  string
+		want dnsmx.Validation // Err and Checked not compared
+	}{
+		{"trusted validating resolver", fmt.Sprintf("dns: {resolvers: [%q], trust_ad: true, validation_check_name: DNSSEC.test.}", env.ValidatingResolver),
+			dnsmx.Validation{Trusted: true, Validating: true, CheckName: "dnssec.test"}},
+		{"trusted resolver that does not validate", fmt.Sprintf("dns: {resolvers: [%q], trust_ad: true, validation_check_name: dnssec.test}", env.Resolver),
+			dnsmx.Validation{Trusted: true, Validating: false, CheckName: "dnssec.test"}},
+		// Without trust_ad nothing is asked and nothing believed, even
+		// of a resolver that validates.
+		{"untrusted", fmt.Sprintf("dns: {resolvers: [%q], validation_check_name: dnssec.test}", env.ValidatingResolver),
+			dnsmx.Validation{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := config.Parse([]byte(tt.dns), "wiring.yml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Resolver(cfg.DNS)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if servers := r.Servers(); !slices.Equal(servers, cfg.DNS.Resolvers) {
+				t.Fatalf("servers %v, want %v", servers, cfg.DNS.Resolvers)
+			}
+			v := r.Validation(context.Background())
+			if v.Trusted != tt.want.Trusted || v.Validating != tt.want.Validating || v.CheckName != tt.want.CheckName {
+				t.Fatalf("validation %+v, want trusted %v, validating %v, check name %q",
+					v, tt.want.Trusted, tt.want.Validating, tt.want.CheckName)
+			}
+			if tt.want.Trusted && !tt.want.Validating && v.Err == "" {
+				t.Fatalf("validation %+v: not validating, and no word why", v)
+			}
+		})
+	}
+}
+
+// TestJobsFingerprintDNSSEC: a reload that turns trust_ad on or changes the
+// self-check name changes every job, so that no DANE verdict taken under
+// the old trust is kept as the new config's last result.
+func TestJobsFingerprintDNSSEC(t *testing.T) {
+	fingerprint := func(dns string) string {
+		t.Helper()
+		cfg, err := config.Parse([]byte(dns+"targets: [{domain: example.com}]\n"), "wiring.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		settings, err := Settings(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := Jobs(cfg, settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return jobs[0].Fingerprint
+	}
+	base := fingerprint("dns: {resolvers: [127.0.0.1]}\n")
+	for _, dns := range []string{
+		"dns: {resolvers: [127.0.0.1], trust_ad: true}\n",
+		"dns: {resolvers: [127.0.0.1], validation_check_name: example.com}\n",
+		"dns: {resolvers: [127.0.0.1]}\nmodules: {default: {dane: report}}\n",
+	} {
+		if fingerprint(dns) == base {
+			t.Errorf("%q: the job's fingerprint is the one without it", dns)
 		}
 	}
 }
