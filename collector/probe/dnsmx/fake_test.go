@@ -7,6 +7,15 @@ package dnsmx
 // CNAME loop), a huge MX set, and counting queries. Everything a correct
 // authoritative server can show is tested against nsd.
 //
+// For DNSSEC, fakeZone also plays a validating resolver the way
+// dnssec_test.go needs one and the real unbound cannot be made to behave on
+// demand: the AD bit set or withheld per zone and switched off mid-test,
+// SERVFAIL that turns into data with the CD bit (bogus) or does not, a slow
+// self-check for the single-flight tests, and counts of the DO and CD bits
+// it saw. It signs nothing: AD is what it says, which is all the resolver
+// reads. What the real validator does is tested against unbound in
+// integration_test.go.
+//
 // They listen on 127.0.0.1 only.
 
 import (
@@ -14,7 +23,9 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 )
@@ -28,8 +39,30 @@ type fakeZone struct {
 	rcode      int  // when not 0, answer every query with this rcode and nothing else
 	referral   bool // answer every query with a referral to another server
 
+	// As a validating resolver: a reply to a query with DO gets the AD
+	// bit when the name asked and every owner in its answer are at or
+	// under one of signed (canonical names), unless noAD is set.
+	signed []string
+	noAD   atomic.Bool
+	// Questions answered SERVFAIL: bogus ones unless CD is set, broken
+	// ones whatever the CD bit. Keys are canonical names ("mx.sig.fake.",
+	// every type) or a type and a name ("AAAA mx.sig.fake.").
+	bogus  map[string]bool
+	broken map[string]bool
+	delay  time.Duration // wait before every reply
+
 	mu     sync.Mutex
-	counts map[string]int // "udp MX good.fake.", "tcp A mx1.good.fake.", …
+	counts map[string]int // "udp MX good.fake.", "tcp A mx1.good.fake.", …; also "cd MX good.fake." and "nodo"
+}
+
+// isSigned tells whether name is at or under one of z.signed.
+func (z *fakeZone) isSigned(name string) bool {
+	for _, zone := range z.signed {
+		if name == zone || strings.HasSuffix(name, "."+zone) {
+			return true
+		}
+	}
+	return false
 }
 
 // parseZone parses records in presentation format, one a line; names are
@@ -77,11 +110,26 @@ func (z *fakeZone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 		z.counts = map[string]int{}
 	}
 	z.counts[fmt.Sprintf("%s %s %s", w.LocalAddr().Network(), dns.TypeToString[q.Qtype], dns.CanonicalName(q.Name))]++
+	if req.CheckingDisabled {
+		z.counts[fmt.Sprintf("cd %s %s", dns.TypeToString[q.Qtype], dns.CanonicalName(q.Name))]++
+	}
+	opt := req.IsEdns0()
+	do := opt != nil && opt.Do()
+	if !do {
+		z.counts["nodo"]++
+	}
 	z.mu.Unlock()
+	time.Sleep(z.delay)
 
 	m := new(dns.Msg)
 	m.SetReply(req)
+	qname := dns.CanonicalName(q.Name)
+	typed := dns.TypeToString[q.Qtype] + " " + qname
 	switch {
+	case z.broken[qname], z.broken[typed], (z.bogus[qname] || z.bogus[typed]) && !req.CheckingDisabled:
+		m.Rcode = dns.RcodeServerFailure
+		w.WriteMsg(m)
+		return
 	case z.rcode != 0:
 		m.Rcode = z.rcode
 		w.WriteMsg(m)
@@ -145,8 +193,14 @@ func (z *fakeZone) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
 			}
 		}
 	}
-	if opt := req.IsEdns0(); opt != nil {
-		m.SetEdns0(opt.UDPSize(), false)
+	if do && !z.noAD.Load() {
+		m.AuthenticatedData = z.isSigned(qname)
+		for _, rr := range m.Answer {
+			m.AuthenticatedData = m.AuthenticatedData && z.isSigned(dns.CanonicalName(rr.Header().Name))
+		}
+	}
+	if opt != nil {
+		m.SetEdns0(opt.UDPSize(), do)
 	}
 	if udp {
 		size := dns.MinMsgSize

@@ -39,6 +39,17 @@ type Resolver struct {
 	attempts int           // per server
 	udp      *dns.Client
 	tcp      *dns.Client
+
+	// trustAD is set by EnableValidation: the AD bit of answers means
+	// something only then.
+	trustAD bool
+	// valName is the signed name the self-check asks, canonical (with
+	// its trailing dot).
+	valName string
+	// valRefresh and valRetry are how long a passed and a failed
+	// self-check stand; tests shorten them.
+	valRefresh, valRetry time.Duration
+	val                  validationCache
 }
 
 // NewResolver returns a Resolver that asks servers in order. Each server is
@@ -145,7 +156,12 @@ func ServersFromResolvConf(path string) ([]string, error) {
 //     it gets the addresses its A and AAAA lookups return, usually none, and
 //     never the address its name spells.
 //   - Addresses come from the additional section of the MX reply where it
-//     holds them (per family), else from A and AAAA queries.
+//     holds them (per family), else from A and AAAA queries; always from
+//     queries once EnableValidation was called, as the AD bit does not
+//     cover the additional section.
+//   - MXSecurity is the DNSSEC state of the MX lookup: of its records, or
+//     of its denial for an implicit MX. Each host's Security is that of
+//     its address lookups.
 //   - Each host's addresses in special-purpose ranges are listed in
 //     Host.Special (see SpecialRange) unless opts.IgnoreSpecialAddresses.
 //     They are probed all the same.
@@ -153,12 +169,13 @@ func (r *Resolver) Domain(ctx context.Context, domain string, opts Options) *Dom
 	start := time.Now()
 	d := &Domain{Name: dnsname.Normalize(strings.TrimSpace(domain))}
 	if err := checkName(d.Name); err != nil {
-		d.Outcome, d.Err = OutcomeError, err.Error()
+		d.Outcome, d.Err, d.MXSecurity = OutcomeError, err.Error(), r.unasked()
 		return d
 	}
 	res := r.lookup(ctx, d.Name, dns.TypeMX)
 	d.Duration = time.Since(start)
 	d.Outcome, d.Rcode, d.Err, d.Server = res.outcome, res.rcode, res.err, res.server
+	d.MXSecurity = res.security
 	if res.cname != "" {
 		d.Notes = append(d.Notes, fmt.Sprintf("%s is an alias (CNAME) of %s", d.Name, res.cname))
 	}
@@ -261,7 +278,7 @@ func (r *Resolver) Host(ctx context.Context, name string, opts Options) Host {
 	}
 	n := dnsname.Normalize(strings.TrimSpace(name))
 	if err := checkName(n); err != nil {
-		return Host{Name: n, Outcome: OutcomeError, Err: err.Error()}
+		return Host{Name: n, Outcome: OutcomeError, Err: err.Error(), Security: r.unasked()}
 	}
 	return r.resolveHost(ctx, n, 0, nil, opts)
 }
@@ -277,13 +294,24 @@ type familyResult struct {
 // they hold that family for name; the other families are queried, A and
 // AAAA concurrently. The pool cannot tell "no AAAA" from "AAAA left out", so
 // it only ever saves the query of a family it has.
+//
+// Once the AD bit is trusted the pool is not used at all: a validating
+// resolver's AD bit speaks for the answer and authority sections only (RFC
+// 4035 section 3.2.3), and DANE applies to an MX host only when its address
+// records are secure (RFC 7672 section 2.2.1), which only a query of their
+// own can tell. The saved query is not worth a DNSSEC state we would have
+// to guess.
 func (r *Resolver) resolveHost(ctx context.Context, name string, pref uint16, pool []dns.RR, opts Options) Host {
 	start := time.Now()
 	h := Host{Name: name, Preference: pref}
 	qtypes := familyTypes(opts.Families)
 	if len(qtypes) == 0 {
 		h.Outcome, h.Err = OutcomeError, fmt.Sprintf("no known address family in %v", opts.Families)
+		h.Security = r.unasked()
 		return h
+	}
+	if r.trustAD {
+		pool = nil
 	}
 	fq := dns.CanonicalName(name)
 	results := make([]familyResult, len(qtypes))
@@ -291,7 +319,8 @@ func (r *Resolver) resolveHost(ctx context.Context, name string, pref uint16, po
 	for i, qt := range qtypes {
 		results[i].qtype = qt
 		if recs, canon, err := follow(pool, fq, qt, map[string]bool{fq: true}); err == nil && len(recs) > 0 {
-			results[i].res = lookupResult{outcome: OutcomeAnswer, rrs: recs, cname: aliasOf(fq, canon)}
+			results[i].res = lookupResult{outcome: OutcomeAnswer, rrs: recs, cname: aliasOf(fq, canon),
+				security: SecurityUnchecked}
 			continue
 		}
 		wg.Go(func() { results[i].res = r.lookup(ctx, name, qt) })
@@ -304,8 +333,10 @@ func (r *Resolver) resolveHost(ctx context.Context, name string, pref uint16, po
 	var v4, v6 []netip.Addr
 	var failed *familyResult
 	allNX := true
+	states := make([]Security, len(results))
 	for i := range results {
 		fr := &results[i]
+		states[i] = fr.res.security
 		if h.CNAME == "" {
 			h.CNAME = fr.res.cname
 		}
@@ -364,6 +395,7 @@ func (r *Resolver) resolveHost(ctx context.Context, name string, pref uint16, po
 		}
 		h.Outcome, h.Err = OutcomeNoData, "no "+strings.Join(names, " or ")+" record"
 	}
+	h.Security = hostSecurity(states)
 	h.Duration = time.Since(start)
 	return h
 }
@@ -393,6 +425,9 @@ type lookupResult struct {
 	rrs     []dns.RR // records of the asked type, owned by the canonical name
 	pool    []dns.RR // answer and additional sections of the final reply
 	cname   string   // canonical name when the name is an alias: lower case, no trailing dot
+	// security is the DNSSEC state of the whole lookup: every reply of
+	// a CNAME chain followed across queries must be secure for it to be.
+	security Security
 }
 
 var (
@@ -407,17 +442,23 @@ func (r *Resolver) lookup(ctx context.Context, name string, qtype uint16) lookup
 	fq := dns.CanonicalName(name)
 	seen := map[string]bool{fq: true}
 	target := fq
+	chain := r.answerSecurity(true) // nothing answered yet: no step is insecure
 	for {
-		rep := r.query(ctx, target, qtype)
+		rep := r.query(ctx, r.servers, target, qtype, false)
 		res := lookupResult{outcome: rep.outcome, rcode: rep.rcode, err: rep.err, server: rep.server,
 			cname: aliasOf(fq, target)}
 		if rep.msg == nil {
+			res.security, res.err = r.failureSecurity(ctx, rep, target, qtype)
 			return res
 		}
+		chain = weakest(chain, r.answerSecurity(rep.msg.AuthenticatedData))
+		res.security = chain
 		recs, canon, err := follow(rep.msg.Answer, target, qtype, seen)
 		res.cname = aliasOf(fq, canon)
 		if err != nil {
+			// Secure or not, the lookup is broken: no state to tell.
 			res.outcome, res.err = OutcomeError, fmt.Sprintf("%v at %s", err, dnsname.Normalize(canon))
+			res.security = r.unasked()
 			return res
 		}
 		switch {
@@ -487,15 +528,17 @@ type reply struct {
 	answered bool // a server sent a well-formed reply (with an rcode)
 }
 
-// query asks the servers in order. NOERROR and NXDOMAIN end it at once.
+// query asks servers in order. NOERROR and NXDOMAIN end it at once.
 // SERVFAIL, REFUSED, other rcodes and referrals move on to the next server;
 // timeouts, network errors and bad replies are retried on the same server up
 // to r.attempts times. The result is the last failure, except that a
 // server's reply outranks a later timeout or network error: "SERVFAIL from
 // one, no answer from the other" says more about the domain as servfail.
-func (r *Resolver) query(ctx context.Context, name string, qtype uint16) reply {
+// cd sets the CD bit (checking disabled), to tell a bogus answer from a
+// failed one.
+func (r *Resolver) query(ctx context.Context, servers []string, name string, qtype uint16, cd bool) reply {
 	var last reply
-	for _, srv := range r.servers {
+	for _, srv := range servers {
 		for range r.attempts {
 			if err := ctx.Err(); err != nil {
 				if !last.answered {
@@ -503,7 +546,7 @@ func (r *Resolver) query(ctx context.Context, name string, qtype uint16) reply {
 				}
 				return last
 			}
-			rep := r.attempt(ctx, srv, name, qtype)
+			rep := r.attempt(ctx, srv, name, qtype, cd)
 			if rep.msg != nil {
 				return rep
 			}
@@ -556,11 +599,15 @@ func (e *tcpRetryError) Unwrap() error { return e.err }
 // errTimeout marks an exchange that got no reply in time.
 var errTimeout = errors.New("timeout")
 
-// attempt sends one query to one server and classifies its reply.
-func (r *Resolver) attempt(ctx context.Context, srv, name string, qtype uint16) reply {
+// attempt sends one query to one server and classifies its reply. Every
+// query sets the DO bit: a validating resolver sets AD in its answer only
+// for a client that says it understands DNSSEC with DO or AD (RFC 6840), and
+// DO also brings the signatures along for whoever reads a capture.
+func (r *Resolver) attempt(ctx context.Context, srv, name string, qtype uint16, cd bool) reply {
 	q := new(dns.Msg)
 	q.SetQuestion(name, qtype) // a random ID, RD set
-	q.SetEdns0(ednsUDPSize, false)
+	q.CheckingDisabled = cd
+	q.SetEdns0(ednsUDPSize, true)
 	in, err := r.exchange(ctx, srv, q)
 	switch {
 	case errors.Is(err, context.Canceled):

@@ -109,7 +109,8 @@ type Host struct {
 	// Security is the DNSSEC state of the address records taken together:
 	// secure only when every A and AAAA lookup asked was secure (an answer
 	// or a secure denial), bogus when any was bogus, unknown when any
-	// failed otherwise, else insecure.
+	// failed otherwise, else insecure. Empty for a host given as an IP
+	// address, which nothing was looked up for.
 	Security Security
 }
 

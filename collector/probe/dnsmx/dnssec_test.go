@@ -1,0 +1,366 @@
+package dnsmx
+
+// The tests of this file run against fakeZone playing a validating resolver
+// (see fake_test.go for why fakes): AD per zone, SERVFAIL with and without
+// data under CD, timeouts, a slow or flipping self-check. The real unbound
+// is asked in integration_test.go.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// A SHA-256 worth of association data, and a record of it.
+var (
+	digest32 = strings.Repeat("ab", 32)
+	tlsa311  = "3 1 1 " + digest32
+)
+
+// secRecords: "sig.fake." is signed (AD), "plain.fake." is not. Names in
+// bogusNames fail validation; those in brokenNames fail with CD too (see
+// fakeZone.bogus for the form).
+var secRecords = `
+sig.fake.                       SOA   ns.sig.fake. hostmaster.sig.fake. 1 3600 600 86400 60
+sig.fake.                       MX    10 mx.sig.fake.
+mx.sig.fake.                    A     127.0.2.1
+mx.sig.fake.                    AAAA  ::1
+_25._tcp.mx.sig.fake.           TLSA  ` + tlsa311 + `
+implicit.sig.fake.              A     127.0.2.2
+badmx.sig.fake.                 MX    10 mx.sig.fake.
+deadmx.sig.fake.                MX    10 mx.sig.fake.
+mixed.sig.fake.                 MX    10 badaaaa.sig.fake.
+mixed.sig.fake.                 MX    20 deadaaaa.sig.fake.
+badaaaa.sig.fake.               A     127.0.2.3
+badaaaa.sig.fake.               AAAA  ::1
+deadaaaa.sig.fake.              A     127.0.2.4
+deadaaaa.sig.fake.              AAAA  ::1
+toplain.sig.fake.               MX    10 alias.sig.fake.
+alias.sig.fake.                 CNAME mx.plain.fake.
+tosig.sig.fake.                 MX    10 alias2.sig.fake.
+alias2.sig.fake.                CNAME mx.sig.fake.
+plain.fake.                     MX    10 mx.plain.fake.
+mx.plain.fake.                  A     127.0.2.5
+_25._tcp.mx.plain.fake.         TLSA  ` + tlsa311 + `
+_25._tcp.bad.sig.fake.          TLSA  ` + tlsa311 + `
+_25._tcp.dead.sig.fake.         TLSA  ` + tlsa311 + `
+bad.sig.fake.                   A     127.0.2.6
+dead.sig.fake.                  A     127.0.2.6
+odd.sig.fake.                   A     127.0.2.7
+_25._tcp.odd.sig.fake.          TLSA  3 1 1 abcdef
+_25._tcp.odd.sig.fake.          TLSA  7 1 1 ` + digest32 + `
+_25._tcp.odd.sig.fake.          TLSA  3 1 2 ` + digest32 + `
+_25._tcp.shared.sig.fake.       CNAME _25._tcp.mx.sig.fake.
+_25._tcp.target.sig.fake.       TLSA  2 1 1 ` + digest32 + `
+_25._tcp.plaintarget.plain.fake. TLSA ` + tlsa311 + `
+_25._tcp.origin.sig.fake.       TLSA  ` + tlsa311 + `
+_465._tcp.mx.sig.fake.          TLSA  3 0 1 ` + digest32 + `
+`
+
+var (
+	bogusNames  = []string{"badmx.sig.fake.", "bad.sig.fake.", "_25._tcp.bad.sig.fake.", "AAAA badaaaa.sig.fake."}
+	brokenNames = []string{"deadmx.sig.fake.", "_25._tcp.dead.sig.fake.", "AAAA deadaaaa.sig.fake."}
+)
+
+func set(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// newSecZone is a fake validating resolver for secRecords.
+func newSecZone(t testing.TB, extra string) *fakeZone {
+	return &fakeZone{rrs: parseZone(t, secRecords+extra), signed: []string{"sig.fake."},
+		bogus: set(bogusNames), broken: set(brokenNames)}
+}
+
+// trusted returns a resolver of servers that trusts their AD bit.
+func trusted(t testing.TB, check string, servers ...string) *Resolver {
+	r := newTestResolver(t, time.Second, 1, servers...)
+	r.EnableValidation(check)
+	return r
+}
+
+// secSummary renders the DNSSEC side of a Domain.
+func secSummary(d *Domain) string {
+	s := fmt.Sprintf("%s mx=%s", d.Outcome, d.MXSecurity)
+	for _, h := range d.Hosts {
+		if h.Outcome == OutcomeAnswer {
+			s += fmt.Sprintf(" [%s %s %s]", h.Name, h.Outcome, h.Security)
+			continue
+		}
+		s += fmt.Sprintf(" [%s %v %s %s]", h.Name, h.Addrs, h.Outcome, h.Security)
+	}
+	return s
+}
+
+func TestSecurityFake(t *testing.T) {
+	z := newSecZone(t, "")
+	srv := serve(t, z)
+	r := trusted(t, "sig.fake", srv)
+	for _, tc := range []struct{ domain, want, err string }{
+		{"sig.fake", "answer mx=secure [mx.sig.fake answer secure]", ""},
+		{"plain.fake", "answer mx=insecure [mx.plain.fake answer insecure]", ""},
+		// A secure denial is secure, an insecure one insecure.
+		{"missing.sig.fake", "nxdomain mx=secure", ""},
+		{"missing.plain.fake", "nxdomain mx=insecure", ""},
+		// The implicit MX: MXSecurity is the state of the MX denial.
+		{"implicit.sig.fake", "nodata mx=secure [implicit.sig.fake answer secure]", ""},
+		// SERVFAIL that CD turns into data is bogus; the outcome stays
+		// servfail, as a sender sees it.
+		{"badmx.sig.fake", "servfail mx=bogus", "DNSSEC validation failed (bogus)"},
+		{"deadmx.sig.fake", "servfail mx=unknown", ""},
+		// One family bogus, one failing with CD too: the host is bogus or
+		// unknown, though its A records are secure.
+		{"mixed.sig.fake", "answer mx=secure [badaaaa.sig.fake [127.0.2.3] servfail bogus] [deadaaaa.sig.fake [127.0.2.4] servfail unknown]", ""},
+		// A chain is secure only when every step is.
+		{"toplain.sig.fake", "answer mx=secure [alias.sig.fake answer insecure]", ""},
+		{"tosig.sig.fake", "answer mx=secure [alias2.sig.fake answer secure]", ""},
+	} {
+		d := r.Domain(testCtx(t, 10*time.Second), tc.domain, Options{IgnoreSpecialAddresses: true})
+		if got := secSummary(d); got != tc.want {
+			t.Errorf("Domain(%s): want %s, got %s (err %q)", tc.domain, tc.want, got, d.Err)
+		}
+		if tc.err != "" && !strings.Contains(d.Err, tc.err) {
+			t.Errorf("Domain(%s): err %q does not say %q", tc.domain, d.Err, tc.err)
+		}
+	}
+	want := "SERVFAIL from " + srv + "; DNSSEC validation failed (bogus): asked again with checking disabled (CD), " + srv + " answers NOERROR"
+	if d := r.Domain(testCtx(t, 10*time.Second), "badmx.sig.fake", Options{}); d.Err != want {
+		t.Errorf("bogus MX err:\nwant %q\ngot  %q", want, d.Err)
+	}
+	if got := z.count("cd MX deadmx.sig.fake."); got != 1 {
+		t.Errorf("CD queries for a SERVFAIL: want 1, got %d", got)
+	}
+	if got := z.count("nodo"); got != 0 {
+		t.Errorf("%d queries without the DO bit", got)
+	}
+}
+
+// TestSecurityFakeCNAMEAcrossQueries: a server that answers the alias only
+// makes the resolver ask for the target; the state is that of both replies.
+func TestSecurityFakeCNAMEAcrossQueries(t *testing.T) {
+	z := newSecZone(t, "")
+	z.noChase = true
+	r := trusted(t, "", serve(t, z))
+	d := r.Domain(testCtx(t, 10*time.Second), "toplain.sig.fake", Options{IgnoreSpecialAddresses: true})
+	if got, want := secSummary(d), "answer mx=secure [alias.sig.fake answer insecure]"; got != want {
+		t.Fatalf("want %s, got %s", want, got)
+	}
+	if d.Hosts[0].CNAME != "mx.plain.fake" || z.count("udp A mx.plain.fake.") != 1 {
+		t.Fatalf("the target was not asked on its own: cname %q, %d queries", d.Hosts[0].CNAME, z.count("udp A mx.plain.fake."))
+	}
+	d = r.Domain(testCtx(t, 10*time.Second), "tosig.sig.fake", Options{IgnoreSpecialAddresses: true})
+	if got, want := secSummary(d), "answer mx=secure [alias2.sig.fake answer secure]"; got != want {
+		t.Fatalf("want %s, got %s", want, got)
+	}
+}
+
+// TestSecurityUnchecked: without EnableValidation the AD bit means nothing,
+// and a SERVFAIL is not asked again with CD.
+func TestSecurityUnchecked(t *testing.T) {
+	z := newSecZone(t, "")
+	r := newTestResolver(t, time.Second, 1, serve(t, z))
+	for domain, want := range map[string]string{
+		"sig.fake":       "answer mx=unchecked [mx.sig.fake answer unchecked]",
+		"plain.fake":     "answer mx=unchecked [mx.plain.fake answer unchecked]",
+		"badmx.sig.fake": "servfail mx=unchecked",
+		"no name..fake":  "error mx=unchecked",
+	} {
+		if got := secSummary(r.Domain(testCtx(t, 10*time.Second), domain, Options{IgnoreSpecialAddresses: true})); got != want {
+			t.Errorf("Domain(%s): want %s, got %s", domain, want, got)
+		}
+	}
+	if got := z.total("cd "); got != 0 {
+		t.Errorf("%d CD queries without EnableValidation", got)
+	}
+	if got := z.count("nodo"); got != 0 {
+		t.Errorf("%d queries without the DO bit", got)
+	}
+}
+
+// TestSecurityFailures: no answer at all is unknown, never insecure.
+func TestSecurityFailures(t *testing.T) {
+	quiet, _ := silent(t)
+	refusing := serve(t, &fakeZone{rcode: dns.RcodeRefused})
+	for name, srv := range map[string]string{"timeout": quiet, "refused": refusing} {
+		t.Run(name, func(t *testing.T) {
+			r := newTestResolver(t, 100*time.Millisecond, 1, srv)
+			r.EnableValidation("")
+			d := r.Domain(testCtx(t, 10*time.Second), "sig.fake", Options{})
+			if d.Outcome != Outcome(name) || d.MXSecurity != SecurityUnknown {
+				t.Fatalf("want %s, unknown; got %s, %s", name, d.Outcome, d.MXSecurity)
+			}
+		})
+	}
+}
+
+// TestAdditionalSectionNotTrusted: with the AD bit trusted, MX host addresses
+// come from A and AAAA queries of their own, as the additional section of
+// the MX reply carries no DNSSEC state.
+func TestAdditionalSectionNotTrusted(t *testing.T) {
+	z := newSecZone(t, "")
+	z.additional = true
+	r := trusted(t, "", serve(t, z))
+	d := r.Domain(testCtx(t, 10*time.Second), "sig.fake", Options{IgnoreSpecialAddresses: true})
+	if got, want := secSummary(d), "answer mx=secure [mx.sig.fake answer secure]"; got != want {
+		t.Fatalf("want %s, got %s", want, got)
+	}
+	if a, aaaa := z.count("udp A mx.sig.fake."), z.count("udp AAAA mx.sig.fake."); a != 1 || aaaa != 1 {
+		t.Fatalf("want one A and one AAAA query, got %d and %d", a, aaaa)
+	}
+}
+
+func TestValidationFake(t *testing.T) {
+	t.Run("not trusted", func(t *testing.T) {
+		z := newSecZone(t, "")
+		r := newTestResolver(t, time.Second, 1, serve(t, z))
+		if v := r.Validation(testCtx(t, 10*time.Second)); v != (Validation{}) {
+			t.Fatalf("want Validation{}, got %+v", v)
+		}
+		if n := z.total(""); n != 0 {
+			t.Fatalf("%d queries", n)
+		}
+	})
+
+	t.Run("validating, cached", func(t *testing.T) {
+		z := newSecZone(t, "")
+		r := trusted(t, "Sig.Fake.", serve(t, z))
+		v := r.Validation(testCtx(t, 10*time.Second))
+		if !v.Trusted || !v.Validating || v.Err != "" || v.CheckName != "sig.fake" || !v.Changed || v.Checked.IsZero() {
+			t.Fatalf("first check: %+v", v)
+		}
+		again := r.Validation(testCtx(t, 10*time.Second))
+		if !again.Validating || again.Changed || !again.Checked.Equal(v.Checked) {
+			t.Fatalf("second check: %+v", again)
+		}
+		if n := z.count("udp SOA sig.fake."); n != 1 {
+			t.Fatalf("want 1 SOA query, got %d", n)
+		}
+	})
+
+	t.Run("root by default", func(t *testing.T) {
+		z := &fakeZone{rrs: parseZone(t, ". SOA a.root. nstld. 1 1800 900 604800 86400"), signed: []string{"."}}
+		r := trusted(t, "", serve(t, z))
+		if v := r.Validation(testCtx(t, 10*time.Second)); !v.Validating || v.CheckName != "." {
+			t.Fatalf("%+v", v)
+		}
+	})
+
+	t.Run("no AD", func(t *testing.T) {
+		srv := serve(t, newSecZone(t, ""))
+		r := trusted(t, "plain.fake", srv)
+		v := r.Validation(testCtx(t, 10*time.Second))
+		want := "resolver " + srv + " answered plain.fake SOA without the AD bit: it does not validate"
+		if !v.Trusted || v.Validating || v.Err != want || !v.Changed {
+			t.Fatalf("want Err %q, got %+v", want, v)
+		}
+	})
+
+	t.Run("bad name", func(t *testing.T) {
+		z := newSecZone(t, "")
+		r := trusted(t, "no..name", serve(t, z))
+		v := r.Validation(testCtx(t, 10*time.Second))
+		if v.Validating || !strings.HasPrefix(v.Err, "self-check name: ") || z.total("") != 0 {
+			t.Fatalf("%+v after %d queries", v, z.total(""))
+		}
+	})
+
+	t.Run("every server must validate", func(t *testing.T) {
+		good := serve(t, newSecZone(t, ""))
+		plain := newSecZone(t, "")
+		plain.noAD.Store(true)
+		bad := serve(t, plain)
+		quiet, _ := silent(t)
+		r := newTestResolver(t, 100*time.Millisecond, 1, good, bad, quiet)
+		r.EnableValidation("sig.fake")
+		v := r.Validation(testCtx(t, 10*time.Second))
+		want := "resolver " + bad + " answered sig.fake SOA without the AD bit: it does not validate; " +
+			"sig.fake SOA: no reply from " + quiet + " (timeout)"
+		if v.Validating || v.Err != want {
+			t.Fatalf("want Err %q, got %+v", want, v)
+		}
+	})
+
+	t.Run("flips and retries", func(t *testing.T) {
+		z := newSecZone(t, "")
+		r := trusted(t, "sig.fake", serve(t, z))
+		// A failed check is retried at once, a passed one stands.
+		r.valRefresh, r.valRetry = time.Hour, 0
+		ctx := testCtx(t, 10*time.Second)
+		z.noAD.Store(true)
+		for i, want := range []struct{ validating, changed bool }{
+			{false, true},  // the first check
+			{false, false}, // retried, same answer
+			{true, true},   // AD back: flipped
+			{true, false},  // from cache
+		} {
+			if i == 2 {
+				z.noAD.Store(false)
+			}
+			if v := r.Validation(ctx); v.Validating != want.validating || v.Changed != want.changed {
+				t.Fatalf("check %d: want validating %v changed %v, got %+v", i, want.validating, want.changed, v)
+			}
+		}
+		if n := z.count("udp SOA sig.fake."); n != 3 {
+			t.Fatalf("want 3 SOA queries, got %d", n)
+		}
+	})
+
+	// Many probes at once: one query, one Changed. Run with -race.
+	t.Run("single flight", func(t *testing.T) {
+		z := newSecZone(t, "")
+		z.delay = 200 * time.Millisecond
+		r := trusted(t, "sig.fake", serve(t, z))
+		const probes = 50
+		var wg sync.WaitGroup
+		results := make([]Validation, probes)
+		for i := range probes {
+			wg.Go(func() { results[i] = r.Validation(testCtx(t, 10*time.Second)) })
+		}
+		wg.Wait()
+		changed := 0
+		for _, v := range results {
+			if !v.Validating {
+				t.Fatalf("not validating: %+v", v)
+			}
+			if v.Changed {
+				changed++
+			}
+		}
+		if changed != 1 {
+			t.Fatalf("Changed handed to %d probes, want 1", changed)
+		}
+		if n := z.count("udp SOA sig.fake."); n != 1 {
+			t.Fatalf("want 1 SOA query, got %d", n)
+		}
+	})
+
+	// A probe whose deadline comes first does not wait for the check,
+	// nor cut it short for the others.
+	t.Run("deadline before the check ends", func(t *testing.T) {
+		z := newSecZone(t, "")
+		z.delay = 300 * time.Millisecond
+		r := trusted(t, "sig.fake", serve(t, z))
+		short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		v := r.Validation(short)
+		if v.Validating || !v.Trusted || !strings.Contains(v.Err, "did not finish") || v.Changed {
+			t.Fatalf("short deadline: %+v", v)
+		}
+		v = r.Validation(testCtx(t, 10*time.Second))
+		if !v.Validating || !v.Changed {
+			t.Fatalf("after: %+v", v)
+		}
+		if n := z.count("udp SOA sig.fake."); n != 1 {
+			t.Fatalf("want 1 SOA query, got %d", n)
+		}
+	})
+}
