@@ -457,7 +457,8 @@ func TestEvaluate(t *testing.T) {
 		},
 		{
 			// RFC 7671 section 9's own example: a sender accepts a key that
-			// matches 3 1 0 or 3 1 2, never one that matches only 3 1 1.
+			// matches the full record or the SHA2-512 one, never one that
+			// matches only the weaker SHA2-256 record.
 			name: "3 1 0, 3 1 1 and 3 1 2: the full record matches, the SHA-512 one does not",
 			records: []TLSA{
 				rec(DANEEE, f.leaf, SelectorSPKI, MatchFull),

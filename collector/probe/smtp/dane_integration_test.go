@@ -39,7 +39,8 @@ func readCert(t *testing.T, path string) *x509.Certificate {
 	return c
 }
 
-// nextKeyRecord is the 3 1 1 record of the key no server uses yet.
+// nextKeyRecord is the DANE-EE SHA2-256 record of the public key of the
+// key no server uses yet.
 func nextKeyRecord(t *testing.T, path string) dane.TLSA {
 	t.Helper()
 	b, err := os.ReadFile(path)

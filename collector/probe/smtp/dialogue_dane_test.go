@@ -353,6 +353,27 @@ func TestProbeDANE(t *testing.T) {
 			check:  wantDANE(dane.StatusNotReached, false, []string{"QUIT"}, notJudged),
 		},
 		{
+			// The probe's own budget ran out, not the server's TLS: a
+			// DANE verdict would be a guess.
+			name: "handshake timeout: not reached, the timeout is the reason",
+			fake: fakeSMTP{ehlo: starttlsEHLO, on: map[string]func(*fakeSession) bool{
+				"STARTTLS": func(s *fakeSession) bool { s.reply("220 go ahead"); s.waitClose(); return false },
+			}},
+			opts:    useDANE(danePolicy(dane.ModeEnforce, ee)),
+			timeout: 300 * time.Millisecond,
+			want:    ReasonTimeout,
+			notes:   []string{"DANE not_reached: no TLS session to judge: the dialogue ended first (timeout)"},
+			check:   wantDANE(dane.StatusNotReached, false, nil, notJudged),
+		},
+		{
+			name:   "421 to STARTTLS: not reached, service_closing is the reason",
+			fake:   fakeSMTP{ehlo: starttlsEHLO, on: map[string]func(*fakeSession) bool{"STARTTLS": closeAfter("421 4.3.2 shutting down\r\n")}},
+			opts:   useDANE(danePolicy(dane.ModeEnforce, ee)),
+			want:   ReasonServiceClosing,
+			detail: "421 4.3.2 shutting down at STARTTLS: the server is closing the channel (too many connections, rate limit or shutdown)",
+			check:  wantDANE(dane.StatusNotReached, false, nil, notJudged),
+		},
+		{
 			name: "PKIX and malformed records only: judged for the report, never a failure",
 			fake: served,
 			opts: useDANE(danePolicy(dane.ModeEnforce,
