@@ -2,6 +2,8 @@ package dnsmx
 
 import (
 	"context"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 )
 
 const (
@@ -20,6 +23,12 @@ const (
 	// that a resolver that was restarting or had not primed its trust
 	// anchor yet is believed again soon.
 	validationRetry = 30 * time.Second
+	// maxTLSARecords bounds the records kept of one TLSA RRset. Real
+	// RRsets hold one to four (current key, next key, maybe per
+	// algorithm); a reply over TCP could carry a thousand, and each record
+	// is matched against every certificate of the chain. The records past
+	// the cap are counted in TLSALookup.RecordsDropped, not judged.
+	maxTLSARecords = 32
 )
 
 // EnableValidation makes the resolver trust the AD bit of its servers (the
@@ -239,7 +248,115 @@ func (r *Resolver) checkValidation(ctx context.Context) Validation {
 
 // TLSA looks up the TLSA RRset of host at port (RFC 7672 section 2.2.2,
 // RFC 7671 section 7 for CNAMEs).
-func (r *Resolver) TLSA(_ context.Context, host Host, _ int) TLSALookup {
-	// TODO(dnssec helper): implement.
-	return TLSALookup{BaseDomain: host.Name}
+//
+// When the host's address lookup followed a CNAME and was secure, the final
+// target is the preferred base domain: its TLSA RRset is asked first and
+// used when it has records. When it has none (a denial, secure or not, or
+// records without AD, which a sender ignores), the host name as the MX
+// record gave it is asked. When the target's lookup fails (SERVFAIL, bogus,
+// timeout), that failure is the result: a DANE sender defers there rather
+// than fall back (Postfix tells "nothing found" from a lookup error the
+// same way), so falling back would show a pass where mail waits.
+//
+// A CNAME at the TLSA name itself is followed; Name is the owner the records
+// came from. Records are kept as the resolver returned them, malformed ones
+// included (the dane package judges them), up to maxTLSARecords.
+func (r *Resolver) TLSA(ctx context.Context, host Host, port int) TLSALookup {
+	start := time.Now()
+	name := dnsname.Normalize(strings.TrimSpace(host.Name))
+	if err := checkTLSABase(name, port); err != nil {
+		return TLSALookup{BaseDomain: name, Outcome: OutcomeError, Err: err.Error(), Security: r.unasked()}
+	}
+	target := dnsname.Normalize(strings.TrimSpace(host.CNAME))
+	if target != "" && target != name && host.Security == SecuritySecure && checkTLSABase(target, port) == nil {
+		l := r.tlsaAt(ctx, target, port)
+		if !noTLSA(l) {
+			l.Duration = time.Since(start)
+			return l
+		}
+	}
+	l := r.tlsaAt(ctx, name, port)
+	l.Duration = time.Since(start)
+	return l
+}
+
+// noTLSA tells a lookup that found nothing a sender would use from one
+// that found records or failed.
+func noTLSA(l TLSALookup) bool {
+	switch l.Outcome {
+	case OutcomeNoData, OutcomeNXDomain:
+		return true
+	case OutcomeAnswer:
+		return l.Security != SecuritySecure
+	}
+	return false
+}
+
+// checkTLSABase validates a TLSA base domain and the name _port._tcp.<base>
+// asked for it.
+func checkTLSABase(base string, port int) error {
+	if port < 1 || port > 65535 {
+		return fmt.Errorf("port %d out of range", port)
+	}
+	if _, ok := literalAddr(base); ok {
+		return fmt.Errorf("%s is an IP address: it has no TLSA records", base)
+	}
+	if err := checkName(base); err != nil {
+		return err
+	}
+	if err := checkName(tlsaOwner(base, port)); err != nil {
+		return errors.New("the TLSA name of " + base + " is too long for a domain name")
+	}
+	return nil
+}
+
+// tlsaOwner is the TLSA name of base at port (RFC 6698 section 3).
+func tlsaOwner(base string, port int) string {
+	return fmt.Sprintf("_%d._tcp.%s", port, base)
+}
+
+// tlsaAt looks up the TLSA RRset of one base domain.
+func (r *Resolver) tlsaAt(ctx context.Context, base string, port int) TLSALookup {
+	owner := tlsaOwner(base, port)
+	res := r.lookup(ctx, owner, dns.TypeTLSA)
+	l := TLSALookup{BaseDomain: base, Name: owner, Outcome: res.outcome, Rcode: res.rcode,
+		Security: res.security, Err: res.err}
+	if res.cname != "" {
+		l.Name = res.cname
+	}
+	if res.outcome == OutcomeAnswer {
+		l.Records, l.RecordsDropped = tlsaRecords(res.rrs)
+	}
+	return l
+}
+
+// tlsaRecords converts the TLSA records of rrs, keeping at most
+// maxTLSARecords in answer order, and counts the others.
+func tlsaRecords(rrs []dns.RR) ([]dane.TLSA, int) {
+	var out []dane.TLSA
+	dropped := 0
+	for _, rr := range rrs {
+		t, ok := rr.(*dns.TLSA)
+		if !ok {
+			continue
+		}
+		if len(out) == maxTLSARecords {
+			dropped++
+			continue
+		}
+		// miekg/dns keeps the association data as hex of the wire bytes,
+		// so this cannot fail for a record off the wire; if it ever did,
+		// the record is kept without data and judged malformed.
+		data, err := hex.DecodeString(t.Certificate)
+		if err != nil {
+			data = nil
+		}
+		out = append(out, dane.TLSA{
+			Usage:        dane.Usage(t.Usage),
+			Selector:     dane.Selector(t.Selector),
+			MatchingType: dane.MatchingType(t.MatchingType),
+			Data:         data,
+		})
+	}
+	return out, dropped
 }

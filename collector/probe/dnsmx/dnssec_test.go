@@ -7,6 +7,7 @@ package dnsmx
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 )
 
 // A SHA-256 worth of association data, and a record of it.
@@ -178,6 +181,9 @@ func TestSecurityUnchecked(t *testing.T) {
 			t.Errorf("Domain(%s): want %s, got %s", domain, want, got)
 		}
 	}
+	if l := r.TLSA(testCtx(t, 10*time.Second), Host{Name: "mx.sig.fake"}, 25); l.Security != SecurityUnchecked || len(l.Records) != 1 {
+		t.Errorf("TLSA: want 1 record, unchecked; got %d, %s", len(l.Records), l.Security)
+	}
 	if got := z.total("cd "); got != 0 {
 		t.Errorf("%d CD queries without EnableValidation", got)
 	}
@@ -198,6 +204,10 @@ func TestSecurityFailures(t *testing.T) {
 			if d.Outcome != Outcome(name) || d.MXSecurity != SecurityUnknown {
 				t.Fatalf("want %s, unknown; got %s, %s", name, d.Outcome, d.MXSecurity)
 			}
+			l := r.TLSA(testCtx(t, 10*time.Second), Host{Name: "mx.sig.fake"}, 25)
+			if l.Outcome != Outcome(name) || l.Security != SecurityUnknown {
+				t.Fatalf("TLSA: want %s, unknown; got %s, %s", name, l.Outcome, l.Security)
+			}
 		})
 	}
 }
@@ -215,6 +225,106 @@ func TestAdditionalSectionNotTrusted(t *testing.T) {
 	}
 	if a, aaaa := z.count("udp A mx.sig.fake."), z.count("udp AAAA mx.sig.fake."); a != 1 || aaaa != 1 {
 		t.Fatalf("want one A and one AAAA query, got %d and %d", a, aaaa)
+	}
+}
+
+// tlsaSummary renders what the TLSA tests compare.
+func tlsaSummary(l TLSALookup) string {
+	s := fmt.Sprintf("%s %s base=%s name=%s", l.Outcome, l.Security, l.BaseDomain, l.Name)
+	for _, rec := range l.Records {
+		s += fmt.Sprintf(" [%d %d %d %d bytes]", rec.Usage, rec.Selector, rec.MatchingType, len(rec.Data))
+	}
+	if l.RecordsDropped > 0 {
+		s += fmt.Sprintf(" dropped=%d", l.RecordsDropped)
+	}
+	return s
+}
+
+func TestTLSAFake(t *testing.T) {
+	z := newSecZone(t, "")
+	srv := serve(t, z)
+	r := trusted(t, "", srv)
+	secure := SecuritySecure
+	tests := []struct {
+		name string
+		host Host
+		port int
+		want string
+	}{
+		{"secure", Host{Name: "mx.sig.fake"}, 25, "answer secure base=mx.sig.fake name=_25._tcp.mx.sig.fake [3 1 1 32 bytes]"},
+		{"name as given", Host{Name: " MX.Sig.Fake. "}, 25, "answer secure base=mx.sig.fake name=_25._tcp.mx.sig.fake [3 1 1 32 bytes]"},
+		{"other port", Host{Name: "mx.sig.fake"}, 465, "answer secure base=mx.sig.fake name=_465._tcp.mx.sig.fake [3 0 1 32 bytes]"},
+		{"insecure", Host{Name: "mx.plain.fake"}, 25, "answer insecure base=mx.plain.fake name=_25._tcp.mx.plain.fake [3 1 1 32 bytes]"},
+		{"secure denial", Host{Name: "implicit.sig.fake"}, 25, "nxdomain secure base=implicit.sig.fake name=_25._tcp.implicit.sig.fake"},
+		{"bogus", Host{Name: "bad.sig.fake"}, 25, "servfail bogus base=bad.sig.fake name=_25._tcp.bad.sig.fake"},
+		{"failed with CD too", Host{Name: "dead.sig.fake"}, 25, "servfail unknown base=dead.sig.fake name=_25._tcp.dead.sig.fake"},
+		// Malformed records are the dane package's to judge: all kept.
+		{"malformed kept", Host{Name: "odd.sig.fake"}, 25, "answer secure base=odd.sig.fake name=_25._tcp.odd.sig.fake [3 1 1 3 bytes] [7 1 1 32 bytes] [3 1 2 32 bytes]"},
+		// A CNAME at the TLSA name is followed; Name is where the records are.
+		{"TLSA alias", Host{Name: "shared.sig.fake"}, 25, "answer secure base=shared.sig.fake name=_25._tcp.mx.sig.fake [3 1 1 32 bytes]"},
+		// A secure host CNAME: the target is the base domain when it has
+		// records (RFC 7671 section 7)...
+		{"secure CNAME, records at target", Host{Name: "origin.sig.fake", CNAME: "target.sig.fake", Security: secure}, 25,
+			"answer secure base=target.sig.fake name=_25._tcp.target.sig.fake [2 1 1 32 bytes]"},
+		// ... else the name the MX record gave: after a secure denial,
+		{"secure CNAME, denial at target", Host{Name: "origin.sig.fake", CNAME: "nothing.sig.fake", Security: secure}, 25,
+			"answer secure base=origin.sig.fake name=_25._tcp.origin.sig.fake [3 1 1 32 bytes]"},
+		// after records without AD, which a sender would not use,
+		{"secure CNAME, insecure records at target", Host{Name: "origin.sig.fake", CNAME: "plaintarget.plain.fake", Security: secure}, 25,
+			"answer secure base=origin.sig.fake name=_25._tcp.origin.sig.fake [3 1 1 32 bytes]"},
+		// and always when the chain is not secure.
+		{"insecure CNAME", Host{Name: "origin.sig.fake", CNAME: "target.sig.fake", Security: SecurityInsecure}, 25,
+			"answer secure base=origin.sig.fake name=_25._tcp.origin.sig.fake [3 1 1 32 bytes]"},
+		// A failed lookup at the target is the result: senders defer there.
+		{"secure CNAME, bogus target", Host{Name: "origin.sig.fake", CNAME: "bad.sig.fake", Security: secure}, 25,
+			"servfail bogus base=bad.sig.fake name=_25._tcp.bad.sig.fake"},
+		{"secure CNAME, failing target", Host{Name: "origin.sig.fake", CNAME: "dead.sig.fake", Security: secure}, 25,
+			"servfail unknown base=dead.sig.fake name=_25._tcp.dead.sig.fake"},
+		// Refused before asking.
+		{"port 0", Host{Name: "mx.sig.fake"}, 0, "error unknown base=mx.sig.fake name="},
+		{"port too big", Host{Name: "mx.sig.fake"}, 65536, "error unknown base=mx.sig.fake name="},
+		{"address", Host{Name: "127.0.2.1"}, 25, "error unknown base=127.0.2.1 name="},
+		{"empty", Host{}, 25, "error unknown base= name="},
+		{"too long", Host{Name: strings.Repeat("a.", 124) + "fake"}, 25, "error unknown base=" + strings.Repeat("a.", 124) + "fake name="},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := z.total("udp TLSA ")
+			l := r.TLSA(testCtx(t, 10*time.Second), tc.host, tc.port)
+			if got := tlsaSummary(l); got != tc.want {
+				t.Fatalf("want %s\ngot  %s (err %q)", tc.want, got, l.Err)
+			}
+			asked := z.total("udp TLSA ") - before
+			switch {
+			case l.Outcome == OutcomeError && (asked != 0 || l.Err == ""):
+				t.Fatalf("refused input: %d queries, err %q", asked, l.Err)
+			case l.Security == SecurityBogus && !strings.Contains(l.Err, "DNSSEC validation failed (bogus)"):
+				t.Fatalf("bogus: err %q", l.Err)
+			case tc.host.Security == SecurityInsecure && asked != 1:
+				t.Fatalf("insecure CNAME: the target was asked (%d queries)", asked)
+			}
+		})
+	}
+	if got := z.count("nodo"); got != 0 {
+		t.Errorf("%d queries without the DO bit", got)
+	}
+}
+
+// TestTLSARecordsCapped: an RRset larger than any real one is cut at
+// maxTLSARecords, and the cut is counted.
+func TestTLSARecordsCapped(t *testing.T) {
+	var b strings.Builder
+	for i := range maxTLSARecords + 8 {
+		fmt.Fprintf(&b, "_25._tcp.many.sig.fake. TLSA 3 1 1 %064x\n", i)
+	}
+	r := trusted(t, "", serve(t, newSecZone(t, b.String())))
+	l := r.TLSA(testCtx(t, 10*time.Second), Host{Name: "many.sig.fake"}, 25)
+	if l.Outcome != OutcomeAnswer || len(l.Records) != maxTLSARecords || l.RecordsDropped != 8 {
+		t.Fatalf("want %d records and 8 dropped, got %s: %d records, %d dropped (err %q)",
+			maxTLSARecords, l.Outcome, len(l.Records), l.RecordsDropped, l.Err)
+	}
+	if want, _ := hex.DecodeString(fmt.Sprintf("%064x", 0)); string(l.Records[0].Data) != string(want) {
+		t.Fatalf("first record: %x", l.Records[0].Data)
 	}
 }
 
@@ -361,6 +471,58 @@ func TestValidationFake(t *testing.T) {
 		}
 		if n := z.count("udp SOA sig.fake."); n != 1 {
 			t.Fatalf("want 1 SOA query, got %d", n)
+		}
+	})
+}
+
+// FuzzTLSARecords feeds arbitrary replies to the path a TLSA answer takes:
+// unpacked by miekg/dns, CNAMEs followed, records converted and capped.
+// Whatever the server sends, the result stays within the caps.
+func FuzzTLSARecords(f *testing.F) {
+	name := "_25._tcp.mx.sig.fake."
+	seed := func(records string) {
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeTLSA)
+		m.Response = true
+		for line := range strings.Lines(records) {
+			rr, err := dns.NewRR(line)
+			if err != nil {
+				f.Fatal(err)
+			}
+			m.Answer = append(m.Answer, rr)
+		}
+		raw, err := m.Pack()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
+	seed(name + " TLSA " + tlsa311 + "\n")
+	seed(name + " CNAME _25._tcp.other.fake.\n_25._tcp.other.fake. TLSA 2 0 0 3082\n")
+	seed(name + " TLSA 255 255 255 00\n" + name + " TLSA 3 1 1 ab\n")
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		m := new(dns.Msg)
+		if m.Unpack(raw) != nil {
+			return
+		}
+		recs, _, err := follow(m.Answer, name, dns.TypeTLSA, map[string]bool{name: true})
+		if err != nil {
+			return
+		}
+		var in []*dns.TLSA
+		for _, rr := range recs {
+			if t, ok := rr.(*dns.TLSA); ok {
+				in = append(in, t)
+			}
+		}
+		out, dropped := tlsaRecords(recs)
+		if len(out) > maxTLSARecords || len(out)+dropped != len(in) {
+			t.Fatalf("%d records in, %d kept, %d dropped", len(in), len(out), dropped)
+		}
+		for i, rec := range out {
+			if rec.Usage != dane.Usage(in[i].Usage) || hex.EncodeToString(rec.Data) != strings.ToLower(in[i].Certificate) {
+				t.Fatalf("record %d: %+v from %v", i, rec, in[i])
+			}
 		}
 	})
 }

@@ -168,9 +168,12 @@ type TLSALookup struct {
 	Security Security
 	// Records are as the resolver returned them, malformed ones included;
 	// empty unless Outcome is answer.
-	Records  []dane.TLSA
-	Err      string // in words, when Outcome is not answer or nodata
-	Duration time.Duration
+	Records []dane.TLSA
+	// RecordsDropped counts the records past the cap of one RRset
+	// (maxTLSARecords), which are not judged.
+	RecordsDropped int
+	Err            string // in words, when Outcome is not answer or nodata
+	Duration       time.Duration
 }
 
 // SpecialAddr is an MX host address in a special-purpose range.
