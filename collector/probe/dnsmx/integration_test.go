@@ -1,9 +1,12 @@
 package dnsmx
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/testenv"
 )
 
@@ -101,6 +104,100 @@ func TestIntegrationNSD(t *testing.T) {
 		want := `answer rcode="NOERROR" [10 mx1.good.test [127.0.1.1] answer; 20 mx2.good.test [127.0.1.2] answer]`
 		if got := summary(d); got != want || d.Server != env.Resolver {
 			t.Fatalf("want %s from %s\ngot  %s from %s", want, env.Resolver, got, d.Server)
+		}
+	})
+}
+
+// TestIntegrationDNSSEC asks the validating unbound of the test environment
+// (127.0.53.2, trust anchor dnssec.test., see .ci/testenv.d/dnssec.test.zone)
+// what a DANE sender asks: the DNSSEC state of MX and address records, and
+// the TLSA RRsets of the DANE scenarios.
+func TestIntegrationDNSSEC(t *testing.T) {
+	env := testenv.Require(t)
+	r := newTestResolver(t, 2*time.Second, 2, env.ValidatingResolver)
+	r.EnableValidation("dnssec.test.")
+	lab := Options{IgnoreSpecialAddresses: true}
+
+	t.Run("self-check", func(t *testing.T) {
+		if v := r.Validation(testCtx(t, 10*time.Second)); !v.Trusted || !v.Validating || v.Err != "" || v.CheckName != "dnssec.test" {
+			t.Fatalf("unbound: %+v", v)
+		}
+		// nsd is authoritative: it never sets AD.
+		n := newTestResolver(t, 2*time.Second, 2, env.Resolver)
+		n.EnableValidation("dnssec.test.")
+		v := n.Validation(testCtx(t, 10*time.Second))
+		want := "resolver " + env.Resolver + " answered dnssec.test SOA without the AD bit: it does not validate"
+		if !v.Trusted || v.Validating || v.Err != want || !v.Changed {
+			t.Fatalf("nsd: want Err %q, got %+v", want, v)
+		}
+	})
+
+	t.Run("domains", func(t *testing.T) {
+		for _, tc := range []struct{ domain, want string }{
+			{"ee.dnssec.test", "answer mx=secure [mx.ee.dnssec.test answer secure]"},
+			{"secure.dnssec.test", "answer mx=secure [mx.secure.dnssec.test answer secure]"},
+			{"missing.dnssec.test", "nxdomain mx=secure"},
+			{"good.test", "answer mx=insecure [mx1.good.test answer insecure] [mx2.good.test answer insecure]"},
+			{"unsigned.test", "answer mx=insecure [mx.unsigned.test answer insecure]"},
+			{"implicit.test", "nodata mx=insecure [implicit.test answer insecure]"},
+		} {
+			d := r.Domain(testCtx(t, 10*time.Second), tc.domain, lab)
+			if got := secSummary(d); got != tc.want {
+				t.Errorf("Domain(%s): want %s, got %s (err %q)", tc.domain, tc.want, got, d.Err)
+			}
+		}
+		// The same answers, the AD bit not trusted: nothing is known.
+		u := newTestResolver(t, 2*time.Second, 2, env.ValidatingResolver)
+		d := u.Domain(testCtx(t, 10*time.Second), "ee.dnssec.test", lab)
+		if got, want := secSummary(d), "answer mx=unchecked [mx.ee.dnssec.test answer unchecked]"; got != want {
+			t.Errorf("without EnableValidation: want %s, got %s", want, got)
+		}
+		if v := u.Validation(testCtx(t, 10*time.Second)); v != (Validation{}) {
+			t.Errorf("without EnableValidation: Validation %+v", v)
+		}
+	})
+
+	tlsa := func(t *testing.T, host string) TLSALookup {
+		t.Helper()
+		h := r.Host(testCtx(t, 10*time.Second), host, lab)
+		if h.Outcome != OutcomeAnswer {
+			t.Fatalf("Host(%s): %s %q", host, h.Outcome, h.Err)
+		}
+		return r.TLSA(testCtx(t, 10*time.Second), h, 25)
+	}
+	// Every 3 1 1 record of the zones is of the served key: the one of
+	// the unsigned zone, which is not DANE, serves as the reference.
+	ref := tlsa(t, "mx.unsigned.test")
+	if ref.Outcome != OutcomeAnswer || ref.Security != SecurityInsecure || len(ref.Records) != 1 {
+		t.Fatalf("mx.unsigned.test: want 1 record, insecure; got %s", tlsaSummary(ref))
+	}
+	served := ref.Records[0]
+	if served.Usage != dane.DANEEE || served.Selector != dane.SelectorSPKI || served.MatchingType != dane.MatchSHA256 || len(served.Data) != 32 {
+		t.Fatalf("mx.unsigned.test: want 3 1 1 with 32 bytes, got %+v", served)
+	}
+
+	t.Run("TLSA", func(t *testing.T) {
+		for _, tc := range []struct{ host, want string }{
+			{"mx.ee.dnssec.test", "answer secure base=mx.ee.dnssec.test name=_25._tcp.mx.ee.dnssec.test [3 1 1 32 bytes]"},
+			{"mx.rollover.dnssec.test", "answer secure base=mx.rollover.dnssec.test name=_25._tcp.mx.rollover.dnssec.test [3 1 1 32 bytes] [3 1 1 32 bytes]"},
+			{"mx.ta.dnssec.test", "answer secure base=mx.ta.dnssec.test name=_25._tcp.mx.ta.dnssec.test [2 1 1 32 bytes]"},
+			{"mx.pkix.dnssec.test", "answer secure base=mx.pkix.dnssec.test name=_25._tcp.mx.pkix.dnssec.test [1 1 1 32 bytes]"},
+			// No TLSA in a signed zone: a secure denial.
+			{"mx.secure.dnssec.test", "nxdomain secure base=mx.secure.dnssec.test name=_25._tcp.mx.secure.dnssec.test"},
+			// The RRSIG of the TLSA RRset is tampered with.
+			{"mx.bogus.dnssec.test", "servfail bogus base=mx.bogus.dnssec.test name=_25._tcp.mx.bogus.dnssec.test"},
+			{"mx.unsigned.test", "answer insecure base=mx.unsigned.test name=_25._tcp.mx.unsigned.test [3 1 1 32 bytes]"},
+		} {
+			l := tlsa(t, tc.host)
+			if got := tlsaSummary(l); got != tc.want {
+				t.Errorf("TLSA(%s):\nwant %s\ngot  %s (err %q)", tc.host, tc.want, got, l.Err)
+			}
+			if l.Security == SecurityBogus && !strings.Contains(l.Err, "DNSSEC validation failed (bogus)") {
+				t.Errorf("TLSA(%s): err %q", tc.host, l.Err)
+			}
+		}
+		if l := tlsa(t, "mx.ee.dnssec.test"); len(l.Records) != 1 || !bytes.Equal(l.Records[0].Data, served.Data) {
+			t.Errorf("mx.ee.dnssec.test: want the served key's digest, got %s", tlsaSummary(l))
 		}
 	})
 }
