@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 )
@@ -39,6 +40,8 @@ type textWriter struct {
 	w   io.Writer
 	p   palette
 	err error
+	// resolverSaid: the report said at the top why DNSSEC is not checked.
+	resolverSaid bool
 }
 
 func (t *textWriter) printf(format string, args ...any) {
@@ -51,6 +54,10 @@ func (t *textWriter) printf(format string, args ...any) {
 func (t *textWriter) report(rep *probe.Report) {
 	p := t.p
 	t.printf("%s%s%s\n", p.bold, rep.Target.Name(), p.reset)
+	if resolverDoubtful(rep) {
+		t.printf("%s%s%s\n", p.warn, ResolverWords(rep.Validation), p.reset)
+		t.resolverSaid = true
+	}
 	if d := rep.DNS; d != nil {
 		t.dns(d, len(rep.Hosts))
 	}
@@ -72,11 +79,19 @@ func (t *textWriter) summary(rep *probe.Report) {
 	case rep.DNS != nil && rep.DNS.Outcome != dnsmx.OutcomeAnswer && !rep.DNS.Implicit:
 		t.printf("\n%sFAIL%s %s: the MX lookup failed (%s): senders cannot find where to deliver (%s)\n", p.bad, p.reset, name, rep.DNS.Outcome, took)
 	case rep.Success():
-		t.printf("\n%sOK%s %s: %s passed (%s)\n", p.ok, p.reset, name, count(s.addresses, "address", "addresses"), took)
+		reported := ""
+		if s.daneReported > 0 {
+			reported = fmt.Sprintf("; DANE fails on %d of them, which the module only reports (dane: report)", s.daneReported)
+		}
+		t.printf("\n%sOK%s %s: %s passed%s (%s)\n", p.ok, p.reset, name, count(s.addresses, "address", "addresses"), reported, took)
 	case s.through != nil:
 		t.printf("\n%sDEGRADED%s %s: %s; delivery works through %s (%s)\n", p.warn, p.reset, name, s.failures(), s.throughName(rep), took)
 	case s.addresses == 0:
 		t.printf("\n%sFAIL%s %s: no MX host has an address to deliver to (%s)\n", p.bad, p.reset, name, took)
+	case s.dane > 0 && s.dane == s.failed && s.daneTookMail == s.dane:
+		t.printf("\n%sFAIL%s %s: %s; mail from DANE senders stops, other senders still deliver (%s)\n", p.bad, p.reset, name, s.failures(), took)
+	case s.dane > 0:
+		t.printf("\n%sFAIL%s %s: %s; mail from DANE senders stops (%s)\n", p.bad, p.reset, name, s.failures(), took)
 	case s.takesMail:
 		t.printf("\n%sFAIL%s %s: %s (%s)\n", p.bad, p.reset, name, s.failures(), took)
 	default:
@@ -100,6 +115,11 @@ func (t *textWriter) dns(d *dnsmx.Domain, hosts int) {
 	default:
 		t.printf("MX lookup: %s%s%s: %s (%s%s)\n", p.bad, strings.ToUpper(string(d.Outcome)), p.reset, dnsProblem(d), ms(d.Duration), from)
 	}
+	what := "MX records"
+	if d.Implicit {
+		what = "the denial of MX records"
+	}
+	t.security(what, d.MXSecurity)
 	if d.NullMXMixed {
 		t.printf("  %s%s%s\n", p.warn, NullMXMixedWords, p.reset)
 	}
@@ -126,6 +146,7 @@ func (t *textWriter) host(rep *probe.Report, h *probe.HostReport) {
 	for _, f := range HostFacts(&h.Host) {
 		t.printf("  %s%s%s\n", p.warn, f, p.reset)
 	}
+	t.security("address records", h.Security)
 	if len(h.Addrs) == 0 {
 		msg := h.Err
 		if msg == "" {
@@ -139,12 +160,12 @@ func (t *textWriter) host(rep *probe.Report, h *probe.HostReport) {
 	}
 	for _, res := range h.Results {
 		if res != nil {
-			t.address(res)
+			t.address(h, res)
 		}
 	}
 }
 
-func (t *textWriter) address(r *smtp.Result) {
+func (t *textWriter) address(h *probe.HostReport, r *smtp.Result) {
 	p := t.p
 	t.printf("\n  %s%s port %d%s\n", p.bold, r.Addr, r.Port, p.reset)
 	if len(r.Transcript) > 0 && !r.Start.IsZero() {
@@ -160,6 +181,7 @@ func (t *textWriter) address(r *smtp.Result) {
 	t.extensions("extensions", r.Extensions)
 	t.extensions("extensions after STARTTLS", r.ExtensionsTLS)
 	t.tls(r)
+	t.dane(h, r)
 	for _, rc := range r.Recipients {
 		style, word := p.ok, "accepted"
 		switch {
@@ -228,6 +250,118 @@ func (t *textWriter) tls(r *smtp.Result) {
 		t.printf("                %scertificate NOT YET VALID: valid from %s, %.0f days after this probe%s\n", p.bad,
 			tl.LeafNotBefore.UTC().Format("2006-01-02 15:04 UTC"), tl.LeafNotBefore.Sub(at).Hours()/24, p.reset)
 	}
+}
+
+// resolverDoubtful reports whether the report must say that its DNSSEC
+// states are not known: the module looks at DANE, or the resolver is
+// trusted, and it does not validate. A target given as an IP address asks
+// no DNS at all, so nothing is missing.
+func resolverDoubtful(rep *probe.Report) bool {
+	if rep.Target.IsAddr() || rep.Validation.Validating {
+		return false
+	}
+	return rep.Asked.DANE != "" || rep.Validation.Trusted
+}
+
+// security says the DNSSEC state of the records named by what, when it is
+// known.
+func (t *textWriter) security(what string, s dnsmx.Security) {
+	w := SecurityWords(what, s)
+	if w == "" {
+		return
+	}
+	style := ""
+	switch s {
+	case dnsmx.SecuritySecure:
+		style = t.p.ok
+	case dnsmx.SecurityBogus:
+		style = t.p.bad
+	case dnsmx.SecurityUnknown:
+		style = t.p.warn
+	}
+	t.printf("  DNSSEC: %s%s%s\n", style, w, t.p.reset)
+}
+
+// dane is the address's DANE block: the verdict and what it means for the
+// probe, the TLSA name when it is not the host's own, one line per record,
+// and the digest and rollover warnings.
+func (t *textWriter) dane(h *probe.HostReport, r *smtp.Result) {
+	c := r.DANE
+	if c == nil {
+		return
+	}
+	p := t.p
+	if c.Status == dane.StatusNotChecked && t.resolverSaid {
+		// Why was said once at the top; every address repeating it
+		// would bury the rest.
+		t.printf("    DANE:       %s (see the DNSSEC line at the top)\n", DANELabel(c.Status))
+		return
+	}
+	style := ""
+	switch {
+	case c.Status.Failure():
+		style = p.bad
+	case c.Status == dane.StatusPass:
+		style = p.ok
+	}
+	t.printf("    DANE:       %s%s%s\n", style, DANEWords(c), p.reset)
+	if w := DANEConsequence(c); w != "" {
+		t.printf("                %s%s%s\n", style, w, p.reset)
+	}
+	if w := TLSANameWords(c, h.Name, r.Port); w != "" {
+		t.printf("                %s\n", w)
+	}
+	if res := c.Result; res != nil {
+		for _, rr := range res.Records {
+			t.tlsaRecord(rr.Record, recordStyle(p, rr, c.Status), RecordWords(rr))
+		}
+		for _, pair := range res.DigestDisagreement {
+			t.printf("                %s%s%s\n", p.warn, DigestDisagreementWords(pair), p.reset)
+		}
+		if usable, _ := res.Counts(); usable > 0 {
+			rollover := p.ok
+			if !res.Rollover.Ready {
+				rollover = p.warn
+			}
+			t.printf("                rollover: %s%s%s\n", rollover, RolloverWords(res.Rollover), p.reset)
+		}
+	} else if l := h.TLSA; l != nil && l.Security == dnsmx.SecuritySecure {
+		// No chain was judged (no TLS session): the records DNS gave
+		// still show what a DANE sender expects.
+		for _, rec := range l.Records {
+			style := ""
+			if rec.Class() != dane.ClassUsable {
+				style = p.warn
+			}
+			t.tlsaRecord(rec, style, RecordClassWords(rec))
+		}
+	}
+	if c.Status == dane.StatusPass && r.TLS != nil && !r.TLS.ChainNotAfter.IsZero() && r.Start.Add(r.Duration).After(r.TLS.ChainNotAfter) {
+		t.printf("                %s%s%s\n", p.warn, DANEExpiredWords, p.reset)
+	}
+}
+
+func (t *textWriter) tlsaRecord(rec dane.TLSA, style, words string) {
+	t.printf("                %-24s %-22s %s%s%s\n", TLSAShort(rec), TLSAParams(rec), style, words, t.p.reset)
+}
+
+// recordStyle colours a record's outcome. A record that does not match is
+// bad only when nothing did: beside a match it is the next key, published
+// ahead.
+func recordStyle(p palette, rr dane.RecordResult, s dane.Status) string {
+	switch rr.Outcome {
+	case dane.Matched:
+		if rr.TAExpired {
+			return p.warn
+		}
+		return p.ok
+	case dane.NotMatched:
+		if s.Failure() {
+			return p.bad
+		}
+		return ""
+	}
+	return p.warn
 }
 
 // findings puts each named fact of the dialogue in words.
@@ -332,6 +466,11 @@ type deliverySummary struct {
 	noAddress         int               // MX hosts without an address
 	through           *probe.HostReport // the most preferred host with an address that passed
 	takesMail         bool              // some address accepted the recipients, even if it failed after
+	// dane counts the failures of DANE (the module enforces it), and
+	// daneTookMail those of them whose recipients were all accepted all
+	// the same; daneReported the addresses that passed although DANE
+	// failed, because the module only reports it.
+	dane, daneTookMail, daneReported int
 }
 
 func summarise(rep *probe.Report) deliverySummary {
@@ -349,6 +488,15 @@ func summarise(rep *probe.Report) deliverySummary {
 			if !res.Success {
 				s.failed++
 			}
+			switch {
+			case daneFailed(res):
+				s.dane++
+				if acceptedAll(res) {
+					s.daneTookMail++
+				}
+			case res.Success && res.DANE != nil && res.DANE.Status.Failure():
+				s.daneReported++
+			}
 			if s.through == nil && res.Success {
 				s.through = h
 			}
@@ -364,9 +512,45 @@ func takesMail(res *smtp.Result) bool {
 	return res.Success || res.Reason == smtp.ReasonRelayOpen
 }
 
+// daneFailed reports whether the dialogue failed for DANE: the module
+// enforces it, and the failure reason is DANE's (a DANE failure found after
+// another failure leaves that one as the reason, and is not counted here).
+func daneFailed(res *smtp.Result) bool {
+	if res.Success || !res.DANE.Failed() {
+		return false
+	}
+	switch res.Reason {
+	case smtp.ReasonDANEMismatch, smtp.ReasonDANETLSABogus, smtp.ReasonDANETLSALookupFailed, smtp.ReasonDANEStartTLSMissing:
+		return true
+	case smtp.ReasonStartTLSFailed:
+		return res.DANE.Status == dane.StatusTLSFailed
+	}
+	return false
+}
+
+// acceptedAll reports whether every configured mailbox was accepted: a
+// sender that does not look at DANE delivers.
+func acceptedAll(res *smtp.Result) bool {
+	if len(res.Recipients) == 0 {
+		return false
+	}
+	for _, rc := range res.Recipients {
+		if !rc.Accepted {
+			return false
+		}
+	}
+	return true
+}
+
 // failures says what failed: addresses, and MX hosts without one.
 func (s deliverySummary) failures() string {
 	msg := fmt.Sprintf("%d of %s failed", s.failed, count(s.addresses, "address", "addresses"))
+	switch {
+	case s.dane > 0 && s.dane == s.failed:
+		msg += " DANE"
+	case s.dane > 0:
+		msg += fmt.Sprintf(", %d of them DANE", s.dane)
+	}
 	if s.noAddress > 0 {
 		msg += ", " + count(s.noAddress, "MX host has", "MX hosts have") + " no address"
 	}
