@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/netip"
 	"strings"
 	"testing"
@@ -270,6 +271,82 @@ func TestWriteTextDANEColour(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("coloured rendering lacks %q", want)
+		}
+	}
+}
+
+func TestDocumentJSONDANE(t *testing.T) {
+	b, err := json.MarshalIndent(NewDocument(daneReport()), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "dane.test.json", append(b, '\n'))
+	var doc Document
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	v := doc.ResolverValidation
+	if v == nil || !v.Trusted || !v.Validating || v.CheckName != "." {
+		t.Fatalf("resolver_validation: got %+v", v)
+	}
+	if doc.DNS.DNSSEC != dnsmx.SecuritySecure || doc.Hosts[0].DNSSEC != dnsmx.SecuritySecure || doc.Hosts[7].DNSSEC != dnsmx.SecurityInsecure {
+		t.Fatalf("dnssec: mx %q, hosts %q and %q", doc.DNS.DNSSEC, doc.Hosts[0].DNSSEC, doc.Hosts[7].DNSSEC)
+	}
+	pass := doc.Hosts[0].Addresses[0].DANE
+	switch {
+	case pass == nil || pass.Status != dane.StatusPass || pass.Failure || pass.Mode != dane.ModeEnforce:
+		t.Fatalf("mx1 dane: got %+v", pass)
+	case len(pass.Records) != 2 || pass.Records[0] != (TLSARecord{Usage: 3, Selector: 1, MatchingType: 1, Data: strings.Repeat("AB", 32), Outcome: "matched"}):
+		t.Fatalf("mx1 dane records: got %+v", pass.Records)
+	case pass.RolloverReady == nil || !*pass.RolloverReady || pass.RolloverReason != "":
+		t.Fatalf("mx1 rollover: got %v %q", pass.RolloverReady, pass.RolloverReason)
+	}
+	mismatch := doc.Hosts[1].Addresses[0]
+	if d := mismatch.DANE; mismatch.Reason != smtp.ReasonDANEMismatch || !d.Failure || d.RolloverReady == nil || *d.RolloverReady {
+		t.Fatalf("mx2: reason %q, dane %+v", mismatch.Reason, d)
+	}
+	ta := doc.Hosts[2]
+	if d := ta.Addresses[0].DANE; d.TLSAName != "_25._tcp.mail.hosting.test" || d.BaseDomain != "mail.hosting.test" || d.Records[0].TAFailure != "ta_not_sent" {
+		t.Fatalf("mx3 dane: got %+v", d)
+	}
+	if l := ta.TLSA; l == nil || l.Name != "_25._tcp.mail.hosting.test" || len(l.Records) != 1 || l.Records[0].Class != "usable" || l.Records[0].Outcome != "" {
+		t.Fatalf("mx3 tlsa: got %+v", l)
+	}
+	if l := doc.Hosts[3].TLSA; l.Security != dnsmx.SecurityBogus || l.Rcode != "SERVFAIL" || l.Error == "" || doc.Hosts[3].Addresses[0].DANE.Records != nil {
+		t.Fatalf("mx4 tlsa: got %+v", l)
+	}
+	noUsable := doc.Hosts[5]
+	if d := noUsable.Addresses[0].DANE; d.RolloverReady != nil || d.Records[0].Outcome != "unusable" || d.Records[1].Outcome != "malformed" ||
+		!strings.Contains(d.Records[1].Error, "digest length") {
+		t.Fatalf("mx6 dane: got %+v", d)
+	}
+	if rec := noUsable.TLSA.Records[1]; rec.Class != "malformed" || rec.Error == "" {
+		t.Fatalf("mx6 tlsa record: got %+v", rec)
+	}
+	if d := doc.Hosts[6].Addresses[0].DANE; len(d.DigestDisagreement) != 1 || d.DigestDisagreement[0] != "3 1" {
+		t.Fatalf("mx7 digest_disagreement: got %+v", d)
+	}
+	if doc.Hosts[7].TLSA != nil {
+		t.Fatalf("mx8 has no TLSA lookup, got %+v", doc.Hosts[7].TLSA)
+	}
+
+	// Without dns.trust_ad, the self-check means nothing and is left out.
+	plain := NewDocument(notCheckedReport())
+	if plain.ResolverValidation != nil || plain.Hosts[0].Addresses[0].DANE.Status != dane.StatusNotChecked {
+		t.Fatalf("plain.test: resolver_validation %+v, dane %+v", plain.ResolverValidation, plain.Hosts[0].Addresses[0].DANE)
+	}
+}
+
+// TestDocumentWithoutDANE: a module that does not look at DANE gets none
+// of its keys, so existing readers see the document they knew.
+func TestDocumentWithoutDANE(t *testing.T) {
+	b, err := json.Marshal(NewDocument(sampleReport()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"dane"`, `"tlsa"`, `"dnssec"`, `"resolver_validation"`} {
+		if bytes.Contains(b, []byte(key)) {
+			t.Errorf("a report without DNSSEC or DANE carries %s", key)
 		}
 	}
 }

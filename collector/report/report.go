@@ -7,21 +7,37 @@ import (
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
 )
 
 // Document is the JSON form of a probe.Report. Durations are seconds, as
-// everywhere in Prometheus land; times are RFC 3339.
+// everywhere in Prometheus land; times are RFC 3339. Keys are snake_case;
+// a key whose fact was not looked at is left out rather than given a zero
+// that reads as a finding. DNSSEC states are those of dnsmx.Securities,
+// DANE statuses those of dane.Statuses.
 type Document struct {
 	Target          string    `json:"target"`
 	Kind            string    `json:"kind"` // "domain" or "host"
 	Success         bool      `json:"success"`
 	Start           time.Time `json:"start"`
 	DurationSeconds float64   `json:"duration_seconds"`
-	DNS             *DNS      `json:"dns,omitempty"`
-	Hosts           []Host    `json:"hosts"`
+	// ResolverValidation is the resolver self-check, present only when
+	// dns.trust_ad makes its AD bit count: without it every DNSSEC state
+	// is unchecked anyway.
+	ResolverValidation *Validation `json:"resolver_validation,omitempty"`
+	DNS                *DNS        `json:"dns,omitempty"`
+	Hosts              []Host      `json:"hosts"`
+}
+
+// Validation is the resolver self-check behind every DNSSEC state.
+type Validation struct {
+	Trusted    bool   `json:"trusted"`
+	Validating bool   `json:"validating"` // CheckName came back with the AD bit
+	CheckName  string `json:"check_name,omitempty"`
+	Error      string `json:"error,omitempty"` // why it does not validate
 }
 
 // DNS is the MX lookup.
@@ -36,6 +52,9 @@ type DNS struct {
 	Implicit        bool          `json:"implicit_mx"`
 	HostsDropped    int           `json:"hosts_dropped,omitempty"`
 	Notes           []string      `json:"notes,omitempty"`
+	// DNSSEC is the state of the MX RRset, or of its denial for an
+	// implicit MX.
+	DNSSEC dnsmx.Security `json:"dnssec,omitempty"`
 }
 
 // Host is one MX host.
@@ -49,7 +68,64 @@ type Host struct {
 	AddressError    string        `json:"address_error,omitempty"`
 	AddrsDropped    int           `json:"addresses_dropped,omitempty"`
 	DurationSeconds float64       `json:"address_lookup_seconds"`
-	Addresses       []Address     `json:"addresses"`
+	// DNSSEC is the state of the address records taken together.
+	DNSSEC dnsmx.Security `json:"dnssec,omitempty"`
+	// TLSA is the host's TLSA lookup; absent when none was made (dane
+	// off, no validating resolver, addresses not secure).
+	TLSA      *TLSALookup `json:"tlsa,omitempty"`
+	Addresses []Address   `json:"addresses"`
+}
+
+// TLSALookup is the TLSA RRset of an MX host, as DNS gave it. Each
+// address's dane object judges it against that address's chain.
+type TLSALookup struct {
+	Name            string         `json:"name"` // the owner the records came from, after CNAMEs
+	BaseDomain      string         `json:"base_domain"`
+	Outcome         dnsmx.Outcome  `json:"outcome"`
+	Rcode           string         `json:"rcode,omitempty"`
+	Security        dnsmx.Security `json:"security"`
+	Error           string         `json:"error,omitempty"`
+	DurationSeconds float64        `json:"duration_seconds"`
+	// Records carry class (usable, unusable, malformed), not outcome.
+	Records []TLSARecord `json:"records,omitempty"`
+}
+
+// TLSARecord is one TLSA record. Under a host's tlsa lookup it carries its
+// class; under an address's dane object, what the chain made of it.
+type TLSARecord struct {
+	Usage        dane.Usage        `json:"usage"`
+	Selector     dane.Selector     `json:"selector"`
+	MatchingType dane.MatchingType `json:"matching_type"`
+	Data         string            `json:"data"` // upper-case hex, as in a zone file
+	Class        string            `json:"class,omitempty"`
+	// Outcome is matched, not_matched, malformed or unusable.
+	Outcome string `json:"outcome,omitempty"`
+	Error   string `json:"error,omitempty"` // why it is malformed
+	// TAFailure says why a DANE-TA record did not match: ta_not_sent,
+	// chain_invalid, chain_expired or name_mismatch.
+	TAFailure string `json:"ta_failure,omitempty"`
+	// TAExpired: matched through a trust anchor certificate outside its
+	// validity period, which DANE does not check; worth a warning.
+	TAExpired bool `json:"ta_expired,omitempty"`
+}
+
+// DANE is the DANE outcome of one address.
+type DANE struct {
+	Mode   dane.Mode   `json:"mode"`
+	Status dane.Status `json:"status"`
+	// Failure: a DANE-validating sender defers mail. It fails the probe
+	// only in mode enforce.
+	Failure    bool   `json:"failure"`
+	Detail     string `json:"detail,omitempty"`
+	TLSAName   string `json:"tlsa_name,omitempty"`
+	BaseDomain string `json:"base_domain,omitempty"`
+	// Records, DigestDisagreement and the rollover keys are present only
+	// when a presented chain was judged, the rollover keys only when some
+	// record is usable.
+	Records            []TLSARecord `json:"records,omitempty"`
+	DigestDisagreement []string     `json:"digest_disagreement,omitempty"` // usage and selector, "3 1"
+	RolloverReady      *bool        `json:"rollover_ready,omitempty"`
+	RolloverReason     string       `json:"rollover_reason,omitempty"`
 }
 
 // SpecialAddr is an address in a special-purpose range.
@@ -84,6 +160,7 @@ type Address struct {
 	ExtensionsTLS   *Extensions     `json:"extensions_tls,omitempty"`
 	TLS             *tlscheck.Info  `json:"tls,omitempty"`
 	TLSFailure      *TLSFailure     `json:"tls_failure,omitempty"`
+	DANE            *DANE           `json:"dane,omitempty"` // absent when the module does not look at DANE
 	Recipients      []Recipient     `json:"recipients,omitempty"`
 	Relay           *Relay          `json:"relay_check,omitempty"`
 	VRFY            *Reply          `json:"vrfy,omitempty"`
@@ -172,20 +249,23 @@ func NewDocument(rep *probe.Report) Document {
 		DurationSeconds: rep.Duration.Seconds(),
 		Hosts:           make([]Host, 0, len(rep.Hosts)),
 	}
+	if v := rep.Validation; v.Trusted {
+		doc.ResolverValidation = &Validation{Trusted: v.Trusted, Validating: v.Validating, CheckName: v.CheckName, Error: v.Err}
+	}
 	if d := rep.DNS; d != nil {
 		doc.Kind = "domain"
 		doc.DNS = &DNS{
 			Outcome: d.Outcome, Rcode: d.Rcode, Error: d.Err, Server: d.Server,
 			DurationSeconds: d.Duration.Seconds(), NullMX: d.NullMX, NullMXMixed: d.NullMXMixed, Implicit: d.Implicit,
-			HostsDropped: d.HostsDropped, Notes: d.Notes,
+			HostsDropped: d.HostsDropped, Notes: d.Notes, DNSSEC: d.MXSecurity,
 		}
 	}
 	for _, h := range rep.Hosts {
 		host := Host{
 			Name: h.Name, Preference: h.Preference, CNAME: h.CNAME, IPLiteral: h.IPLiteral,
 			AddressOutcome: h.Outcome, AddressError: h.Err, AddrsDropped: h.AddrsDropped,
-			DurationSeconds: h.Duration.Seconds(),
-			Addresses:       make([]Address, 0, len(h.Results)),
+			DurationSeconds: h.Duration.Seconds(), DNSSEC: h.Security, TLSA: newTLSALookup(h.TLSA),
+			Addresses: make([]Address, 0, len(h.Results)),
 		}
 		for _, sp := range h.Special {
 			host.Special = append(host.Special, SpecialAddr{IP: sp.Addr.String(), Range: sp.Range})
@@ -223,6 +303,7 @@ func newAddress(r *smtp.Result) Address {
 	if f := r.TLSFailure; f != nil {
 		a.TLSFailure = &TLSFailure{Stage: f.Stage, Reply: newReply(&f.Reply), Cause: f.Cause, Fallback: f.Fallback}
 	}
+	a.DANE = newDANE(r.DANE)
 	for i := range r.Recipients {
 		rc := &r.Recipients[i]
 		a.Recipients = append(a.Recipients, Recipient{Address: rc.Address, Accepted: rc.Accepted, Deferred: rc.Deferred, Reply: newReply(&rc.Reply)})
@@ -234,6 +315,63 @@ func newAddress(r *smtp.Result) Address {
 		a.Transcript = append(a.Transcript, TranscriptRow{AtSeconds: l.At.Seconds(), Dir: string(rune(l.Dir)), Text: l.Text})
 	}
 	return a
+}
+
+func newTLSALookup(l *dnsmx.TLSALookup) *TLSALookup {
+	if l == nil {
+		return nil
+	}
+	out := &TLSALookup{
+		Name: l.Name, BaseDomain: l.BaseDomain, Outcome: l.Outcome, Rcode: l.Rcode, Security: l.Security,
+		Error: l.Err, DurationSeconds: l.Duration.Seconds(),
+	}
+	for _, r := range l.Records {
+		rec := newTLSARecord(r)
+		rec.Class = r.Class().String()
+		if err := r.Validate(); err != nil {
+			rec.Error = err.Error()
+		}
+		out.Records = append(out.Records, rec)
+	}
+	return out
+}
+
+func newTLSARecord(r dane.TLSA) TLSARecord {
+	return TLSARecord{Usage: r.Usage, Selector: r.Selector, MatchingType: r.MatchingType, Data: TLSAData(r)}
+}
+
+func newDANE(c *dane.Check) *DANE {
+	if c == nil {
+		return nil
+	}
+	d := &DANE{
+		Mode: c.Mode, Status: c.Status, Failure: c.Status.Failure(), Detail: c.Detail,
+		TLSAName: c.TLSAName, BaseDomain: c.BaseDomain,
+	}
+	res := c.Result
+	if res == nil {
+		return d
+	}
+	for _, rr := range res.Records {
+		rec := newTLSARecord(rr.Record)
+		rec.Outcome = rr.Outcome.String()
+		if rr.Err != nil {
+			rec.Error = rr.Err.Error()
+		}
+		if rr.TA != dane.TAOK {
+			rec.TAFailure = rr.TA.String()
+		}
+		rec.TAExpired = rr.TAExpired
+		d.Records = append(d.Records, rec)
+	}
+	d.DigestDisagreement = res.DigestDisagreement
+	// Rollover is about usable records; without any, there is nothing to
+	// roll over (as in the metrics, which leave mx_dane_rollover_ready out).
+	if usable, _ := res.Counts(); usable > 0 {
+		ready := res.Rollover.Ready
+		d.RolloverReady, d.RolloverReason = &ready, res.Rollover.Reason
+	}
+	return d
 }
 
 func newReply(r *smtp.Reply) *Reply {
