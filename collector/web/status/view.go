@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
@@ -39,6 +40,10 @@ type overviewPage struct {
 	TargetsTotal   int
 	TargetsFailing int
 	FailingOnly    bool // the healthy targets are left out
+	// Resolver says whether DNSSEC states can be believed: the self-check
+	// of the trusted resolver, or that none is trusted while targets ask
+	// for DANE. Text "" when DNSSEC concerns no target.
+	Resolver fact
 
 	// Paging: targets First to Last (1-based) of Listed are on page Page of
 	// Pages; Prev and Next are links, "" at either end.
@@ -64,6 +69,8 @@ type targetView struct {
 	Taken    string // RFC 3339, UTC
 	Duration string
 	DNS      fact
+	DNSSEC   fact // of the MX records; Text "" when not known
+	DANE     bool // the module looks at DANE: the table has its column
 	Notes    []string
 	Rows     []rowView
 	Report   string // relative link to the text report
@@ -94,7 +101,31 @@ type rowView struct {
 	TLS        []fact
 	Findings   []fact // named facts that are not failures: greylisting, a slow step, a middlebox
 	Relay      fact
-	Transcript string // relative link, "" when there is no dialogue
+	DNSSEC     fact      // of the MX host's addresses; Text "" when not known
+	DANE       *daneView // nil when the module does not look at DANE
+	Transcript string    // relative link, "" when there is no dialogue
+}
+
+// daneView is the DANE outcome of one address.
+type daneView struct {
+	Status      string // as in mx_dane_verdict_info: "pass", "mismatch"…
+	Label       string // in words, upper case for a failure
+	Class       string
+	Detail      string
+	Consequence string // what a failure means for the probe; "" for none
+	TLSA        string // the TLSA name and base domain, when they are not the host's own
+	Records     []recordView
+	Notes       []fact // digest disagreement, a pass on an expired certificate
+	Rollover    fact   // Text "" when no record is usable or no chain was judged
+}
+
+// recordView is one TLSA record and what became of it.
+type recordView struct {
+	Short  string // "3 1 1 ABABABABABABABAB…"
+	Params string // "DANE-EE SPKI SHA2-256"
+	Data   string // the whole data, for a tooltip
+	Words  string // "matched", "malformed: …"
+	Class  string
 }
 
 type stepView struct {
@@ -110,6 +141,7 @@ type stepView struct {
 func buildOverview(entries []*store.Entry, now time.Time, sub string, failingOnly bool, pageNo, size int) overviewPage {
 	sortEntries(entries) // failing first: they fill the first pages
 	page := overviewPage{FailingOnly: failingOnly, TargetsTotal: len(entries)}
+	page.Resolver = resolverFact(entries)
 	for _, e := range entries {
 		total, bad := countRows(e.Report)
 		page.AddrsTotal += total
@@ -162,6 +194,32 @@ func buildOverview(entries []*store.Entry, now time.Time, sub string, failingOnl
 	return page
 }
 
+// resolverFact says whether the DNSSEC states of the reports can be
+// believed: the newest self-check of a trusted resolver, or, when no
+// resolver is trusted, that DANE is not checked for the targets that ask.
+func resolverFact(entries []*store.Entry) fact {
+	var newest *dnsmx.Validation
+	asked := false
+	for _, e := range entries {
+		if e.Report == nil || e.Report.Target.IsAddr() {
+			continue
+		}
+		asked = asked || e.Report.Asked.DANE != ""
+		if v := &e.Report.Validation; v.Trusted && (newest == nil || v.Checked.After(newest.Checked)) {
+			newest = v
+		}
+	}
+	switch {
+	case newest != nil && newest.Validating:
+		return fact{report.ResolverWords(*newest), good}
+	case newest != nil:
+		return fact{report.ResolverWords(*newest), bad}
+	case asked:
+		return fact{report.ResolverWords(dnsmx.Validation{}), warn}
+	}
+	return fact{}
+}
+
 // countRows counts the address rows newTargetView would make of rep, and
 // how many of them fail, without making them.
 func countRows(rep *probe.Report) (total, bad int) {
@@ -208,6 +266,11 @@ func newTargetView(e *store.Entry, now time.Time, sub string) targetView {
 	if rep.DNS != nil {
 		t.Kind = "domain"
 		t.DNS = dnsFact(rep.DNS, len(rep.Hosts))
+		what := "MX records"
+		if rep.DNS.Implicit {
+			what = "the denial of MX records"
+		}
+		t.DNSSEC = securityFact(what, rep.DNS.MXSecurity)
 		t.NullMX = rep.DNS.NullMX
 		t.Notes = slices.Clone(rep.DNS.Notes)
 		if rep.DNS.NullMXMixed {
@@ -219,6 +282,7 @@ func newTargetView(e *store.Entry, now time.Time, sub string) targetView {
 	} else {
 		t.DNS = fact{"host target: no MX lookup", neutral}
 	}
+	t.DANE = rep.Asked.DANE != ""
 	for i := range rep.Hosts {
 		h := &rep.Hosts[i]
 		pref := ""
@@ -244,6 +308,8 @@ func newTargetView(e *store.Entry, now time.Time, sub string) targetView {
 			}
 			row := newRow(res, now)
 			row.MX, row.Preference = h.Name, pref
+			row.DNSSEC = securityFact("addresses", h.Security)
+			row.DANE = newDANEView(h, res)
 			row.Transcript = sub + "transcript?" + addressQuery(e, h.Name, res.Addr)
 			t.Rows = append(t.Rows, row)
 		}
@@ -313,6 +379,94 @@ func newRow(r *smtp.Result, now time.Time) rowView {
 		row.Relay = relayFact(r.Relay.Verdict, r.Relay.Address, replyCode(r.Relay.Reply))
 	}
 	return row
+}
+
+// securityFact is a DNSSEC state in words; Text "" when nothing is known.
+func securityFact(what string, s dnsmx.Security) fact {
+	class := neutral
+	switch s {
+	case dnsmx.SecuritySecure:
+		class = good
+	case dnsmx.SecurityBogus:
+		class = bad
+	case dnsmx.SecurityUnknown:
+		class = warn
+	}
+	return fact{report.SecurityWords(what, s), class}
+}
+
+// newDANEView is the DANE outcome of the dialogue r with an address of h:
+// the verdict, the records as judged against the presented chain (or as
+// DNS gave them when no chain was judged) and the rollover readiness.
+func newDANEView(h *probe.HostReport, r *smtp.Result) *daneView {
+	c := r.DANE
+	if c == nil {
+		return nil
+	}
+	v := &daneView{
+		Status: string(c.Status), Label: report.DANELabel(c.Status), Class: neutral,
+		Detail: c.Detail, Consequence: report.DANEConsequence(c),
+	}
+	if v.Detail == "" {
+		v.Detail = report.DANEMeaning(c.Status)
+	}
+	switch {
+	case c.Status.Failure():
+		v.Class = bad
+	case c.Status == dane.StatusPass:
+		v.Class = good
+	}
+	v.TLSA = report.TLSANameWords(c, h.Name, r.Port)
+	record := func(rec dane.TLSA, words, class string) {
+		v.Records = append(v.Records, recordView{
+			Short: report.TLSAShort(rec), Params: report.TLSAParams(rec), Data: report.TLSAData(rec), Words: words, Class: class,
+		})
+	}
+	if res := c.Result; res != nil {
+		for _, rr := range res.Records {
+			record(rr.Record, report.RecordWords(rr), recordClass(rr, c.Status))
+		}
+		for _, pair := range res.DigestDisagreement {
+			v.Notes = append(v.Notes, fact{report.DigestDisagreementWords(pair), warn})
+		}
+		if usable, _ := res.Counts(); usable > 0 {
+			v.Rollover = fact{"rollover " + report.RolloverWords(res.Rollover), good}
+			if !res.Rollover.Ready {
+				v.Rollover.Class = warn
+			}
+		}
+	} else if l := h.TLSA; l != nil && l.Security == dnsmx.SecuritySecure {
+		for _, rec := range l.Records {
+			class := neutral
+			if rec.Class() != dane.ClassUsable {
+				class = warn
+			}
+			record(rec, report.RecordClassWords(rec), class)
+		}
+	}
+	if c.Status == dane.StatusPass && r.TLS != nil && !r.TLS.ChainNotAfter.IsZero() && r.Start.Add(r.Duration).After(r.TLS.ChainNotAfter) {
+		v.Notes = append(v.Notes, fact{report.DANEExpiredWords, warn})
+	}
+	return v
+}
+
+// recordClass colours a record's outcome. A record that does not match is
+// bad only when the verdict is a failure: beside a match it is the next
+// key, published ahead.
+func recordClass(rr dane.RecordResult, s dane.Status) string {
+	switch rr.Outcome {
+	case dane.Matched:
+		if rr.TAExpired {
+			return warn
+		}
+		return good
+	case dane.NotMatched:
+		if s.Failure() {
+			return bad
+		}
+		return neutral
+	}
+	return warn
 }
 
 // sizeFact is the advertised SIZE, after STARTTLS when there was a TLS
@@ -417,6 +571,8 @@ type transcriptPage struct {
 	Relay    fact // Text "" when the module has no relay check
 	Recips   []fact
 	Findings []fact
+	DNSSEC   fact      // of the MX host's addresses; Text "" when not known
+	DANE     *daneView // nil when the module does not look at DANE
 }
 
 type lineView struct {
@@ -509,9 +665,13 @@ func newTranscriptPage(e *store.Entry, doc report.Document, now time.Time, q url
 	} else {
 		p.TLS = tlsFacts(false, false, addr.TLS, now)
 	}
-	if res := findResult(e.Report, host.Name, addr.IP); res != nil {
-		p.TLS = append(p.TLS, tlsFailureFacts(res)...)
-		p.Findings = findingFacts(res)
+	p.DNSSEC = securityFact("addresses", host.DNSSEC)
+	if h := findHost(e.Report, host.Name); h != nil {
+		if res := findResult(h, addr.IP); res != nil {
+			p.TLS = append(p.TLS, tlsFailureFacts(res)...)
+			p.Findings = findingFacts(res)
+			p.DANE = newDANEView(h, res)
+		}
 	}
 	if rl := addr.Relay; rl != nil {
 		code := "no reply"
@@ -559,19 +719,24 @@ func findingFacts(r *smtp.Result) []fact {
 	return out
 }
 
-// findResult is the dialogue with ip of MX host mx in rep, or nil.
-func findResult(rep *probe.Report, mx, ip string) *smtp.Result {
+// findHost is MX host mx of rep, or nil.
+func findHost(rep *probe.Report, mx string) *probe.HostReport {
 	if rep == nil {
 		return nil
 	}
 	for i := range rep.Hosts {
-		if rep.Hosts[i].Name != mx {
-			continue
+		if rep.Hosts[i].Name == mx {
+			return &rep.Hosts[i]
 		}
-		for _, res := range rep.Hosts[i].Results {
-			if res != nil && res.Addr == ip {
-				return res
-			}
+	}
+	return nil
+}
+
+// findResult is h's dialogue with ip, or nil.
+func findResult(h *probe.HostReport, ip string) *smtp.Result {
+	for _, res := range h.Results {
+		if res != nil && res.Addr == ip {
+			return res
 		}
 	}
 	return nil
