@@ -395,12 +395,14 @@ func TestDANERecordsWithoutAChain(t *testing.T) {
 	r.TLS, r.Extensions, r.Steps = nil, &smtp.Extensions{Greeting: "mx1.dane.test"}, r.Steps[:3]
 	r.Success, r.Reason, r.Detail, r.Recipients = false, smtp.ReasonDANEStartTLSMissing, "DANE: STARTTLS is not offered", nil
 	r.DANE = enforced("mx1.dane.test", dane.StatusStartTLSMissing, "usable TLSA records, but the server does not offer STARTTLS", nil)
+	lookup := secureLookup("mx1.dane.test", eeCurrent, pkixEE, shortDigest)
+	lookup.RecordsDropped = 40
 	rep := &probe.Report{
 		Target: probe.Target{Domain: "dane.test"}, Start: start, Duration: msec(5),
 		Asked:      probe.Asked{DANE: dane.ModeEnforce},
 		DNS:        &dnsmx.Domain{Name: "dane.test", Outcome: dnsmx.OutcomeAnswer, MXSecurity: dnsmx.SecuritySecure},
 		Validation: dnsmx.Validation{Trusted: true, Validating: true},
-		Hosts:      []probe.HostReport{daneHost("mx1.dane.test", 10, secureLookup("mx1.dane.test", eeCurrent, pkixEE, shortDigest), r)},
+		Hosts:      []probe.HostReport{daneHost("mx1.dane.test", 10, lookup, r)},
 	}
 	var buf bytes.Buffer
 	if err := WriteText(&buf, rep, false); err != nil {
@@ -412,6 +414,7 @@ func TestDANERecordsWithoutAChain(t *testing.T) {
 		"3 1 1 ABABABABABABABAB…  DANE-EE SPKI SHA2-256  usable, not judged: no certificate chain was presented",
 		"1 1 1 0F0F0F0F0F0F0F0F…  PKIX-EE SPKI SHA2-256  unusable on port 25",
 		"3 1 1 9999999999999999…  DANE-EE SPKI SHA2-256  malformed: digest length",
+		"40 more TLSA records past the cap of one RRset: not judged",
 		"FAIL dane.test: 1 of 1 address failed DANE; mail from DANE senders stops (",
 	} {
 		if !strings.Contains(out, want) {
@@ -420,6 +423,9 @@ func TestDANERecordsWithoutAChain(t *testing.T) {
 	}
 	if strings.Contains(out, "rollover:") {
 		t.Errorf("rollover is judged without a chain:\n%s", out)
+	}
+	if l := NewDocument(rep).Hosts[0].TLSA; l.RecordsDropped != 40 {
+		t.Errorf("tlsa.records_dropped: got %d, want 40", l.RecordsDropped)
 	}
 }
 

@@ -88,6 +88,9 @@ type TLSALookup struct {
 	DurationSeconds float64        `json:"duration_seconds"`
 	// Records carry class (usable, unusable, malformed), not outcome.
 	Records []TLSARecord `json:"records,omitempty"`
+	// RecordsDropped counts the records past the cap of one RRset, which
+	// are neither listed nor judged.
+	RecordsDropped int `json:"records_dropped,omitempty"`
 }
 
 // TLSARecord is one TLSA record. Under a host's tlsa lookup it carries its
@@ -323,7 +326,7 @@ func newTLSALookup(l *dnsmx.TLSALookup) *TLSALookup {
 	}
 	out := &TLSALookup{
 		Name: l.Name, BaseDomain: l.BaseDomain, Outcome: l.Outcome, Rcode: l.Rcode, Security: l.Security,
-		Error: l.Err, DurationSeconds: l.Duration.Seconds(),
+		Error: l.Err, DurationSeconds: l.Duration.Seconds(), RecordsDropped: l.RecordsDropped,
 	}
 	for _, r := range l.Records {
 		rec := newTLSARecord(r)

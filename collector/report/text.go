@@ -315,6 +315,7 @@ func (t *textWriter) dane(h *probe.HostReport, r *smtp.Result) {
 		for _, rr := range res.Records {
 			t.tlsaRecord(rr.Record, recordStyle(p, rr, c.Status), RecordWords(rr))
 		}
+		t.droppedRecords(h)
 		for _, pair := range res.DigestDisagreement {
 			t.printf("                %s%s%s\n", p.warn, DigestDisagreementWords(pair), p.reset)
 		}
@@ -335,9 +336,16 @@ func (t *textWriter) dane(h *probe.HostReport, r *smtp.Result) {
 			}
 			t.tlsaRecord(rec, style, RecordClassWords(rec))
 		}
+		t.droppedRecords(h)
 	}
 	if c.Status == dane.StatusPass && r.TLS != nil && !r.TLS.ChainNotAfter.IsZero() && r.Start.Add(r.Duration).After(r.TLS.ChainNotAfter) {
 		t.printf("                %s%s%s\n", p.warn, DANEExpiredWords, p.reset)
+	}
+}
+
+func (t *textWriter) droppedRecords(h *probe.HostReport) {
+	if h.TLSA != nil && h.TLSA.RecordsDropped > 0 {
+		t.printf("                %s%s%s\n", t.p.warn, DroppedRecordsWords(h.TLSA.RecordsDropped), t.p.reset)
 	}
 }
 

@@ -309,6 +309,12 @@ func taFailureWords(f dane.TAFailure) string {
 	return ""
 }
 
+// DroppedRecordsWords says that a TLSA RRset was longer than the probe
+// judges; the records past the cap are neither listed nor judged.
+func DroppedRecordsWords(n int) string {
+	return fmt.Sprintf("%d more TLSA records past the cap of one RRset: not judged", n)
+}
+
 // DigestDisagreementWords says that the two digests of one usage and
 // selector ("3 1") disagree.
 func DigestDisagreementWords(pair string) string {

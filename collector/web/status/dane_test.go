@@ -33,8 +33,9 @@ func tlsaLookup(host string, records ...dane.TLSA) *dnsmx.TLSALookup {
 
 // daneStore holds a signed domain behind a validating resolver (a match
 // with the next key published, on an expired certificate on one address;
-// a renewed key that no longer matches; a bogus TLSA RRset whose detail is
-// hostile) and a domain without DANE.
+// a renewed key that no longer matches, in an RRset longer than the probe
+// judges; a bogus TLSA RRset whose detail is hostile) and a domain
+// without DANE.
 func daneStore() *store.Store {
 	check := func(host string, s dane.Status, detail string, res *dane.Result) *dane.Check {
 		return &dane.Check{Mode: dane.ModeEnforce, Status: s, Detail: detail, TLSAName: "_25._tcp." + host, BaseDomain: host, Result: res}
@@ -53,6 +54,7 @@ func daneStore() *store.Store {
 
 	mx2 := domainHost("mx2.signed.example", 20, "192.0.2.83")
 	mx2.TLSA = tlsaLookup("mx2.signed.example", oldKey)
+	mx2.TLSA.RecordsDropped = 3
 	r := mx2.Results[0]
 	r.Success, r.Reason, r.Detail = false, smtp.ReasonDANEMismatch, "DANE: none of 1 usable TLSA records matches the presented chain"
 	r.Recipients, r.Relay = nil, nil
@@ -150,6 +152,7 @@ func TestDANEOnTheTranscriptPage(t *testing.T) {
 		`none of 1 usable TLSA records matches the presented chain`,
 		`3 1 1 1212121212121212…`,
 		`rollover NOT ready`,
+		`<div class="detail warn">3 more TLSA records past the cap of one RRset: not judged</div>`,
 	} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("transcript page lacks %s", want)

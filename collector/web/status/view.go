@@ -429,6 +429,7 @@ func newDANEView(h *probe.HostReport, r *smtp.Result) *daneView {
 		for _, pair := range res.DigestDisagreement {
 			v.Notes = append(v.Notes, fact{report.DigestDisagreementWords(pair), warn})
 		}
+		v.Notes = append(v.Notes, droppedFacts(h)...)
 		if usable, _ := res.Counts(); usable > 0 {
 			v.Rollover = fact{"rollover " + report.RolloverWords(res.Rollover), good}
 			if !res.Rollover.Ready {
@@ -443,11 +444,20 @@ func newDANEView(h *probe.HostReport, r *smtp.Result) *daneView {
 			}
 			record(rec, report.RecordClassWords(rec), class)
 		}
+		v.Notes = append(v.Notes, droppedFacts(h)...)
 	}
 	if c.Status == dane.StatusPass && r.TLS != nil && !r.TLS.ChainNotAfter.IsZero() && r.Start.Add(r.Duration).After(r.TLS.ChainNotAfter) {
 		v.Notes = append(v.Notes, fact{report.DANEExpiredWords, warn})
 	}
 	return v
+}
+
+// droppedFacts says that h's TLSA RRset was longer than the probe judges.
+func droppedFacts(h *probe.HostReport) []fact {
+	if h.TLSA == nil || h.TLSA.RecordsDropped == 0 {
+		return nil
+	}
+	return []fact{{report.DroppedRecordsWords(h.TLSA.RecordsDropped), warn}}
 }
 
 // recordClass colours a record's outcome. A record that does not match is
