@@ -105,12 +105,15 @@ func TestDashboardIsWellFormed(t *testing.T) {
 			}
 		}
 	}
-	// What issue 5 asks the dashboard to show.
+	// What issue 5 asks the dashboard to show, ...
 	for _, m := range []string{
 		"mx_smtp_reply_code", "mx_probe_success", "mx_smtp_step_duration_seconds", "mx_smtp_size_limit_bytes",
 		"mx_smtp_open_relay", "mx_tls_cert_expiry_timestamp_seconds", "mx_dns_lookup_success", "mx_probe_failure_info",
 		"mx_exporter_probes_total", "mx_exporter_probes_in_flight", "mx_exporter_scheduler_lag_seconds_bucket",
 		"mx_exporter_config_last_reload_successful",
+		// and issue 11: DNSSEC and DANE.
+		"mx_dane_verdict_info", "mx_dane_tlsa_records", "mx_dane_tlsa_usable_records", "mx_dane_tlsa_matched_records",
+		"mx_dane_rollover_ready", "mx_dns_dnssec_info", "mx_host_dnssec_info", "mx_dnssec_resolver_validating",
 	} {
 		if !usedMetrics[m] {
 			t.Errorf("no panel shows %s", m)
