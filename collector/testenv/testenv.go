@@ -49,6 +49,7 @@
 //	bogus.dnssec.test     127.0.1.7: 3 1 1 of the served key, its RRSIG tampered with:
 //	                      SERVFAIL from the validator, the data with CD
 //	notls.dnssec.test     127.0.1.10 (mx.notls.test's listener: STARTTLS answered 454): 3 1 1 of the served key
+//	nostarttls.dnssec.test 127.0.1.2 (mx2.good.test's listener: no STARTTLS): 3 1 1 of the served key
 //	secure.dnssec.test    127.0.1.7: signed MX and A, no TLSA (NOERROR, no data, with AD)
 //	unsigned.test         127.0.1.7: 3 1 1 of the served key in an unsigned zone (insecure: no AD)
 //
