@@ -20,6 +20,9 @@
 //	                (Postfix's sleep restriction); the relay check is refused at once
 //	notls.test      MX 10 mx.notls.test (127.0.1.10): STARTTLS advertised, answered
 //	                "454 4.7.0 TLS not available due to local problem" (its certificate does not match its key)
+//	chain.test      MX 10 mx.chain.test (127.0.1.11): STARTTLS, sends leaf and test CA (the others the leaf only)
+//	expired.test    MX 10 mx.expired.test (127.0.1.12): STARTTLS, a certificate of the test CA for the
+//	                same key as the others', expired a day before it was made
 //	cname.test      MX 10 alias.cname.test, a CNAME to mx1.good.test
 //	noaddr.test     MX 10 noaddr-host.noaddr.test, which has no A/AAAA (TXT only)
 //	v6.test         MX 10 mx.v6.test, AAAA ::1 only ([::1]:25)
@@ -37,20 +40,25 @@
 // signed. ValidatingResolverAddr is a validating unbound that asks nsd for "test." and
 // below and trusts the KSK of dnssec.test. only: names there come with AD, names under
 // "test." and "unsigned.test." without. Every TLSA record is computed at `up` from the
-// test keys; "served key" is the key of the certificate Postfix presents (SANs include
-// every mx.*.dnssec.test name and mx.unsigned.test), "next key" a second key no server
-// uses. Each domain has one MX, mx.<domain>:
+// test keys; "served key" is the key of the certificates Postfix presents (the SANs of
+// the unexpired one include mx.chain.test, mx.unsigned.test and every mx.*.dnssec.test
+// name with an address but mx.expired's), "next key" a second key no server uses. Each
+// domain has one MX, mx.<domain> unless said otherwise:
 //
 //	ee.dnssec.test        127.0.1.7: TLSA 3 1 1 of the served key (DANE-EE match)
 //	rollover.dnssec.test  127.0.1.7: 3 1 1 of the served key and 3 1 1 of the next key
 //	mismatch.dnssec.test  127.0.1.7: 3 1 1 of the next key only (no match)
 //	ta.dnssec.test        127.0.1.7: 2 1 1 of the test CA; the server sends its leaf only
+//	tachain.dnssec.test   127.0.1.11 (mx.chain.test's listener: leaf and test CA sent): 2 1 1 of the
+//	                      test CA and 2 0 1 of its certificate (DANE-TA match)
 //	pkix.dnssec.test      127.0.1.7: 1 1 1 of the served key only (PKIX-EE: no usable TLSA for SMTP)
 //	bogus.dnssec.test     127.0.1.7: 3 1 1 of the served key, its RRSIG tampered with:
 //	                      SERVFAIL from the validator, the data with CD
 //	notls.dnssec.test     127.0.1.10 (mx.notls.test's listener: STARTTLS answered 454): 3 1 1 of the served key
 //	nostarttls.dnssec.test 127.0.1.2 (mx2.good.test's listener: no STARTTLS): 3 1 1 of the served key
 //	secure.dnssec.test    127.0.1.7: signed MX and A, no TLSA (NOERROR, no data, with AD)
+//	expired.dnssec.test   127.0.1.12 (mx.expired.test's listener: expired certificate): 3 1 1 of the
+//	                      served key (a match: DANE-EE ignores expiry, RFC 7671 5.1)
 //	unsigned.test         127.0.1.7: 3 1 1 of the served key in an unsigned zone (insecure: no AD)
 //
 // Postfix logs to MaillogFile. Tests that look for their own connections there dial
@@ -104,7 +112,7 @@ type Listener struct {
 	Domain    string // a domain whose postmaster@ mailbox this listener accepts
 	Greeting  int    // code of the greeting: 220, or 554 for mx.reject.test
 	Multiline bool   // the greeting has "220-" continuation lines (postscreen)
-	STARTTLS  bool   // STARTTLS offered; unless STARTTLSRefused, with the test CA's certificate (SANs mx.tls.test, mx1.good.test)
+	STARTTLS  bool   // STARTTLS offered; unless STARTTLSRefused, with a certificate of the test CA (SANs include Host)
 	SizeLimit int64  // advertised SIZE
 	OpenRelay bool   // accepts RCPT to RelayAddress
 
@@ -123,6 +131,11 @@ type Listener struct {
 	// STARTTLSRefused: STARTTLS is offered but answered with
 	// "454 4.7.0 TLS not available due to local problem"; the session goes on in clear.
 	STARTTLSRefused bool
+	// FullChain: the handshake sends the test CA after the leaf (the others send the leaf only).
+	FullChain bool
+	// CertExpired: the certificate has expired (it is of the test CA, for the same key
+	// as the others', SANs mx.expired.test and mx.expired.dnssec.test).
+	CertExpired bool
 }
 
 // The listeners, in the order of their addresses.
@@ -136,6 +149,8 @@ var listeners = []Listener{
 	{Host: "mx.greylist.test", IP: "127.0.1.8", Domain: "greylist.test", Greeting: 220, SizeLimit: DefaultSizeLimit, Greylisted: true},
 	{Host: "mx.slow.test", IP: "127.0.1.9", Domain: "slow.test", Greeting: 220, SizeLimit: DefaultSizeLimit, RcptDelay: 2 * time.Second},
 	{Host: "mx.notls.test", IP: "127.0.1.10", Domain: "notls.test", Greeting: 220, STARTTLS: true, STARTTLSRefused: true, SizeLimit: DefaultSizeLimit},
+	{Host: "mx.chain.test", IP: "127.0.1.11", Domain: "chain.test", Greeting: 220, STARTTLS: true, SizeLimit: DefaultSizeLimit, FullChain: true},
+	{Host: "mx.expired.test", IP: "127.0.1.12", Domain: "expired.test", Greeting: 220, STARTTLS: true, SizeLimit: DefaultSizeLimit, CertExpired: true},
 	{Host: "mx.v6.test", IP: "::1", Domain: "v6.test", Greeting: 220, SizeLimit: DefaultSizeLimit},
 }
 

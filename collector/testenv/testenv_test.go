@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -168,9 +171,37 @@ func TestSTARTTLS(t *testing.T) {
 				return
 			}
 			s.cmd("STARTTLS", "220 2.0.0")
-			tc := tls.Client(s.conn, &tls.Config{ServerName: l.Host, RootCAs: env.CAPool})
+			conf := &tls.Config{ServerName: l.Host, RootCAs: env.CAPool}
+			if l.CertExpired { // verified below, at a time it was valid
+				conf.InsecureSkipVerify = true
+			}
+			tc := tls.Client(s.conn, conf)
 			if err := tc.Handshake(); err != nil {
 				t.Fatalf("TLS handshake with %s as %s: %v", l.Addr, l.Host, err)
+			}
+			certs := tc.ConnectionState().PeerCertificates
+			if want := map[bool]int{false: 1, true: 2}[l.FullChain]; len(certs) != want {
+				t.Fatalf("%d certificates sent, want %d", len(certs), want)
+			}
+			if l.FullChain && !env.CAPool.Equal(poolOf(certs[1])) {
+				t.Fatalf("second certificate %q is not the test CA", certs[1].Subject)
+			}
+			if l.CertExpired {
+				leaf := certs[0]
+				if !leaf.NotAfter.Before(time.Now()) {
+					t.Fatalf("certificate valid until %v, want expired", leaf.NotAfter)
+				}
+				if _, err := leaf.Verify(x509.VerifyOptions{Roots: env.CAPool, DNSName: l.Host}); err == nil {
+					t.Fatal("expired certificate verified")
+				}
+				// Its validity ended before the test CA's began (a fresh CA): check
+				// the signature and the name rather than a chain at an earlier time.
+				if err := leaf.CheckSignatureFrom(testCA(t, env)); err != nil {
+					t.Fatalf("certificate not signed by the test CA: %v", err)
+				}
+				if err := leaf.VerifyHostname(l.Host); err != nil {
+					t.Fatal(err)
+				}
 			}
 			s.conn, s.r = tc, bufio.NewReader(tc)
 			ehlo := s.cmd("EHLO probe.test", "250 ")
@@ -182,6 +213,29 @@ func TestSTARTTLS(t *testing.T) {
 			s.cmd("QUIT", "221 2.0.0")
 		})
 	}
+}
+
+func testCA(t *testing.T, env *Env) *x509.Certificate {
+	t.Helper()
+	b, err := os.ReadFile(env.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := pem.Decode(b)
+	if p == nil {
+		t.Fatalf("no PEM in %s", env.CAFile)
+	}
+	ca, err := x509.ParseCertificate(p.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
+func poolOf(c *x509.Certificate) *x509.CertPool {
+	p := x509.NewCertPool()
+	p.AddCert(c)
+	return p
 }
 
 func TestDeadIP(t *testing.T) {
