@@ -59,6 +59,14 @@
 //	secure.dnssec.test    127.0.1.7: signed MX and A, no TLSA (NOERROR, no data, with AD)
 //	expired.dnssec.test   127.0.1.12 (mx.expired.test's listener: expired certificate): 3 1 1 of the
 //	                      served key (a match: DANE-EE ignores expiry, RFC 7671 5.1)
+//	cnametlsa.dnssec.test 127.0.1.7: _25._tcp.mx.cnametlsa is a CNAME to _25._tcp.mx.ee.dnssec.test
+//	                      (RFC 7671 section 7): 3 1 1 of the served key
+//	alias.dnssec.test     MX mx.alias.dnssec.test, a CNAME to mx.ee.dnssec.test: the TLSA base
+//	                      domain is mx.ee.dnssec.test (RFC 7672 2.2.2)
+//	bogusmx.dnssec.test   MX mx.ee.dnssec.test, the RRSIG of the MX RRset tampered with: SERVFAIL
+//	                      from the validator, the data with CD
+//	bogusaddr.dnssec.test 127.0.1.7: 3 1 1 of the served key, the RRSIG of the host's A RRset
+//	                      tampered with (SERVFAIL, the data with CD)
 //	unsigned.test         127.0.1.7: 3 1 1 of the served key in an unsigned zone (insecure: no AD)
 //
 // Postfix logs to MaillogFile. Tests that look for their own connections there dial
