@@ -11,7 +11,6 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
-	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/report"
 	"github.com/mx-exporter/mx_exporter/collector/wiring"
 	"github.com/mx-exporter/mx_exporter/config"
@@ -26,6 +25,9 @@ type probeCommand struct {
 	configFile    *string
 	module        *string
 	resolver      *string
+	trustAD       *bool
+	checkName     *string
+	dane          *string
 	port          *uint16
 	ehlo          *string
 	mailFrom      *string
@@ -52,6 +54,12 @@ func addProbeCommand(app *kingpin.Application) *probeCommand {
 	c.configFile = c.cmd.Flag("config.file", "Configuration file to take the module (and DNS settings) from.").String()
 	c.module = c.cmd.Flag("module", "Module of the configuration file to use.").Default(config.DefaultModuleName).String()
 	c.resolver = c.cmd.Flag("resolver", "DNS server HOST[:PORT] to ask, instead of the config's or /etc/resolv.conf's.").String()
+	c.trustAD = c.cmd.Flag("dns.trust-ad", "The resolvers validate DNSSEC and the path to them is trusted (a local unbound): believe their AD bit, so that DANE is checked. --no-… distrusts a config's dns.trust_ad.").
+		IsSetByUser(c.flag("dns.trust-ad")).Bool()
+	c.checkName = c.cmd.Flag("dns.validation-check-name", "Signed name whose SOA the resolvers must answer with the AD bit before it is believed (default: the config's, else the root zone \".\").").
+		PlaceHolder("NAME").IsSetByUser(c.flag("dns.validation-check-name")).String()
+	c.dane = c.cmd.Flag("dane", "DANE: enforce (a DANE failure fails the probe; the module's default), report (reported, never a failure) or off (no TLSA lookups). Checked only with --dns.trust-ad or the config's dns.trust_ad.").
+		PlaceHolder(config.DANEEnforce).IsSetByUser(c.flag("dane")).Enum(config.DANEEnforce, config.DANEReport, config.DANEOff)
 	c.port = c.cmd.Flag("port", "SMTP port.").PlaceHolder("25").IsSetByUser(c.flag("port")).Uint16()
 	c.ehlo = c.cmd.Flag("ehlo", "Name to send in EHLO/HELO (default: this machine's host name).").IsSetByUser(c.flag("ehlo")).String()
 	c.mailFrom = c.cmd.Flag("mail-from", "Reverse path for MAIL FROM; empty is the null sender <>.").IsSetByUser(c.flag("mail-from")).String()
@@ -149,11 +157,34 @@ func (c *probeCommand) prepare() (probe.Target, probe.Settings, error) {
 	if err := settings.SMTP.Validate(); err != nil {
 		return probe.Target{}, probe.Settings{}, err
 	}
-	settings.Resolver, err = newResolver(cfg.DNS, *c.resolver)
+	dns, err := c.overrideDNS(cfg.DNS)
+	if err != nil {
+		return probe.Target{}, probe.Settings{}, err
+	}
+	settings.Resolver, err = wiring.Resolver(dns)
 	if err != nil {
 		return probe.Target{}, probe.Settings{}, err
 	}
 	return target, settings, nil
+}
+
+// overrideDNS applies the DNS flags to the config's dns section. The check
+// name bypasses the config's checks, so it gets the same one here.
+func (c *probeCommand) overrideDNS(dns config.DNS) (config.DNS, error) {
+	if *c.resolver != "" {
+		dns.Resolvers = []string{*c.resolver}
+	}
+	if c.given("dns.trust-ad") {
+		dns.TrustAD = *c.trustAD
+	}
+	if c.given("dns.validation-check-name") {
+		name, err := config.ParseValidationCheckName(*c.checkName)
+		if err != nil {
+			return config.DNS{}, fmt.Errorf("--dns.validation-check-name: %w", err)
+		}
+		dns.ValidationCheckName = name
+	}
+	return dns, nil
 }
 
 func (c *probeCommand) override(m *config.Module) {
@@ -178,6 +209,9 @@ func (c *probeCommand) override(m *config.Module) {
 	if c.given("starttls") {
 		m.StartTLS = *c.starttls
 	}
+	if c.given("dane") {
+		m.DANE = *c.dane
+	}
 	if c.given("tls.ca-file") {
 		m.TLS.CAFile = *c.caFile
 	}
@@ -199,21 +233,4 @@ func (c *probeCommand) override(m *config.Module) {
 	case *c.ipv6 && !*c.ipv4:
 		m.AddressFamilies = []string{config.IPv6}
 	}
-}
-
-// newResolver picks the DNS servers: the flag, else the config, else
-// /etc/resolv.conf.
-func newResolver(dns config.DNS, flag string) (*dnsmx.Resolver, error) {
-	servers := dns.Resolvers
-	if flag != "" {
-		servers = []string{flag}
-	}
-	if len(servers) == 0 {
-		var err error
-		servers, err = dnsmx.ServersFromResolvConf(config.DefaultResolvConf)
-		if err != nil {
-			return nil, fmt.Errorf("no resolver configured and %w", err)
-		}
-	}
-	return dnsmx.NewResolver(servers, dns.Timeout, dns.Attempts)
 }

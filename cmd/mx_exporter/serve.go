@@ -150,7 +150,9 @@ func (d *daemon) load() error {
 	if err != nil {
 		return err
 	}
-	resolver, err := newResolver(cfg.DNS, "")
+	// A new resolver per load: dns.trust_ad and the self-check name take
+	// effect on reload, with a self-check of their own.
+	resolver, err := wiring.Resolver(cfg.DNS)
 	if err != nil {
 		return fmt.Errorf("%s: dns: %w", d.configFile, err)
 	}
@@ -166,7 +168,9 @@ func (d *daemon) load() error {
 	d.mu.Lock()
 	d.gen = &ondemand.Generation{Settings: settings, Allow: ondemand.NewAllowlist(cfg)}
 	d.mu.Unlock()
-	d.logger.Info("config loaded", "file", d.configFile, "targets", len(jobs), "modules", len(cfg.Modules))
+	// Without trust_ad every DANE verdict is not_checked: the log says
+	// which it is, as nothing else at start does.
+	d.logger.Info("config loaded", "file", d.configFile, "targets", len(jobs), "modules", len(cfg.Modules), "dns_trust_ad", cfg.DNS.TrustAD)
 	return nil
 }
 
