@@ -201,3 +201,52 @@ func TestIntegrationDNSSEC(t *testing.T) {
 		}
 	})
 }
+
+// TestIntegrationDNSSECAliases covers the CNAME scenarios of the signed zone
+// (RFC 7671 section 7, RFC 7672 section 2.2.2) and the RRsets other than
+// TLSA whose signatures are tampered with.
+func TestIntegrationDNSSECAliases(t *testing.T) {
+	env := testenv.Require(t)
+	r := newTestResolver(t, 2*time.Second, 2, env.ValidatingResolver)
+	r.EnableValidation("dnssec.test.")
+	lab := Options{IgnoreSpecialAddresses: true}
+	ee := "answer secure base=mx.ee.dnssec.test name=_25._tcp.mx.ee.dnssec.test [3 1 1 32 bytes]"
+
+	for _, tc := range []struct{ domain, dns, tlsa string }{
+		// The TLSA name is an alias of mx.ee's: the records come from
+		// there, the base domain stays the MX host.
+		{"cnametlsa.dnssec.test", "answer mx=secure [mx.cnametlsa.dnssec.test answer secure]",
+			"answer secure base=mx.cnametlsa.dnssec.test name=_25._tcp.mx.ee.dnssec.test [3 1 1 32 bytes]"},
+		// The MX host is an alias of mx.ee, securely: mx.ee is the base
+		// domain, its TLSA RRset the one used.
+		{"alias.dnssec.test", "answer mx=secure [mx.alias.dnssec.test answer secure]", ee},
+		// The MX RRset's signature is tampered with: SERVFAIL, told bogus.
+		{"bogusmx.dnssec.test", "servfail mx=bogus", ""},
+		// The MX host's A RRset's: the host is bogus, the MX secure.
+		{"bogusaddr.dnssec.test", "answer mx=secure [mx.bogusaddr.dnssec.test [] servfail bogus]", ""},
+	} {
+		t.Run(tc.domain, func(t *testing.T) {
+			ctx := testCtx(t, 10*time.Second)
+			d := r.Domain(ctx, tc.domain, lab)
+			if got := secSummary(d); got != tc.dns {
+				t.Fatalf("Domain: want %s, got %s (err %q)", tc.dns, got, d.Err)
+			}
+			if d.MXSecurity == SecurityBogus && !strings.Contains(d.Err, "DNSSEC validation failed (bogus)") {
+				t.Fatalf("Domain: err %q", d.Err)
+			}
+			if tc.tlsa == "" {
+				return
+			}
+			if l := r.TLSA(ctx, d.Hosts[0], 25); tlsaSummary(l) != tc.tlsa {
+				t.Fatalf("TLSA:\nwant %s\ngot  %s (err %q)", tc.tlsa, tlsaSummary(l), l.Err)
+			}
+		})
+	}
+	h := r.Host(testCtx(t, 10*time.Second), "mx.bogusaddr.dnssec.test", lab)
+	if h.Security != SecurityBogus || !strings.Contains(h.Err, "A lookup: SERVFAIL from "+env.ValidatingResolver+"; DNSSEC validation failed (bogus)") {
+		t.Errorf("Host(mx.bogusaddr.dnssec.test): %s, %s", hostSummary(h), h.Security)
+	}
+	if h := r.Host(testCtx(t, 10*time.Second), "mx.alias.dnssec.test", lab); h.CNAME != "mx.ee.dnssec.test" {
+		t.Errorf("Host(mx.alias.dnssec.test): %s", hostSummary(h))
+	}
+}
