@@ -42,6 +42,20 @@ const deployTargets = testTargets + `  - domain: noaddr.test
     module: greylist
   - domain: cname.test
   - domain: mixednull.test
+` + dnssecTargets
+
+// dnssecTargets are the DNSSEC and DANE scenarios of the signed zone
+// dnssec.test (see .ci/testenv.d/dnssec.test.zone) and one unsigned
+// domain: the deploy stack resolves through the validating unbound.
+const dnssecTargets = `  - domain: ee.dnssec.test
+  - domain: rollover.dnssec.test
+  - domain: mismatch.dnssec.test
+  - domain: ta.dnssec.test
+  - domain: notls.dnssec.test
+  - domain: bogus.dnssec.test
+  - domain: bogusmx.dnssec.test
+  - domain: bogusaddr.dnssec.test
+  - domain: unsigned.test
 `
 
 // deployStack is the daemon probing the test servers, scraped every second
@@ -55,7 +69,7 @@ func startDeployStack(t *testing.T) *deployStack {
 	t.Helper()
 	env := testenv.Require(t)
 	testenv.RequireTool(t, prometheusInstall, "prometheus")
-	d := startDaemon(t, testConfig(env, deployTargets))
+	d := startDaemon(t, env.ValidatingConfig(testModules, "targets:\n"+deployTargets))
 	rules, err := filepath.Abs(testenv.RepoFile("deploy", "prometheus", "alerts.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -202,6 +216,13 @@ func TestAlertsFireAgainstTestServers(t *testing.T) {
 		{"greylisted mailbox", "MXRecipientDeferred", `domain="greylist.test"`},
 		{"MX is a CNAME", "MXRecordsMisconfigured", `domain="cname.test", finding="mx_cname"`},
 		{"null MX among others", "MXRecordsMisconfigured", `domain="mixednull.test", finding="null_mx_mixed"`},
+		{"TLSA names another key", "MXDANETLSAMismatch", `domain="mismatch.dnssec.test", mx="mx.mismatch.dnssec.test", verdict="mismatch"`},
+		{"DANE-TA anchor not sent", "MXDANETLSAMismatch", `domain="ta.dnssec.test", verdict="ta_not_sent"`},
+		{"TLSA RRset bogus", "MXDANETLSABogus", `domain="bogus.dnssec.test", mx="mx.bogus.dnssec.test"`},
+		{"TLSA published, STARTTLS refused", "MXDANEStartTLSMissing", `domain="notls.dnssec.test", mx="mx.notls.dnssec.test"`},
+		{"only the served key published", "MXDANENotRolloverReady", `domain="ee.dnssec.test", mx="mx.ee.dnssec.test"`},
+		{"MX RRset bogus", "MXDNSSECBogus", `domain="bogusmx.dnssec.test", state="bogus"`},
+		{"MX host's A RRset bogus", "MXDNSSECBogus", `domain="bogusaddr.dnssec.test", mx="mx.bogusaddr.dnssec.test", state="bogus"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,6 +238,9 @@ func TestAlertsFireAgainstTestServers(t *testing.T) {
 		`ALERTS{alertname="MXProbeFailing", domain=~"greylist.test|notls.test|multiline.test"}`,
 		// (alias.cname.test presents mx1.good.test's certificate, which is
 		// rightly not valid for the alias's name.)
+		`ALERTS{alertname=~"MXDANETLSA.*|MXDANEStartTLSMissing|MXDNSSECBogus", domain=~"ee.dnssec.test|rollover.dnssec.test|unsigned.test"}`,
+		`ALERTS{alertname="MXDANENotRolloverReady", domain="rollover.dnssec.test"}`,
+		`ALERTS{alertname="MXResolverNotValidating"}`,
 		`ALERTS{alertname=~"MXProbeResultsStale|MXExporterConfigReloadFailed|MXExporterDown|MXStartTLSNoLongerOffered|MXSizeLimitDropped|MXCertificate.*", domain!="cname.test"}`,
 	} {
 		if got := query(t, s.prom, "count_over_time("+q+"[10m])"); len(got) > 0 {
@@ -375,14 +399,16 @@ func TestExampleTestenvConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Everything stays on this machine: the resolver is the test nsd,
-	// and the targets are in its zone.
-	if !slices.Equal(cfg.DNS.Resolvers, []string{env.Resolver}) {
-		t.Fatalf("resolvers %v, want [%s]", cfg.DNS.Resolvers, env.Resolver)
+	// Everything stays on this machine: the resolver is the test
+	// environment's validating unbound, and the targets are in the zone
+	// it asks the test nsd for.
+	if !slices.Equal(cfg.DNS.Resolvers, []string{env.ValidatingResolver}) || !cfg.DNS.TrustAD {
+		t.Fatalf("resolvers %v trust_ad %v, want [%s] trusted", cfg.DNS.Resolvers, cfg.DNS.TrustAD, env.ValidatingResolver)
 	}
 	want := map[string]string{ // mx_target_success per target
 		"good.test": "1", "relay.test": "0", "reject.test": "0", "partial.test": "0", "tls.test": "1",
 		"multiline.test": "1", "nullmx.test": "1", "implicit.test": "1", "noaddr.test": "0", "missing.test": "0",
+		"ee.dnssec.test": "1", "mismatch.dnssec.test": "0",
 	}
 	for _, tg := range cfg.Targets {
 		if _, ok := want[tg.Domain]; !ok || tg.Host != "" {
@@ -413,6 +439,11 @@ func TestExampleTestenvConfig(t *testing.T) {
 	for _, line := range []string{
 		`mx_smtp_open_relay{domain="relay.test",ip="127.0.1.3",mx="mx.relay.test"} 1`,
 		`mx_tls_cert_verified{domain="tls.test",ip="127.0.1.7",mx="mx.tls.test"} 1`,
+		`mx_dnssec_resolver_validating{domain="ee.dnssec.test"} 1`,
+		`mx_dns_dnssec_info{domain="ee.dnssec.test",state="secure"} 1`,
+		`mx_dns_dnssec_info{domain="good.test",state="insecure"} 1`,
+		`mx_dane_verdict_info{domain="ee.dnssec.test",ip="127.0.1.7",mx="mx.ee.dnssec.test",verdict="pass"} 1`,
+		`mx_dane_verdict_info{domain="mismatch.dnssec.test",ip="127.0.1.7",mx="mx.mismatch.dnssec.test",verdict="mismatch"} 1`,
 	} {
 		if !strings.Contains(body, line) {
 			t.Errorf("/metrics lacks %s", line)

@@ -24,11 +24,26 @@ type Module struct {
 // appended as it is. Every test that writes such a config uses this one, so
 // that a change of the config format or of the test servers is made here.
 func (e *Env) Config(modules []Module, rest string) string {
+	return e.config(fmt.Sprintf("dns:\n  resolvers: [%q]\n", e.Resolver), modules, rest)
+}
+
+// ValidatingConfig is Config with the validating unbound as the only
+// resolver, trusted (dns.trust_ad) and self-checked on the signed zone
+// dnssec.test, so that DNSSEC states and DANE verdicts are judged as a
+// deployment with a local validating resolver would judge them. unbound
+// asks nsd for every name under test., so every scenario of Config
+// resolves through it as well.
+func (e *Env) ValidatingConfig(modules []Module, rest string) string {
+	return e.config(fmt.Sprintf("dns:\n  resolvers: [%q]\n  trust_ad: true\n  validation_check_name: dnssec.test\n", e.ValidatingResolver), modules, rest)
+}
+
+func (e *Env) config(dns string, modules []Module, rest string) string {
 	if len(modules) == 0 {
 		modules = []Module{{}}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "dns:\n  resolvers: [%q]\nmodules:\n", e.Resolver)
+	b.WriteString(dns)
+	b.WriteString("modules:\n")
 	for _, m := range modules {
 		if m.Name == "" {
 			m.Name = "default"
