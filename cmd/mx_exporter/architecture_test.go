@@ -19,6 +19,8 @@ var roles = map[string]string{
 	"collector/probe":          "engine",
 	"collector/probe/dnsmx":    "engine",
 	"collector/probe/dane":     "engine",
+	"collector/probe/mtasts":   "engine",
+	"collector/probe/tlsrpt":   "engine",
 	"collector/probe/smtp":     "engine",
 	"collector/probe/tlscheck": "engine",
 	"config":                   "config",

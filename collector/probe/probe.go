@@ -15,6 +15,7 @@ import (
 
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 )
 
@@ -26,6 +27,11 @@ type Settings struct {
 	// DANE is the module's dane setting; "" is off. The TLSA lookups run
 	// only when the resolver is trusted and passes its self-check.
 	DANE dane.Mode
+	// MTASTS is the module's mta_sts setting; "" is off. Only domain
+	// targets have a policy domain. MTASTSRefresh is how long a fetched
+	// policy is reused (Prober.Policies) before it is fetched again.
+	MTASTS        mtasts.Mode
+	MTASTSRefresh time.Duration
 	// Resolver answers the MX and address look-ups; only a host target
 	// given as an IP address needs none. It travels with the settings, not
 	// the Prober, because it comes from the same config: a reload that
@@ -46,6 +52,9 @@ type Prober struct {
 	// Gate, when set, is asked before each dialogue. Nil means no limit
 	// beyond maxParallelDialogues.
 	Gate Gate
+	// Policies keeps MTA-STS policies between probes; nil fetches the
+	// policy on every probe (the probe command).
+	Policies *mtasts.Cache
 }
 
 // maxParallelDialogues bounds the dialogues of one target run at once: an
@@ -63,6 +72,10 @@ type Report struct {
 	// the report; zero when the target needed no resolver.
 	Validation dnsmx.Validation
 	Hosts      []HostReport // MX hosts in preference order (one for a host target)
+	// MTASTS and TLSRPT are the domain's published TLS policy; nil for a
+	// host target, and when the module's mta_sts is off.
+	MTASTS *MTASTSReport
+	TLSRPT *TLSRPTReport
 }
 
 // Asked is what the module asked of each dialogue: which steps a reader of
@@ -84,6 +97,10 @@ type HostReport struct {
 	// no trusted validating resolver, addresses not secure, IP target).
 	TLSA    *dnsmx.TLSALookup
 	Results []*smtp.Result // same order as Addrs
+	// MTASTS is what the domain's MTA-STS policy says of this host; nil
+	// when no valid policy with mx patterns applies (no policy, mode none,
+	// an invalid or unfetchable one, a host target).
+	MTASTS *MXPolicy
 
 	dane *dane.Policy // the dialogues' input, built by lookUpTLSA
 }

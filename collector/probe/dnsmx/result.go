@@ -181,3 +181,20 @@ type SpecialAddr struct {
 	Addr  netip.Addr
 	Range string // one of SpecialRanges
 }
+
+// TXTLookup is the TXT RRset of one name (the _mta-sts and _smtp._tls
+// records of a mail domain), CNAMEs followed.
+type TXTLookup struct {
+	Name     string // as asked, lower case, no trailing dot
+	CNAME    string // the canonical name when Name is an alias; "" otherwise
+	Outcome  Outcome
+	Rcode    string
+	Security Security
+	// Records are the TXT records in answer order, each its
+	// character-strings concatenated; capped in number and length
+	// (maxTXTRecords, maxTXTBytes), RecordsDropped counting the rest.
+	Records        []string
+	RecordsDropped int
+	Err            string // in words, when Outcome is not answer or nodata
+	Duration       time.Duration
+}

@@ -45,6 +45,11 @@ const (
 	ReasonDANETLSABogus        Reason = "dane_tlsa_bogus"         // the TLSA RRset failed DNSSEC validation
 	ReasonDANETLSALookupFailed Reason = "dane_tlsa_lookup_failed" // the TLSA lookup failed (SERVFAIL that is not bogus, timeout)
 	ReasonDANEStartTLSMissing  Reason = "dane_starttls_missing"   // usable TLSA records, but no STARTTLS offered
+	// The MTA-STS reasons (module mta_sts: enforce, policy mode enforce):
+	// an MTA-STS sender refuses to deliver. The probe engine sets them
+	// after the dialogue, from the domain's policy; Report.MTASTS says why.
+	ReasonMTASTSUncovered  Reason = "mta_sts_mx_uncovered" // the MX host matches no mx pattern of the policy
+	ReasonMTASTSTLSInvalid Reason = "mta_sts_tls_invalid"  // a covered MX address without STARTTLS, TLS 1.2 or a certificate that verifies for the MX name
 )
 
 // Reasons lists every failure reason, for documentation and for exporting a
@@ -57,6 +62,7 @@ var Reasons = []Reason{
 	ReasonProtocolError, ReasonReplyTooLong, ReasonTimeout, ReasonConnectionClosed,
 	ReasonServiceClosing, ReasonSyncError,
 	ReasonDANEMismatch, ReasonDANETLSABogus, ReasonDANETLSALookupFailed, ReasonDANEStartTLSMissing,
+	ReasonMTASTSUncovered, ReasonMTASTSTLSInvalid,
 }
 
 // Finding is a named fact about a dialogue that is not by itself a failure:
