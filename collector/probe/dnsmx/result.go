@@ -195,6 +195,10 @@ type TXTLookup struct {
 	// (maxTXTRecords, maxTXTBytes), RecordsDropped counting the rest.
 	Records        []string
 	RecordsDropped int
-	Err            string // in words, when Outcome is not answer or nodata
-	Duration       time.Duration
+	// RecordsTruncated counts the kept records longer than maxTXTBytes,
+	// kept with their first maxTXTBytes bytes: dropping one would make
+	// a published policy look absent, and its tag and id come first.
+	RecordsTruncated int
+	Err              string // in words, when Outcome is not answer or nodata
+	Duration         time.Duration
 }
