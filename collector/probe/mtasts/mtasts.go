@@ -62,7 +62,7 @@ const (
 	TXTDuplicate TXTDefect = "duplicate"  // more than one v=STSv1 record: senders ignore them all
 	TXTNoID      TXTDefect = "id_missing" // no id field
 	TXTBadID     TXTDefect = "id_invalid" // id not 1-32 ALPHA/DIGIT
-	TXTSyntax    TXTDefect = "syntax"     // a field that is not key=value, or a key of bad characters
+	TXTSyntax    TXTDefect = "syntax"     // a field that is not key=value, a key or value of bad characters, or a repeated id
 )
 
 // TXTDefects lists every TXT defect, for documentation and labels.
@@ -78,10 +78,6 @@ type TXT struct {
 	Defect  TXTDefect // the first defect found; "" when Valid or Records is 0
 	Detail  string    // the defect in words, quoting the record (capped)
 }
-
-// ParseTXT reads the TXT records found at _mta-sts.<domain>, each given as
-// its character-strings concatenated (RFC 8461 section 3.1).
-func ParseTXT(records []string) TXT { panic("mtasts.ParseTXT: not built yet") }
 
 // Defect names what is wrong with a fetched policy. Fatal ones make the
 // policy invalid: a sender treats the domain as having no usable policy.
@@ -112,31 +108,13 @@ var Defects = []Defect{
 	DefectMaxAgeShort, DefectContentType, DefectChangedUnderID,
 }
 
-// Fatal reports whether the defect makes the policy unusable for senders.
-func (d Defect) Fatal() bool { panic("mtasts.Defect.Fatal: not built yet") }
-
 // Policy is a parsed policy body (RFC 8461 section 3.2).
 type Policy struct {
-	Version string
+	Version string     // "STSv1"; "" when missing or invalid
 	Mode    PolicyMode // "" when missing or invalid
 	MaxAge  int64      // seconds; -1 when missing or invalid
-	MX      []string   // the valid mx patterns in order, lower case, no trailing dot
+	MX      []string   // the valid mx patterns in order, lower case, no trailing dot, duplicates dropped, at most MaxMXPatterns
 }
-
-// ParsePolicy parses a policy body strictly: LF or CRLF line ends, the first
-// value of a repeated non-mx key wins, unknown keys are ignored. It returns
-// the policy as far as it could be read and every defect found, each once,
-// in the order of Defects (content type and change are the caller's).
-func ParsePolicy(body []byte) (Policy, []Defect) { panic("mtasts.ParsePolicy: not built yet") }
-
-// Match reports whether host (lower case, no trailing dot) matches an mx
-// pattern: equal, or for "*.rest" exactly one more left-most label than
-// rest (RFC 8461 section 4.1).
-func Match(pattern, host string) bool { panic("mtasts.Match: not built yet") }
-
-// Covering returns the first of the policy's patterns that host matches,
-// and whether one does.
-func (p Policy) Covering(host string) (string, bool) { panic("mtasts.Policy.Covering: not built yet") }
 
 // FetchError names why a policy fetch gave no policy body.
 type FetchError string
