@@ -23,11 +23,7 @@ type Record struct {
 	// TLS-RPT is published.
 	Records int
 	Valid   bool
-	RUA     []string // the report URIs when Valid, capped in number and length
+	RUA     []string // the report URIs when Valid, at most MaxRUA, each cut at MaxURIBytes
 	Defect  Defect   // the first defect; "" when Valid or Records is 0
 	Detail  string   // in words, quoting the record (capped)
 }
-
-// Parse reads the TXT records found at _smtp._tls.<domain>, each given as its
-// character-strings concatenated.
-func Parse(records []string) Record { panic("tlsrpt.Parse: not built yet") }
