@@ -2,6 +2,7 @@ package dnsmx
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -249,4 +250,53 @@ func TestIntegrationDNSSECAliases(t *testing.T) {
 	if h := r.Host(testCtx(t, 10*time.Second), "mx.alias.dnssec.test", lab); h.CNAME != "mx.ee.dnssec.test" {
 		t.Errorf("Host(mx.alias.dnssec.test): %s", hostSummary(h))
 	}
+}
+
+// TestIntegrationTXT asks nsd, and through the validating unbound, for the
+// _mta-sts and _smtp._tls records of the MTA-STS scenarios of the test zone
+// (<d>.sts.test, see .ci/testenv.d/test.zone).
+func TestIntegrationTXT(t *testing.T) {
+	env := testenv.Require(t)
+	r := newTestResolver(t, 2*time.Second, 2, env.Resolver)
+	for _, tc := range []struct{ name, want string }{
+		{"_mta-sts.enforce.sts.test", `answer rcode="NOERROR" name=_mta-sts.enforce.sts.test ["v=STSv1; id=enforce1"]`},
+		{"_MTA-STS.Enforce.STS.test.", `answer rcode="NOERROR" name=_mta-sts.enforce.sts.test ["v=STSv1; id=enforce1"]`},
+		{"_mta-sts.noid.sts.test", `answer rcode="NOERROR" name=_mta-sts.noid.sts.test ["v=STSv1;"]`},
+		// Two records: both kept; nsd may send them in any order.
+		{"_mta-sts.duptxt.sts.test", `answer rcode="NOERROR" name=_mta-sts.duptxt.sts.test ["v=STSv1; id=dup1" "v=STSv1; id=dup2"]`},
+		// RFC 8461 section 3.1: the record may be an alias.
+		{"_mta-sts.cnametxt.sts.test", `answer rcode="NOERROR" name=_mta-sts.cnametxt.sts.test cname=_mta-sts.enforce.sts.test ["v=STSv1; id=enforce1"]`},
+		// No MTA-STS: the domain exists, _mta-sts under it does not.
+		{"_mta-sts.nosts.sts.test", `nxdomain rcode="NXDOMAIN" name=_mta-sts.nosts.sts.test []`},
+		// The policy host has an address and no TXT.
+		{"mta-sts.enforce.sts.test", `nodata rcode="NOERROR" name=mta-sts.enforce.sts.test []`},
+		{"_smtp._tls.enforce.sts.test", `answer rcode="NOERROR" name=_smtp._tls.enforce.sts.test ["v=TLSRPTv1; rua=mailto:tlsrpt@good.test"]`},
+		{"_smtp._tls.uncovered.sts.test", `answer rcode="NOERROR" name=_smtp._tls.uncovered.sts.test ["v=TLSRPTv1"]`},
+		{"_smtp._tls.testing.sts.test", `answer rcode="NOERROR" name=_smtp._tls.testing.sts.test ` +
+			`["v=TLSRPTv1; rua=mailto:tlsrpt2@good.test" "v=TLSRPTv1; rua=mailto:tlsrpt@good.test"]`},
+		{"_smtp._tls.nosts.sts.test", `nxdomain rcode="NXDOMAIN" name=_smtp._tls.nosts.sts.test []`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := r.TXT(testCtx(t, 10*time.Second), tc.name)
+			slices.Sort(l.Records)
+			if got := txtSummary(l); got != tc.want {
+				t.Fatalf("TXT(%q)\nwant %s\ngot  %s (err %q)", tc.name, tc.want, got, l.Err)
+			}
+			if l.Security != SecurityUnchecked {
+				t.Fatalf("TXT(%q): want security unchecked without trust_ad, got %s", tc.name, l.Security)
+			}
+		})
+	}
+
+	// Through a validating resolver trusted for its AD bit: the test zone
+	// is not signed, so the records are insecure.
+	t.Run("validating", func(t *testing.T) {
+		v := newTestResolver(t, 2*time.Second, 2, env.ValidatingResolver)
+		v.EnableValidation("dnssec.test.")
+		l := v.TXT(testCtx(t, 10*time.Second), "_mta-sts.cnametxt.sts.test")
+		want := `answer rcode="NOERROR" name=_mta-sts.cnametxt.sts.test cname=_mta-sts.enforce.sts.test ["v=STSv1; id=enforce1"]`
+		if got := txtSummary(l); got != want || l.Security != SecurityInsecure {
+			t.Fatalf("want %s insecure\ngot  %s %s (err %q)", want, got, l.Security, l.Err)
+		}
+	})
 }
