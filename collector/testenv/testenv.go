@@ -88,6 +88,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -393,14 +394,34 @@ func lock(path string, wait time.Duration) (unlock func(), err error) {
 }
 
 // fingerprint is the hash that .ci/testenv writes to $DIR/fingerprint: sha256 of the
-// script followed by the files of .ci/testenv.d in byte order.
+// script followed by every file under .ci/testenv.d, in the byte order of their paths
+// relative to it (as LC_ALL=C sort orders them).
 func fingerprint(root string) (string, error) {
-	files, err := filepath.Glob(filepath.Join(root, ".ci", "testenv.d", "*"))
+	tpl := filepath.Join(root, ".ci", "testenv.d")
+	var files []string
+	err := filepath.WalkDir(tpl, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			rel, err := filepath.Rel(tpl, path)
+			if err != nil {
+				return err
+			}
+			files = append(files, rel)
+		}
+		return nil
+	})
 	if err != nil {
 		return "", err
 	}
+	sort.Strings(files)
+	paths := []string{filepath.Join(root, ".ci", "testenv")}
+	for _, f := range files {
+		paths = append(paths, filepath.Join(tpl, f))
+	}
 	h := sha256.New()
-	for _, f := range append([]string{filepath.Join(root, ".ci", "testenv")}, files...) {
+	for _, f := range paths {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return "", err
