@@ -13,11 +13,14 @@ const (
 	labelCipher     = "cipher"
 	labelCode       = "code"
 	labelCommand    = "command"
+	labelDefect     = "defect"
 	labelDomain     = "domain"
+	labelError      = "error"
 	labelExtension  = "extension"
 	labelFinding    = "finding"
 	labelHostname   = "hostname"
 	labelIP         = "ip"
+	labelMode       = "mode"
 	labelMX         = "mx"
 	labelOutcome    = "outcome"
 	labelPreference = "preference"
@@ -25,6 +28,7 @@ const (
 	labelRecipient  = "recipient"
 	labelStage      = "stage"
 	labelState      = "state"
+	labelStatus     = "status"
 	labelStep       = "step"
 	labelTLS        = "tls"
 	labelVerdict    = "verdict"
@@ -37,6 +41,9 @@ type fam uint16
 const (
 	cachedTarget   = " from the last probe (cached; see mx_target_last_run_timestamp_seconds)."
 	cachedEndpoint = " from the last probe (cached; see mx_probe_last_run_timestamp_seconds)."
+	// A domain's MTA-STS policy is fetched at most once per mta_sts_refresh
+	// and kept in the policy cache between probes.
+	cachedPolicy = " from the policy cache as the last probe found it (cached; see mx_mta_sts_policy_fetch_timestamp_seconds)."
 )
 
 // family is one row of the catalogue: a gauge and its labels. Adding a
@@ -117,6 +124,31 @@ var (
 	famTLSAUsable         = gauge("mx_dane_tlsa_usable_records", "TLSA records usable on port 25 (DANE-TA or DANE-EE, well formed); absent when no secure TLSA RRset was found,"+cachedEndpoint, labelDomain, labelIP, labelMX)
 	famTLSAMatched        = gauge("mx_dane_tlsa_matched_records", "Usable TLSA records that match the chain the address presented; absent when no chain was judged,"+cachedEndpoint, labelDomain, labelIP, labelMX)
 	famDANERollover       = gauge("mx_dane_rollover_ready", "1 when every published TLSA parameter combination matches the current chain and a record for the next key or trust anchor is published (RFC 7671 section 8), else 0; absent when no chain was judged against usable records,"+cachedEndpoint, labelDomain, labelIP, labelMX)
+
+	// MTA-STS (RFC 8461) and TLS-RPT (RFC 8460): domain targets only, with
+	// the module's mta_sts not off. The TXT id is not a label: the status
+	// page and the report show it, and changed_without_id_change is the
+	// defect it takes to act on it.
+	famMTASTSTXTRecords   = gauge("mx_mta_sts_txt_records", "Number of TXT records at _mta-sts.<domain> that start with v=STSv1: 0 none (no MTA-STS), more than 1 a duplicate that makes senders ignore the policy; absent while the TXT lookup fails (status txt_lookup_failed),"+cachedTarget, labelDomain)
+	famMTASTSTXTValid     = gauge("mx_mta_sts_txt_valid", "1 when exactly one well-formed v=STSv1 TXT record with a valid id is published, else 0; absent while the TXT lookup fails,"+cachedTarget, labelDomain)
+	famMTASTSTXTDefect    = gauge("mx_mta_sts_txt_defect_info", "What makes senders ignore the _mta-sts TXT record (duplicate, id_missing, id_invalid, syntax), 1 while it holds,"+cachedTarget, labelDefect, labelDomain)
+	famMTASTSFetchSuccess = gauge("mx_mta_sts_policy_fetch_success", "1 when the policy came from https://mta-sts.<domain>/.well-known/mta-sts.txt with status 200 and a body within 64 KiB, else 0; present when a v=STSv1 TXT record exists,"+cachedPolicy, labelDomain)
+	famMTASTSHTTPStatus   = gauge("mx_mta_sts_policy_http_status", "HTTP status of the policy fetch (0: no HTTP answer); present when a v=STSv1 TXT record exists,"+cachedPolicy, labelDomain)
+	famMTASTSFetchError   = gauge("mx_mta_sts_policy_fetch_error_info", "Why the policy fetch gave no policy (no_address, connect_failed, tls_failed, tls_verify_failed, http_error, redirect, http_status, body_too_large, timeout), 1 while it fails,"+cachedPolicy, labelDomain, labelError)
+	famMTASTSFetched      = gauge("mx_mta_sts_policy_fetch_timestamp_seconds", "Unix time when the policy in hand was fetched (successfully or not); the cache reuses it for the module's mta_sts_refresh, so it is older than the probe: time() - this is its age.", labelDomain)
+	famMTASTSPolicyValid  = gauge("mx_mta_sts_policy_valid", "1 when the policy was fetched and has no fatal defect (senders apply it), else 0; present when a v=STSv1 TXT record exists,"+cachedPolicy, labelDomain)
+	famMTASTSMode         = gauge("mx_mta_sts_policy_mode_info", "Mode the policy declares (enforce, testing, none), always 1; absent when no policy with a valid mode was fetched,"+cachedPolicy, labelDomain, labelMode)
+	famMTASTSMaxAge       = gauge("mx_mta_sts_policy_max_age_seconds", "max_age the policy declares: how long senders keep it; absent when no policy with a valid max_age was fetched,"+cachedPolicy, labelDomain)
+	famMTASTSDefect       = gauge("mx_mta_sts_policy_defect_info", "A defect of the policy, one series each: fatal (version_missing, version_invalid, mode_missing, mode_invalid, max_age_missing, max_age_invalid, mx_missing, mx_invalid, line_invalid: senders ignore the policy) or a warning (max_age_short, content_type, changed_without_id_change), 1 while it holds,"+cachedPolicy, labelDefect, labelDomain)
+	famMTASTSHostExpiry   = gauge("mx_mta_sts_policy_host_cert_expiry_timestamp_seconds", "Unix time when the certificate chain of the policy host mta-sts.<domain> expires (the earliest expiry in it); absent when no TLS handshake completed,"+cachedPolicy, labelDomain)
+	famMTASTSHostVerified = gauge("mx_mta_sts_policy_host_cert_verified", "1 when the policy host's certificate verified for mta-sts.<domain> against the module's CA pool, else 0 (senders then fetch no policy); absent when no TLS handshake completed,"+cachedPolicy, labelDomain)
+	famMTASTSCovered      = gauge("mx_mta_sts_mx_covered", "1 when the MX host matches an mx pattern of the policy, 0 when it matches none (MTA-STS senders refuse to deliver to it under mode enforce); present for the MX hosts of a valid policy in mode enforce or testing,"+cachedTarget, labelDomain, labelMX)
+	famMTASTSTLS          = gauge("mx_mta_sts_tls_status_info", "Whether the TLS of a covered MX address satisfies the policy (valid; starttls_missing, starttls_failed, certificate_invalid, tls_version_too_old: MTA-STS senders refuse it under mode enforce; not_reached: the dialogue ended before STARTTLS), always 1,"+cachedEndpoint, labelDomain, labelIP, labelMX, labelStatus)
+	famMTASTSStatus       = gauge("mx_mta_sts_status_info", "The domain's MTA-STS verdict as a sender reaches it (no_policy, txt_lookup_failed, txt_invalid, policy_unfetchable, policy_invalid, mode_none, pass, mx_uncovered, mx_tls_invalid), always 1,"+cachedTarget, labelDomain, labelStatus)
+	famMTASTSFailure      = gauge("mx_mta_sts_failure", "1 when MTA-STS senders refuse mail to some MX of the domain (an enforce policy with status mx_uncovered or mx_tls_invalid), else 0,"+cachedTarget, labelDomain)
+	famTLSRPTRecords      = gauge("mx_tlsrpt_records", "Number of TXT records at _smtp._tls.<domain> that start with v=TLSRPTv1 (0: no TLS reporting); absent while the lookup fails,"+cachedTarget, labelDomain)
+	famTLSRPTValid        = gauge("mx_tlsrpt_valid", "1 when exactly one well-formed TLS-RPT record with mailto: or https: report addresses is published, else 0; absent while the lookup fails,"+cachedTarget, labelDomain)
+	famTLSRPTDefect       = gauge("mx_tlsrpt_defect_info", "What is wrong with the TLS-RPT record (duplicate, rua_missing, rua_invalid, syntax), 1 while it holds,"+cachedTarget, labelDefect, labelDomain)
 
 	famEndpoints        = gauge("mx_exporter_endpoints", "Endpoints (domain, MX host, address) with a cached probe result in /metrics.")
 	famDuplicateTargets = gauge("mx_exporter_duplicate_targets", "Cached targets not exported because another module's target has the same domain label.")
