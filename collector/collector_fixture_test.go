@@ -8,8 +8,10 @@ import (
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
+	"github.com/mx-exporter/mx_exporter/collector/probe/tlsrpt"
 	"github.com/mx-exporter/mx_exporter/collector/scheduler"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 )
@@ -212,6 +214,7 @@ func fixtureEntries() []*store.Entry {
 		host("implicit.example", 0, healthy("implicit.example", "192.0.2.44", t0.Add(2*ms), false)))))
 
 	out = append(out, daneEntry())
+	out = append(out, mtaSTSEntries()...)
 
 	vrfy := reply(252, "2.5.2", "Cannot VRFY user")
 	helo.VRFY = &vrfy
@@ -279,6 +282,122 @@ func daneEntry() *store.Entry {
 	r := domainReport("dane.example", t0, &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR", MXSecurity: dnsmx.SecuritySecure}, hosts...)
 	r.Validation = dnsmx.Validation{Trusted: true, Validating: true, CheckName: ".", Checked: t0}
 	return entry("dane.example", "default", daneModule, r)
+}
+
+// txtLookup is an answered TXT lookup of name with records.
+func txtLookup(name string, records ...string) dnsmx.TXTLookup {
+	l := dnsmx.TXTLookup{Name: name, Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR", Records: records, Duration: 2 * ms}
+	if len(records) == 0 {
+		l.Outcome = dnsmx.OutcomeNXDomain
+		l.Rcode = "NXDOMAIN"
+	}
+	return l
+}
+
+// policyState is a policy fetched for domain at fetched, served by a host
+// whose certificate expires on notAfter.
+func policyState(domain, id string, fetched, notAfter time.Time, p *mtasts.Policy, defects ...mtasts.Defect) *mtasts.State {
+	return &mtasts.State{
+		Fetch: mtasts.Fetch{
+			URL: "https://mta-sts." + domain + "/.well-known/mta-sts.txt", Addr: "192.0.2.80:443",
+			Start: fetched, Duration: 25 * ms, Status: 200, ContentType: "text/plain", Size: 120,
+			TLS: &tlscheck.Info{
+				Version: "TLS 1.3", CipherSuite: "TLS_AES_128_GCM_SHA256", ServerName: "mta-sts." + domain,
+				LeafSubject: "CN=mta-sts." + domain, ChainNotAfter: notAfter, Verified: true,
+			},
+		},
+		Policy: p, Defects: defects, Valid: true, ID: id,
+	}
+}
+
+// mtaSTSEntries are domains with MTA-STS: a healthy enforce policy (its
+// policy from the cache, fetched half an hour before the probe), one that
+// senders refuse two MX hosts of, and a duplicate TXT record whose policy
+// is not found.
+func mtaSTSEntries() []*store.Entry {
+	answer := func() *dnsmx.Domain { return &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR"} }
+	covered := func(pattern string, tls ...mtasts.TLSStatus) *probe.MXPolicy {
+		return &probe.MXPolicy{Pattern: pattern, Covered: true, TLS: tls}
+	}
+
+	// sts.example: mx1 (two addresses) and mx2, covered by name and by
+	// wildcard; TLS-RPT to a mailbox.
+	hosts := []probe.HostReport{
+		host("mx1.sts.example", 10, healthy("mx1.sts.example", "192.0.2.71", t0.Add(3*ms), true), healthy("mx1.sts.example", "2001:db8::71", t0.Add(3*ms), true)),
+		host("mx2.sts.example", 20, healthy("mx2.sts.example", "192.0.2.72", t0.Add(3*ms), true)),
+	}
+	hosts[0].MTASTS = covered("mx1.sts.example", mtasts.TLSValid, mtasts.TLSValid)
+	hosts[1].MTASTS = covered("*.sts.example", mtasts.TLSValid)
+	healthyReport := domainReport("sts.example", t0, answer(), hosts...)
+	state := policyState("sts.example", "20250601", t0.Add(-30*time.Minute), time.Date(2025, 7, 30, 0, 0, 0, 0, time.UTC),
+		&mtasts.Policy{Version: "STSv1", Mode: mtasts.PolicyEnforce, MaxAge: 604800, MX: []string{"mx1.sts.example", "*.sts.example"}})
+	state.Cached = true
+	healthyReport.MTASTS = &probe.MTASTSReport{
+		Mode:      mtasts.ModeEnforce,
+		TXTLookup: txtLookup("_mta-sts.sts.example", "v=STSv1; id=20250601"),
+		TXT:       mtasts.TXT{Records: 1, Valid: true, ID: "20250601"},
+		Policy:    state,
+		Status:    mtasts.StatusPass,
+		Detail:    "every MX host is covered and its TLS satisfies the policy",
+	}
+	healthyReport.TLSRPT = &probe.TLSRPTReport{
+		Lookup: txtLookup("_smtp._tls.sts.example", "v=TLSRPTv1; rua=mailto:tlsrpt@sts.example"),
+		Record: tlsrpt.Record{Records: 1, Valid: true, RUA: []string{"mailto:tlsrpt@sts.example"}},
+	}
+
+	// refused.example: an enforce policy with a short max_age that covers
+	// mx1 only; mx1's second address presents a certificate that does not
+	// verify, and mx2 is not covered. MTA-STS senders refuse both, and the
+	// module's enforce fails their dialogues. Two TLS-RPT records.
+	bad := healthy("mx1.refused.example", "192.0.2.82", t0.Add(3*ms), true)
+	bad.TLS.Verified, bad.TLS.VerifyError = false, "x509: certificate signed by unknown authority"
+	bad.Success, bad.Reason, bad.Detail = false, smtp.ReasonMTASTSTLSInvalid, "MTA-STS: the certificate does not verify for mx1.refused.example"
+	stray := healthy("mx2.refused.example", "192.0.2.83", t0.Add(3*ms), true)
+	stray.Success, stray.Reason, stray.Detail = false, smtp.ReasonMTASTSUncovered, "MTA-STS: mx2.refused.example matches no mx pattern of the policy"
+	hosts = []probe.HostReport{
+		host("mx1.refused.example", 10, healthy("mx1.refused.example", "192.0.2.81", t0.Add(3*ms), true), bad),
+		host("mx2.refused.example", 20, stray),
+	}
+	hosts[0].MTASTS = covered("mx1.refused.example", mtasts.TLSValid, mtasts.TLSCertInvalid)
+	hosts[1].MTASTS = &probe.MXPolicy{}
+	refusedReport := domainReport("refused.example", t0, answer(), hosts...)
+	refusedReport.MTASTS = &probe.MTASTSReport{
+		Mode:      mtasts.ModeEnforce,
+		TXTLookup: txtLookup("_mta-sts.refused.example", "v=STSv1; id=r1"),
+		TXT:       mtasts.TXT{Records: 1, Valid: true, ID: "r1"},
+		Policy: policyState("refused.example", "r1", t0.Add(-2*time.Second), time.Date(2025, 6, 10, 0, 0, 0, 0, time.UTC),
+			&mtasts.Policy{Version: "STSv1", Mode: mtasts.PolicyEnforce, MaxAge: 86400, MX: []string{"mx1.refused.example"}},
+			mtasts.DefectMaxAgeShort),
+		Status:  mtasts.StatusMXUncovered,
+		Failure: true,
+		Detail:  "mx2.refused.example matches no mx pattern",
+	}
+	refusedReport.TLSRPT = &probe.TLSRPTReport{
+		Lookup: txtLookup("_smtp._tls.refused.example", "v=TLSRPTv1; rua=mailto:a@refused.example", "v=TLSRPTv1; rua=mailto:b@refused.example"),
+		Record: tlsrpt.Record{Records: 2, Defect: tlsrpt.DefectDuplicate, Detail: "2 v=TLSRPTv1 records"},
+	}
+
+	// dup.example: two v=STSv1 records, and the policy host answers 404.
+	// No TLS-RPT record.
+	dupReport := domainReport("dup.example", t0, answer(),
+		host("mx.dup.example", 10, healthy("mx.dup.example", "192.0.2.91", t0.Add(3*ms), true)))
+	notFound := policyState("dup.example", "", t0.Add(-time.Second), time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC), nil)
+	notFound.Fetch.Status, notFound.Fetch.Err, notFound.Fetch.Detail, notFound.Valid = 404, mtasts.FetchStatus, "HTTP status 404", false
+	dupReport.MTASTS = &probe.MTASTSReport{
+		Mode:      mtasts.ModeEnforce,
+		TXTLookup: txtLookup("_mta-sts.dup.example", "v=STSv1; id=a1", "v=STSv1; id=a2"),
+		TXT:       mtasts.TXT{Records: 2, Defect: mtasts.TXTDuplicate, Detail: "2 v=STSv1 records"},
+		Policy:    notFound,
+		Status:    mtasts.StatusTXTInvalid,
+		Detail:    "2 v=STSv1 records: senders ignore the policy",
+	}
+	dupReport.TLSRPT = &probe.TLSRPTReport{Lookup: txtLookup("_smtp._tls.dup.example")}
+
+	return []*store.Entry{
+		entry("sts.example", "default", fullModule, healthyReport),
+		entry("refused.example", "default", fullModule, refusedReport),
+		entry("dup.example", "default", fullModule, dupReport),
+	}
 }
 
 func fixtureStore() *store.Store {

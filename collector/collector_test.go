@@ -18,7 +18,9 @@ import (
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe/tlsrpt"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 )
 
@@ -220,7 +222,51 @@ func TestEndpointSeries(t *testing.T) {
 		{`mx_dane_rollover_ready{domain="dane.example",ip="192.0.2.62",mx="mx2.dane.example"}`, 0},
 		{`mx_dane_tlsa_records{domain="dane.example",ip="192.0.2.63",mx="mx3.dane.example"}`, -1},
 		{`mx_dane_rollover_ready{domain="dane.example",ip="192.0.2.63",mx="mx3.dane.example"}`, -1},
-		{`mx_exporter_endpoints{}`, 12},
+		// MTA-STS and TLS-RPT (issue 12): per domain, per MX host of a
+		// policy that covers hosts, per covered address.
+		{`mx_mta_sts_status_info{domain="sts.example",status="pass"}`, 1},
+		{`mx_mta_sts_failure{domain="sts.example"}`, 0},
+		{`mx_mta_sts_txt_records{domain="sts.example"}`, 1},
+		{`mx_mta_sts_txt_valid{domain="sts.example"}`, 1},
+		{`mx_mta_sts_policy_fetch_success{domain="sts.example"}`, 1},
+		{`mx_mta_sts_policy_http_status{domain="sts.example"}`, 200},
+		{`mx_mta_sts_policy_valid{domain="sts.example"}`, 1},
+		{`mx_mta_sts_policy_mode_info{domain="sts.example",mode="enforce"}`, 1},
+		{`mx_mta_sts_policy_mode_info{domain="sts.example",mode="testing"}`, -1},
+		{`mx_mta_sts_policy_max_age_seconds{domain="sts.example"}`, 604800},
+		{`mx_mta_sts_policy_fetch_timestamp_seconds{domain="sts.example"}`, float64(t0.Add(-30*time.Minute+25*ms).UnixMilli()) / 1e3},
+		{`mx_mta_sts_policy_host_cert_expiry_timestamp_seconds{domain="sts.example"}`, float64(time.Date(2025, 7, 30, 0, 0, 0, 0, time.UTC).Unix())},
+		{`mx_mta_sts_policy_host_cert_verified{domain="sts.example"}`, 1},
+		{`mx_mta_sts_mx_covered{domain="sts.example",mx="mx2.sts.example"}`, 1},
+		{`mx_mta_sts_tls_status_info{domain="sts.example",ip="2001:db8::71",mx="mx1.sts.example",status="valid"}`, 1},
+		{`mx_tlsrpt_records{domain="sts.example"}`, 1},
+		{`mx_tlsrpt_valid{domain="sts.example"}`, 1},
+		{`mx_mta_sts_status_info{domain="refused.example",status="mx_uncovered"}`, 1},
+		{`mx_mta_sts_failure{domain="refused.example"}`, 1},
+		{`mx_mta_sts_policy_defect_info{defect="max_age_short",domain="refused.example"}`, 1},
+		{`mx_mta_sts_mx_covered{domain="refused.example",mx="mx2.refused.example"}`, 0},
+		{`mx_mta_sts_tls_status_info{domain="refused.example",ip="192.0.2.82",mx="mx1.refused.example",status="certificate_invalid"}`, 1},
+		{`mx_mta_sts_tls_status_info{domain="refused.example",ip="192.0.2.83",mx="mx2.refused.example",status="not_reached"}`, -1},
+		{`mx_probe_failure_info{domain="refused.example",ip="192.0.2.82",mx="mx1.refused.example",reason="mta_sts_tls_invalid"}`, 1},
+		{`mx_probe_failure_info{domain="refused.example",ip="192.0.2.83",mx="mx2.refused.example",reason="mta_sts_mx_uncovered"}`, 1},
+		{`mx_tlsrpt_defect_info{defect="duplicate",domain="refused.example"}`, 1},
+		{`mx_tlsrpt_valid{domain="refused.example"}`, 0},
+		{`mx_mta_sts_status_info{domain="dup.example",status="txt_invalid"}`, 1},
+		{`mx_mta_sts_txt_records{domain="dup.example"}`, 2},
+		{`mx_mta_sts_txt_defect_info{defect="duplicate",domain="dup.example"}`, 1},
+		{`mx_mta_sts_policy_fetch_success{domain="dup.example"}`, 0},
+		{`mx_mta_sts_policy_fetch_error_info{domain="dup.example",error="http_status"}`, 1},
+		{`mx_mta_sts_policy_http_status{domain="dup.example"}`, 404},
+		{`mx_mta_sts_policy_valid{domain="dup.example"}`, 0},
+		{`mx_mta_sts_policy_max_age_seconds{domain="dup.example"}`, -1},
+		{`mx_mta_sts_mx_covered{domain="dup.example",mx="mx.dup.example"}`, -1},
+		{`mx_tlsrpt_records{domain="dup.example"}`, 0},
+		{`mx_tlsrpt_valid{domain="dup.example"}`, 0},
+		// No MTA-STS looked up (a host target, or mta_sts off): no series.
+		{`mx_mta_sts_failure{domain="smtp.example.net:587"}`, -1},
+		{`mx_mta_sts_failure{domain="example.org"}`, -1},
+		{`mx_tlsrpt_records{domain="example.org"}`, -1},
+		{`mx_exporter_endpoints{}`, 19},
 		{`mx_exporter_duplicate_targets{}`, 0},
 	} {
 		v, ok := got[tc.series]
@@ -241,6 +287,77 @@ func TestEndpointSeries(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestMTASTSLookupFailures: while a TXT lookup fails, what is published is
+// unknown: the record counts are absent rather than 0, and the status says
+// why. A policy that could not be fetched has no mode, max_age or
+// certificate series.
+func TestMTASTSLookupFailures(t *testing.T) {
+	r := domainReport("flaky.example", t0, &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer},
+		host("mx.flaky.example", 10, healthy("mx.flaky.example", "192.0.2.95", t0, true)))
+	r.MTASTS = &probe.MTASTSReport{
+		Mode:      mtasts.ModeEnforce,
+		TXTLookup: dnsmx.TXTLookup{Name: "_mta-sts.flaky.example", Outcome: dnsmx.OutcomeServFail, Rcode: "SERVFAIL"},
+		Status:    mtasts.StatusTXTLookupFailed,
+	}
+	r.TLSRPT = &probe.TLSRPTReport{Lookup: dnsmx.TXTLookup{Name: "_smtp._tls.flaky.example", Outcome: dnsmx.OutcomeTimeout}}
+	unfetchable := domainReport("nopolicy.example", t0, &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer},
+		host("mx.nopolicy.example", 10, healthy("mx.nopolicy.example", "192.0.2.96", t0, true)))
+	unfetchable.MTASTS = &probe.MTASTSReport{
+		Mode:      mtasts.ModeReport,
+		TXTLookup: txtLookup("_mta-sts.nopolicy.example", "v=STSv1; id=1"),
+		TXT:       mtasts.TXT{Records: 1, Valid: true, ID: "1"},
+		Policy: &mtasts.State{
+			Fetch: mtasts.Fetch{Start: t0, Duration: 2 * time.Second, Err: mtasts.FetchTimeout, Detail: "no answer within 2s"},
+			ID:    "1",
+		},
+		Status: mtasts.StatusUnfetchable,
+	}
+	entries := StaticEntries{
+		entry("flaky.example", "default", fullModule, r),
+		entry("nopolicy.example", "default", fullModule, unfetchable),
+	}
+	fast := scrape(t, fastHandler(NewExporter(entries), nil))
+	got := seriesOf(t, fast)
+	for _, tc := range []struct {
+		series string
+		want   float64 // -1: must be absent
+	}{
+		{`mx_mta_sts_status_info{domain="flaky.example",status="txt_lookup_failed"}`, 1},
+		{`mx_mta_sts_failure{domain="flaky.example"}`, 0},
+		{`mx_mta_sts_txt_records{domain="flaky.example"}`, -1},
+		{`mx_mta_sts_txt_valid{domain="flaky.example"}`, -1},
+		{`mx_mta_sts_policy_fetch_success{domain="flaky.example"}`, -1},
+		{`mx_tlsrpt_records{domain="flaky.example"}`, -1},
+		{`mx_tlsrpt_valid{domain="flaky.example"}`, -1},
+		{`mx_mta_sts_status_info{domain="nopolicy.example",status="policy_unfetchable"}`, 1},
+		{`mx_mta_sts_txt_records{domain="nopolicy.example"}`, 1},
+		{`mx_mta_sts_policy_fetch_success{domain="nopolicy.example"}`, 0},
+		{`mx_mta_sts_policy_fetch_error_info{domain="nopolicy.example",error="timeout"}`, 1},
+		{`mx_mta_sts_policy_http_status{domain="nopolicy.example"}`, 0},
+		{`mx_mta_sts_policy_valid{domain="nopolicy.example"}`, 0},
+		{`mx_mta_sts_policy_fetch_timestamp_seconds{domain="nopolicy.example"}`, float64(t0.Add(2 * time.Second).Unix())},
+		{`mx_mta_sts_policy_max_age_seconds{domain="nopolicy.example"}`, -1},
+		{`mx_mta_sts_policy_host_cert_verified{domain="nopolicy.example"}`, -1},
+		{`mx_mta_sts_policy_host_cert_expiry_timestamp_seconds{domain="nopolicy.example"}`, -1},
+	} {
+		v, ok := got[tc.series]
+		switch {
+		case tc.want < 0 && ok:
+			t.Fatalf("%s: want absent, got %v", tc.series, v)
+		case tc.want >= 0 && !ok:
+			t.Fatalf("%s: want %v, got no such series", tc.series, tc.want)
+		case tc.want >= 0 && v != tc.want:
+			t.Fatalf("%s: want %v, got %v", tc.series, tc.want, v)
+		}
+	}
+	for s := range got {
+		if strings.Contains(s, "mode=") {
+			t.Fatalf("want no mx_mta_sts_policy_mode_info without a policy, got %s", s)
+		}
+	}
+	sameSeries(t, "MTA-STS lookup failures", scrape(t, registryHandler(t, entries)), fast)
 }
 
 // TestFastPathEqualsRegistry: the Handler serves the series a registry of
@@ -490,8 +607,21 @@ func TestHostileText(t *testing.T) {
 	r.BannerHostname = "evil\" name{}"
 	r.Steps[1].Reply.Enhanced = "5.7.1 owned"
 	r.TLS.Version = "TLS \xff"
-	e := entry("hostile.example", "default", fullModule, domainReport("hostile.example", t0, &dnsmx.Domain{Outcome: "weird"},
-		host("mx.hostile.example", 10, r)))
+	hr := host("mx.hostile.example", 10, r)
+	hr.MTASTS = &probe.MXPolicy{Pattern: "evil.pattern", Covered: true, TLS: []mtasts.TLSStatus{"evil tls"}}
+	report := domainReport("hostile.example", t0, &dnsmx.Domain{Outcome: "weird"}, hr)
+	// Values outside the bounded sets never become labels.
+	report.MTASTS = &probe.MTASTSReport{
+		TXT: mtasts.TXT{Records: 1, Defect: "evil defect"},
+		Policy: &mtasts.State{
+			Fetch:   mtasts.Fetch{Err: "evil error"},
+			Policy:  &mtasts.Policy{Mode: "evil mode", MaxAge: 1},
+			Defects: []mtasts.Defect{"evil defect", mtasts.DefectContentType, mtasts.DefectContentType},
+		},
+		Status: "evil status",
+	}
+	report.TLSRPT = &probe.TLSRPTReport{Lookup: txtLookup("_smtp._tls.hostile.example", "v=TLSRPTv1"), Record: tlsrpt.Record{Records: 1, Defect: "evil rpt"}}
+	e := entry("hostile.example", "default", fullModule, report)
 	exp := NewExporter(StaticEntries{e})
 	fast := scrape(t, fastHandler(exp, nil))
 	got := seriesOf(t, fast)
@@ -499,6 +629,9 @@ func TestHostileText(t *testing.T) {
 		if strings.Contains(s, "evil") || strings.Contains(s, "owned") {
 			t.Fatalf("hostile text in series %s", s)
 		}
+	}
+	if v := got[`mx_mta_sts_policy_defect_info{defect="content_type",domain="hostile.example"}`]; v != 1 {
+		t.Fatalf("a defect listed twice: want one series content_type 1, got %v", v)
 	}
 	if _, ok := got[`mx_dns_lookup_outcome_info{domain="hostile.example",outcome="error"}`]; !ok {
 		t.Fatalf("unknown DNS outcome: want outcome=\"error\", got %v", got)

@@ -12,7 +12,9 @@ import (
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe/tlsrpt"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 )
 
@@ -56,6 +58,12 @@ func emit(en *store.Entry, s sink) (endpoints int) {
 	if r.Validation.Trusted {
 		em.gauge(famValidating, bool01(r.Validation.Validating))
 	}
+	if r.MTASTS != nil {
+		em.mtaSTS(r.MTASTS)
+	}
+	if r.TLSRPT != nil {
+		em.tlsRPT(r.TLSRPT)
+	}
 
 	for i, rc := range r.Asked.Recipients { // configured recipients, deduplicated
 		if !slices.Contains(r.Asked.Recipients[:i], rc) {
@@ -86,6 +94,9 @@ func emit(en *store.Entry, s sink) (endpoints int) {
 		if slices.Contains(dnsmx.Securities, h.Security) {
 			em.gauge(famHostDNSSEC, 1, string(h.Security))
 		}
+		if h.MTASTS != nil {
+			em.gauge(famMTASTSCovered, bool01(h.MTASTS.Covered))
+		}
 		for j, res := range h.Results {
 			if res == nil {
 				continue
@@ -101,6 +112,9 @@ func emit(en *store.Entry, s sink) (endpoints int) {
 			s.subject(domain, name, clean(ip))
 			em.endpoint(&r.Asked, taken, res)
 			em.dane(res.DANE, h.TLSA)
+			if p := h.MTASTS; p != nil && p.Covered && j < len(p.TLS) && slices.Contains(mtasts.TLSStatuses, p.TLS[j]) {
+				em.gauge(famMTASTSTLS, 1, string(p.TLS[j]))
+			}
 		}
 	}
 	return endpoints
@@ -236,6 +250,72 @@ func (em *emitter) dane(c *dane.Check, l *dnsmx.TLSALookup) {
 	if usable > 0 {
 		em.gauge(famDANERollover, bool01(c.Result.Rollover.Ready))
 	}
+}
+
+// mtaSTS emits a domain's MTA-STS series: the TXT record's when its lookup
+// answered, the fetch's and the policy's when a v=STSv1 record made the
+// probe fetch one, the verdict always.
+func (em *emitter) mtaSTS(m *probe.MTASTSReport) {
+	if m.Status != mtasts.StatusTXTLookupFailed {
+		em.gauge(famMTASTSTXTRecords, float64(m.TXT.Records))
+		em.gauge(famMTASTSTXTValid, bool01(m.TXT.Valid))
+		if slices.Contains(mtasts.TXTDefects, m.TXT.Defect) {
+			em.gauge(famMTASTSTXTDefect, 1, string(m.TXT.Defect))
+		}
+	}
+	if st := m.Policy; st != nil {
+		f := &st.Fetch
+		em.gauge(famMTASTSFetchSuccess, bool01(f.Err == ""))
+		em.gauge(famMTASTSHTTPStatus, float64(f.Status))
+		if slices.Contains(mtasts.FetchErrors, f.Err) {
+			em.gauge(famMTASTSFetchError, 1, string(f.Err))
+		}
+		if !f.Start.IsZero() {
+			em.gauge(famMTASTSFetched, unixSeconds(f.Start.Add(f.Duration)))
+		}
+		em.gauge(famMTASTSPolicyValid, bool01(st.Valid))
+		if p := st.Policy; p != nil {
+			if slices.Contains(mtasts.PolicyModes, p.Mode) {
+				em.gauge(famMTASTSMode, 1, string(p.Mode))
+			}
+			if p.MaxAge >= 0 {
+				em.gauge(famMTASTSMaxAge, float64(p.MaxAge))
+			}
+		}
+		for i, d := range st.Defects {
+			if slices.Contains(mtasts.Defects, d) && !slices.Contains(st.Defects[:i], d) {
+				em.gauge(famMTASTSDefect, 1, string(d))
+			}
+		}
+		if t := f.TLS; t != nil {
+			if !t.ChainNotAfter.IsZero() {
+				em.gauge(famMTASTSHostExpiry, unixSeconds(t.ChainNotAfter))
+			}
+			em.gauge(famMTASTSHostVerified, bool01(t.Verified))
+		}
+	}
+	if slices.Contains(mtasts.Statuses, m.Status) {
+		em.gauge(famMTASTSStatus, 1, string(m.Status))
+	}
+	em.gauge(famMTASTSFailure, bool01(m.Failure))
+}
+
+// tlsRPT emits a domain's TLS-RPT series when its lookup answered.
+func (em *emitter) tlsRPT(t *probe.TLSRPTReport) {
+	if !answered(t.Lookup.Outcome) {
+		return
+	}
+	em.gauge(famTLSRPTRecords, float64(t.Record.Records))
+	em.gauge(famTLSRPTValid, bool01(t.Record.Valid))
+	if slices.Contains(tlsrpt.Defects, t.Record.Defect) {
+		em.gauge(famTLSRPTDefect, 1, string(t.Record.Defect))
+	}
+}
+
+// answered reports whether a lookup with this outcome told what is
+// published: records, or none (NODATA, NXDOMAIN).
+func answered(o dnsmx.Outcome) bool {
+	return o == dnsmx.OutcomeAnswer || o == dnsmx.OutcomeNoData || o == dnsmx.OutcomeNXDomain
 }
 
 // endpoint emits the series of one dialogue.
