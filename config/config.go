@@ -24,6 +24,16 @@ const (
 	DANEOff     = "off"     // no TLSA lookups
 )
 
+// MTA-STS modes of a module: what an MTA-STS failure of a domain target
+// does. They are the probe engine's (mtasts.Modes); config keeps its own
+// copy because it imports no engine package, and the wiring's tests hold
+// the two lists equal.
+const (
+	MTASTSEnforce = "enforce" // an enforce policy the MX hosts do not satisfy fails the probe (default)
+	MTASTSReport  = "report"  // every MTA-STS fact is reported; the probe does not fail for it
+	MTASTSOff     = "off"     // no _mta-sts or _smtp._tls lookups, no policy fetch
+)
+
 // Address families.
 const (
 	IPv4 = "ipv4"
@@ -46,6 +56,19 @@ const (
 	DefaultDNSAttempts         = 2
 	DefaultSlowStepThreshold   = time.Second
 	DefaultResolvConf          = "/etc/resolv.conf"
+
+	// DefaultMTASTSRefresh is how long a fetched MTA-STS policy is used
+	// before it is fetched again while the TXT id stays the same: a
+	// policy changes rarely, and a change that follows RFC 8461 changes
+	// the id too, which is asked at every probe and refetches at once.
+	DefaultMTASTSRefresh = time.Hour
+	// MinMTASTSRefresh and MaxMTASTSRefresh bound mta_sts_refresh: more
+	// often than once a minute would have every probe of a busy exporter
+	// knock on the policy host; less often than once a day would hide for
+	// days a policy changed without a new id, which senders fetching it
+	// afresh do see.
+	MinMTASTSRefresh = time.Minute
+	MaxMTASTSRefresh = 24 * time.Hour
 
 	// DefaultValidationCheckName is the resolver self-check's name: the
 	// root zone, signed and answered by every validating resolver that has
@@ -109,6 +132,14 @@ type Module struct {
 	// DANE is what a DANE failure does: enforce, report or off. It only
 	// matters with dns.trust_ad; without it DANE is never checked.
 	DANE string `yaml:"dane"`
+	// MTASTS is what an MTA-STS failure does: enforce, report or off. Only
+	// domain targets have a policy (RFC 8461: the policy domain is the
+	// recipient domain); host targets are never checked.
+	MTASTS string `yaml:"mta_sts"`
+	// MTASTSRefresh is how long a fetched policy is used before it is
+	// fetched again, once per domain whatever probes it; a new TXT id
+	// refetches at once.
+	MTASTSRefresh time.Duration `yaml:"mta_sts_refresh"`
 
 	AddressFamilies     []string `yaml:"address_families"` // ipv4, ipv6; default both
 	MaxMXHosts          int      `yaml:"max_mx_hosts"`

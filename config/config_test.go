@@ -27,6 +27,8 @@ func TestLoadGood(t *testing.T) {
 	plain := builtinModule()
 	plain.StartTLS = StartTLSOff
 	plain.DANE = DANEOff
+	plain.MTASTS = MTASTSOff
+	plain.MTASTSRefresh = time.Minute
 	plain.AddressFamilies = []string{IPv6, IPv4}
 	want := &Config{
 		File: "testdata/good.yml",
@@ -49,6 +51,9 @@ func TestLoadGood(t *testing.T) {
 				VRFY:       "postmaster",
 				StartTLS:   StartTLSRequired,
 				DANE:       DANEReport,
+				MTASTS:     MTASTSReport,
+				// Hours, not seconds: how long a fetched policy is used.
+				MTASTSRefresh: 6 * time.Hour,
 				TLS: TLS{
 					CAFile:          filepath.Join("testdata", "ca.pem"), // relative to the config file
 					ServerName:      "mx.example.com",
@@ -131,6 +136,8 @@ func TestLoadDefaults(t *testing.T) {
 		EHLO:                DefaultEHLO(),
 		StartTLS:            StartTLSOpportunistic,
 		DANE:                DANEEnforce,
+		MTASTS:              MTASTSEnforce,
+		MTASTSRefresh:       time.Hour,
 		AddressFamilies:     []string{IPv4, IPv6},
 		MaxMXHosts:          10,
 		MaxAddressesPerHost: 4,
@@ -285,6 +292,56 @@ func TestParseDNSSEC(t *testing.T) {
 	}
 }
 
+// TestParseMTASTS: each module's MTA-STS mode and policy refresh, and the
+// bounds of the refresh (inclusive).
+func TestParseMTASTS(t *testing.T) {
+	tests := []struct {
+		in      string
+		mode    string
+		refresh time.Duration
+	}{
+		{"modules: {default: {}}\n", MTASTSEnforce, time.Hour},
+		{"modules: {default: {mta_sts: enforce}}\n", MTASTSEnforce, time.Hour},
+		{"modules: {default: {mta_sts: report}}\n", MTASTSReport, time.Hour},
+		{"modules: {default: {mta_sts: off}}\n", MTASTSOff, time.Hour}, // a string in YAML 1.2
+		{"modules: {default: {mta_sts: \"off\"}}\n", MTASTSOff, time.Hour},
+		{"modules: {default: {mta_sts: ~, mta_sts_refresh: ~}}\n", MTASTSEnforce, time.Hour}, // null is the default
+		{"modules: {default: {mta_sts_refresh: 1m}}\n", MTASTSEnforce, time.Minute},
+		{"modules: {default: {mta_sts_refresh: 90m}}\n", MTASTSEnforce, 90 * time.Minute},
+		{"modules: {default: {mta_sts_refresh: 24h}}\n", MTASTSEnforce, 24 * time.Hour},
+		// Another module keeps the defaults.
+		{"modules: {default: {mta_sts: off}, b: {mta_sts_refresh: 2h}}\n", MTASTSOff, time.Hour},
+	}
+	for _, tt := range tests {
+		c, err := Parse([]byte(tt.in), "mx.yml")
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tt.in, err)
+			continue
+		}
+		m := c.Modules["default"]
+		if m.MTASTS != tt.mode || m.MTASTSRefresh != tt.refresh {
+			t.Errorf("Parse(%q): mta_sts %q, mta_sts_refresh %v; want %q, %v", tt.in, m.MTASTS, m.MTASTSRefresh, tt.mode, tt.refresh)
+		}
+	}
+	c, err := Parse([]byte("modules: {b: {mta_sts_refresh: 2h}}\n"), "mx.yml")
+	if err != nil || c.Modules["b"].MTASTSRefresh != 2*time.Hour || c.Modules["b"].MTASTS != MTASTSEnforce {
+		t.Errorf("module b: want mta_sts enforce, refresh 2h; got %+v, %v", c.Modules["b"], err)
+	}
+	for in, want := range map[string]string{
+		"modules: {default: {mta_sts_refresh: 59s}}\n":   `mx.yml:1: modules.default.mta_sts_refresh: must be between 1m and 24h, got 59s`,
+		"modules: {default: {mta_sts_refresh: 24h1s}}\n": `mx.yml:1: modules.default.mta_sts_refresh: must be between 1m and 24h, got 24h0m1s`,
+		"modules: {default: {mta_sts_refresh: 0s}}\n":    `mx.yml:1: modules.default.mta_sts_refresh: must be between 1m and 24h, got 0s`,
+		"modules: {default: {mta_sts_refresh: -1h}}\n":   `mx.yml:1: modules.default.mta_sts_refresh: must be between 1m and 24h, got -1h`,
+		"modules: {default: {mta_sts: [enforce]}}\n":     `mx.yml:1: modules.default.mta_sts: must be a string, got a list`,
+		"modules: {default: {mta_sts: Enforce}}\n":       `mx.yml:1: modules.default.mta_sts: must be one of enforce, report, off, got "Enforce"`,
+		"modules: {default: {mta-sts: enforce}}\n":       `mx.yml:1: modules.default.mta-sts: unknown key (did you mean "mta_sts"?)`,
+	} {
+		if _, err := Parse([]byte(in), "mx.yml"); err == nil || err.Error() != want {
+			t.Errorf("Parse(%q): want error %s, got %v", in, want, err)
+		}
+	}
+}
+
 // TestParseValidationCheckName: the probe command checks its flag with the
 // function the config key uses, so the two accept the same names.
 func TestParseValidationCheckName(t *testing.T) {
@@ -323,6 +380,11 @@ func TestLoadBad(t *testing.T) {
 		"bad_ca_not_pem.yml":              `bad_ca_not_pem.yml:4: modules.default.tls.ca_file: testdata/not_a_cert.pem: no PEM certificates found`,
 		"bad_dane.yml":                    `bad_dane.yml:3: modules.default.dane: must be one of enforce, report, off, got "strict"`,
 		"bad_dane_bool.yml":               `bad_dane_bool.yml:3: modules.default.dane: must be one of enforce, report, off, got "false"`,
+		"bad_mta_sts.yml":                 `bad_mta_sts.yml:3: modules.default.mta_sts: must be one of enforce, report, off, got "strict"`,
+		"bad_mta_sts_bool.yml":            `bad_mta_sts_bool.yml:3: modules.default.mta_sts: must be one of enforce, report, off, got "false"`,
+		"bad_mta_sts_refresh_short.yml":   `bad_mta_sts_refresh_short.yml:3: modules.default.mta_sts_refresh: must be between 1m and 24h, got 30s`,
+		"bad_mta_sts_refresh_long.yml":    `bad_mta_sts_refresh_long.yml:3: modules.default.mta_sts_refresh: must be between 1m and 24h, got 168h`,
+		"bad_mta_sts_refresh_number.yml":  `bad_mta_sts_refresh_number.yml:3: modules.default.mta_sts_refresh: invalid duration "3600" (use Go durations like 10s, 1m30s)`,
 		"bad_dns_attempts.yml":            `bad_dns_attempts.yml:2: dns.attempts: must be at least 1, got 0`,
 		"bad_dns_check_name.yml":          `bad_dns_check_name.yml:3: dns.validation_check_name: must be a DNS name like example.com, or "." for the root zone, got "dnssec..example"`,
 		"bad_dns_check_name_empty.yml":    `bad_dns_check_name_empty.yml:3: dns.validation_check_name: must be a DNS name like example.com, or "." for the root zone, got ""`,

@@ -26,6 +26,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("x: &a [*a]\n"))
 	f.Add([]byte("dns: {trust_ad: true, validation_check_name: Dnssec.Test.}\nmodules: {default: {dane: report}, b: {dane: off}}\n"))
 	f.Add([]byte("dns: {trust_ad: on, validation_check_name: ..}\nmodules: {default: {dane: [enforce]}}\n"))
+	f.Add([]byte("modules: {default: {mta_sts: report, mta_sts_refresh: 24h}, b: {mta_sts: off, mta_sts_refresh: 1m}}\n"))
+	f.Add([]byte("modules: {default: {mta_sts: yes, mta_sts_refresh: 59s}, b: {mta_sts_refresh: 1}}\n"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const file = "testdata/fuzz.yml" // so that "ca_file: ca.pem" resolves
@@ -55,6 +57,12 @@ func FuzzParse(f *testing.F) {
 			}
 			if m.DANE != DANEEnforce && m.DANE != DANEReport && m.DANE != DANEOff {
 				t.Fatalf("module %q accepted with dane %q", name, m.DANE)
+			}
+			if m.MTASTS != MTASTSEnforce && m.MTASTS != MTASTSReport && m.MTASTS != MTASTSOff {
+				t.Fatalf("module %q accepted with mta_sts %q", name, m.MTASTS)
+			}
+			if m.MTASTSRefresh < MinMTASTSRefresh || m.MTASTSRefresh > MaxMTASTSRefresh {
+				t.Fatalf("module %q accepted with mta_sts_refresh %v", name, m.MTASTSRefresh)
 			}
 		}
 		for i, tg := range c.Targets {

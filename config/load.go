@@ -73,6 +73,8 @@ func (m *Module) setDefaults() {
 		EHLO:                DefaultEHLO(),
 		StartTLS:            StartTLSOpportunistic,
 		DANE:                DANEEnforce,
+		MTASTS:              MTASTSEnforce,
+		MTASTSRefresh:       DefaultMTASTSRefresh,
 		AddressFamilies:     []string{IPv4, IPv6},
 		MaxMXHosts:          DefaultMaxMXHosts,
 		MaxAddressesPerHost: DefaultMaxAddressesPerHost,

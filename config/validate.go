@@ -185,6 +185,15 @@ func (v *validator) module(path, name string, m *Module) {
 	default:
 		v.errorf(path, "dane", "must be one of %s, %s, %s, got %q", DANEEnforce, DANEReport, DANEOff, m.DANE)
 	}
+	switch m.MTASTS {
+	case MTASTSEnforce, MTASTSReport, MTASTSOff:
+	default:
+		v.errorf(path, "mta_sts", "must be one of %s, %s, %s, got %q", MTASTSEnforce, MTASTSReport, MTASTSOff, m.MTASTS)
+	}
+	if m.MTASTSRefresh < MinMTASTSRefresh || m.MTASTSRefresh > MaxMTASTSRefresh {
+		v.errorf(path, "mta_sts_refresh", "must be between %s and %s, got %s",
+			fmtDuration(MinMTASTSRefresh), fmtDuration(MaxMTASTSRefresh), fmtDuration(m.MTASTSRefresh))
+	}
 	v.tls(path+".tls", &m.TLS)
 	v.families(path, m.AddressFamilies)
 	if m.MaxMXHosts < 1 {
