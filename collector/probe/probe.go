@@ -157,6 +157,10 @@ func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
 		rep.Validation = resolver.Validation(ctx)
 		logValidation(logger, rep.Validation)
 	}
+	var policy *policyLookup
+	if policyChecked(target, s) {
+		policy = p.startPolicyLookup(ctx, target.Domain, s)
+	}
 	if target.Domain != "" {
 		rep.DNS = resolver.Domain(ctx, target.Domain, s.DNS)
 		rep.Hosts = make([]HostReport, len(rep.DNS.Hosts))
@@ -181,6 +185,11 @@ func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
 		lookUpTLSA(ctx, resolver, rep, port)
 	}
 	p.dialAll(ctx, rep.Hosts, opts)
+	if policy != nil {
+		rep.MTASTS, rep.TLSRPT = policy.wait()
+		judgeMTASTS(rep)
+		logMTASTS(logger, rep)
+	}
 	rep.Duration = time.Since(rep.Start)
 	logger.Debug("probe finished", "success", rep.Success(), "duration_seconds", rep.Duration.Seconds())
 	return rep
