@@ -11,6 +11,7 @@ import (
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/scheduler"
 	"github.com/mx-exporter/mx_exporter/collector/store"
@@ -21,8 +22,10 @@ import (
 // the module's CA file, so callers do it once per config load, not per probe.
 func ModuleSettings(m *config.Module) (probe.Settings, error) {
 	s := probe.Settings{
-		Timeout: m.Timeout,
-		DANE:    dane.Mode(m.DANE),
+		Timeout:       m.Timeout,
+		DANE:          dane.Mode(m.DANE),
+		MTASTS:        mtasts.Mode(m.MTASTS),
+		MTASTSRefresh: m.MTASTSRefresh,
 		SMTP: smtp.Options{
 			Port:               m.Port,
 			EHLOName:           m.EHLO,

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 	"github.com/mx-exporter/mx_exporter/collector/testenv"
 	"github.com/mx-exporter/mx_exporter/config"
@@ -101,6 +103,93 @@ modules:
 	} {
 		if got := settings[module].DANE; got != want {
 			t.Errorf("module %s: DANE %q, want %q", module, got, want)
+		}
+	}
+}
+
+// TestMTASTSModes: the config spells the engine's MTA-STS modes on its own
+// (it imports no engine package); ModuleSettings converts by value, so the
+// two lists must be the same words.
+func TestMTASTSModes(t *testing.T) {
+	configModes := []string{config.MTASTSEnforce, config.MTASTSReport, config.MTASTSOff}
+	var engineModes []string
+	for _, m := range mtasts.Modes {
+		engineModes = append(engineModes, string(m))
+	}
+	if !slices.Equal(configModes, engineModes) {
+		t.Fatalf("config's MTA-STS modes %v, the engine's %v", configModes, engineModes)
+	}
+}
+
+// TestModuleSettingsMTASTS: each module's mta_sts and mta_sts_refresh keys
+// become its settings, enforce and one hour when the module sets none (""
+// would be off, 0 a fetch at every probe).
+func TestModuleSettingsMTASTS(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+modules:
+  report: {mta_sts: report, mta_sts_refresh: 10m}
+  off: {mta_sts: off}
+  enforce: {mta_sts: enforce, mta_sts_refresh: 24h}
+targets:
+  - domain: example.com
+    module: report
+`), "wiring.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, err := Settings(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for module, want := range map[string]struct {
+		mode    mtasts.Mode
+		refresh time.Duration
+	}{
+		"default": {mtasts.ModeEnforce, time.Hour},
+		"report":  {mtasts.ModeReport, 10 * time.Minute},
+		"off":     {mtasts.ModeOff, time.Hour},
+		"enforce": {mtasts.ModeEnforce, 24 * time.Hour},
+	} {
+		if got := settings[module]; got.MTASTS != want.mode || got.MTASTSRefresh != want.refresh {
+			t.Errorf("module %s: MTASTS %q, refresh %v; want %q, %v", module, got.MTASTS, got.MTASTSRefresh, want.mode, want.refresh)
+		}
+	}
+	jobs, err := Jobs(cfg, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || jobs[0].Settings.MTASTS != mtasts.ModeReport || jobs[0].Settings.MTASTSRefresh != 10*time.Minute {
+		t.Fatalf("the job of module report: want MTASTS report, refresh 10m, got %+v", jobs)
+	}
+}
+
+// TestJobsFingerprintMTASTS: a reload that changes a module's MTA-STS keys
+// changes its jobs' fingerprints, so that the scheduler runs them with the
+// new settings.
+func TestJobsFingerprintMTASTS(t *testing.T) {
+	fingerprint := func(module string) string {
+		t.Helper()
+		cfg, err := config.Parse([]byte("modules: {default: "+module+"}\ntargets: [{domain: example.com}]\n"), "wiring.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		settings, err := Settings(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := Jobs(cfg, settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return jobs[0].Fingerprint
+	}
+	base := fingerprint("{}")
+	if fingerprint("{mta_sts: enforce, mta_sts_refresh: 1h}") != base {
+		t.Errorf("the defaults spelled out changed the fingerprint")
+	}
+	for _, m := range []string{"{mta_sts: report}", "{mta_sts: off}", "{mta_sts_refresh: 2h}"} {
+		if fingerprint(m) == base {
+			t.Errorf("module %s: same fingerprint as the defaults", m)
 		}
 	}
 }
