@@ -180,15 +180,9 @@ type FetchOptions struct {
 	// DialContext opens the TCP connection; nil uses a net.Dialer.
 	DialContext func(ctx context.Context, network, address string) (net.Conn, error)
 	Now         func() time.Time // nil: time.Now
-}
-
-// FetchPolicy fetches https://mta-sts.<domain>/.well-known/mta-sts.txt as
-// RFC 8461 section 3.3 says (SNI and certificate for mta-sts.<domain>, no
-// redirect followed, only 200, body capped at MaxPolicyBytes, no proxy from
-// the environment, within ctx's deadline) and parses it. The State's ID is
-// left for the caller.
-func FetchPolicy(ctx context.Context, opts FetchOptions) State {
-	panic("mtasts.FetchPolicy: not built yet")
+	// Port is the TCP port to dial, for tests against a server on a free
+	// loopback port; 0 means 443, the only port RFC 8461 allows.
+	Port uint16
 }
 
 // Cache keeps each domain's policy between probes, so that thousands of
