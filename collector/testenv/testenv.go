@@ -1,6 +1,7 @@
 // Package testenv gives integration tests the real test servers of .ci/testenv: an nsd
-// authoritative for the zone "test." and one Postfix instance with one listener per
-// scenario, all on loopback addresses. Require starts them when needed and leaves them
+// authoritative for the zone "test.", a validating unbound, one Postfix instance with
+// one listener per scenario and nginx for the MTA-STS policy hosts, all on loopback
+// addresses. Require starts them when needed and leaves them
 // running for the next package.
 //
 // The scenarios (see .ci/testenv.d/test.zone):
@@ -68,6 +69,51 @@
 //	bogusaddr.dnssec.test 127.0.1.7: 3 1 1 of the served key, the RRSIG of the host's A RRset
 //	                      tampered with (SERVFAIL, the data with CD)
 //	unsigned.test         127.0.1.7: 3 1 1 of the served key in an unsigned zone (insecure: no AD)
+//
+// MTA-STS and TLS-RPT (RFC 8461, RFC 8460; see .ci/testenv.d/nginx.conf and mta-sts/):
+// nginx serves https://mta-sts.<d>.sts.test/.well-known/mta-sts.txt (PolicyPath, port
+// PolicyPort) for the domains below, from PolicyHostAddr (127.0.4.1) with a certificate
+// of the test CA for every policy host's name, except mta-sts.expiredhost.sts.test on
+// PolicyExpiredAddr (127.0.4.2: a certificate of the test CA that has expired) and
+// mta-sts.wrongname.sts.test on PolicyWrongNameAddr (127.0.4.3: a certificate of the
+// test CA for www.wrongname.sts.test only). Env.CAFile verifies both the policy hosts and
+// the MX hosts; Env.PolicyClient talks to a policy host without DNS. Policies are
+// text/plain without charset, LF line ends; any other path is 404. "valid enforce" is
+// "version: STSv1, mode: enforce, mx: mx1.good.test, max_age: 604800". TXT records
+// are _mta-sts.<d> (STS) and _smtp._tls.<d> (RPT); MX hosts are the listeners above:
+//
+//	enforce.sts.test     MX 10 mx1.good.test, 20 mx.tls.test; STS "v=STSv1; id=enforce1";
+//	                     policy enforce, mx mx1.good.test and mx.tls.test, max_age 604800;
+//	                     RPT "v=TLSRPTv1; rua=mailto:tlsrpt@good.test"
+//	wildcard.sts.test    MX 10 mx1.good.test; "v=STSv1; id=wildcard1"; enforce, mx *.good.test,
+//	                     max_age 1209600; RPT "v=TLSRPTv1; rua=https://tlsrpt.good.test/v1"
+//	uncovered.sts.test   MX 10 mx1.good.test, 20 mx.tls.test; "v=STSv1; id=uncovered1"; valid
+//	                     enforce (mx.tls.test not covered); RPT "v=TLSRPTv1" (no rua)
+//	testing.sts.test     as uncovered but "id=testing1", mode testing; two RPT records,
+//	                     rua=mailto:tlsrpt@good.test and rua=mailto:tlsrpt2@good.test
+//	none.sts.test        MX 10 mx1.good.test; "id=none1"; mode none, max_age 86400, no mx;
+//	                     RPT "v=TLSRPTv1; rua=ftp://tlsrpt.good.test/"
+//	expiredhost.sts.test "id=expiredhost1"; valid enforce behind the expired certificate
+//	wrongname.sts.test   "id=wrongname1"; valid enforce behind the wrong-name certificate
+//	redirect.sts.test    "id=redirect1"; 301, Location https://mta-sts.enforce.sts.test/.well-known/mta-sts.txt
+//	notfound.sts.test    "id=notfound1"; 404
+//	syntax.sts.test      "id=syntax1"; version STSv1, "mode: enforcing", max_age 604800,
+//	                     mx mx1.good.test, then the line "this is not a key value line"
+//	duptxt.sts.test      two STS records, "v=STSv1; id=dup1" and "v=STSv1; id=dup2"; valid enforce
+//	noid.sts.test        STS "v=STSv1;" (no id); valid enforce
+//	big.sts.test         "id=big1"; valid enforce followed by "x-filler-NNNNN: ..." lines,
+//	                     BigPolicySize (70 KiB) in all
+//	expiredmx.sts.test   MX 10 mx.expired.test (expired certificate); "id=expiredmx1"; enforce,
+//	                     mx mx.expired.test, max_age 604800
+//	maxage.sts.test      "id=maxage1"; enforce, mx mx1.good.test, max_age 99999999
+//	htmltype.sts.test    "id=htmltype1"; valid enforce served as text/html
+//	cnametxt.sts.test    _mta-sts.cnametxt.sts.test is a CNAME to _mta-sts.enforce.sts.test
+//	                     (so "id=enforce1"); its own policy host: valid enforce
+//	nosts.sts.test       MX 10 mx1.good.test; no STS record, no policy host (NXDOMAIN), no RPT
+//
+// Unless said otherwise the MX is 10 mx1.good.test, mta-sts.<d> is PolicyHostAddr and
+// there is no RPT record. Every name resolves through ValidatingResolverAddr as well
+// (insecure: no AD).
 //
 // Postfix logs to MaillogFile. Tests that look for their own connections there dial
 // from an address of ClientIP and read the log with FollowMaillog.
@@ -175,7 +221,7 @@ type Env struct {
 	// ValidatingResolver is "127.0.53.2:53": unbound, validating, trust anchor dnssec.test.
 	ValidatingResolver string
 	NextKeyFile        string         // PEM of the "next" key of rollover.dnssec.test (in TLSA only)
-	CAFile             string         // PEM of the test CA
+	CAFile             string         // PEM of the test CA (of the MX and the MTA-STS policy hosts)
 	CAPool             *x509.CertPool // the test CA alone, for tls.Config.RootCAs
 	Dir                string         // state dir
 	MaillogFile        string         // Postfix log
@@ -433,7 +479,8 @@ func fingerprint(root string) (string, error) {
 
 // check answers quickly whether the environment is up, current and answering: the
 // fingerprint of the running configuration, every listener's greeting (only its first
-// line for postscreen, which holds the rest for its greet wait), and one DNS query.
+// line for postscreen, which holds the rest for its greet wait), one DNS query to each
+// resolver, and one policy fetch from the MTA-STS policy host.
 func check(root, dir string) error {
 	want, err := fingerprint(root)
 	if err != nil {
@@ -445,7 +492,7 @@ func check(root, dir string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	errs := make([]error, len(listeners)+2)
+	errs := make([]error, len(listeners)+3)
 	var wg sync.WaitGroup
 	for i, l := range listeners {
 		wg.Go(func() { errs[i] = checkGreeting(ctx, l) })
@@ -460,6 +507,7 @@ func check(root, dir string) error {
 		}
 	})
 	wg.Go(func() { errs[len(listeners)+1] = checkValidating(ctx) })
+	wg.Go(func() { errs[len(listeners)+2] = checkPolicyHost(ctx, dir) })
 	wg.Wait()
 	return errors.Join(errs...)
 }
