@@ -28,6 +28,7 @@ type probeCommand struct {
 	trustAD       *bool
 	checkName     *string
 	dane          *string
+	mtaSTS        *string
 	port          *uint16
 	ehlo          *string
 	mailFrom      *string
@@ -60,6 +61,8 @@ func addProbeCommand(app *kingpin.Application) *probeCommand {
 		PlaceHolder("NAME").IsSetByUser(c.flag("dns.validation-check-name")).String()
 	c.dane = c.cmd.Flag("dane", "DANE: enforce (a DANE failure fails the probe; the module's default), report (reported, never a failure) or off (no TLSA lookups). Checked only with --dns.trust-ad or the config's dns.trust_ad.").
 		PlaceHolder(config.DANEEnforce).IsSetByUser(c.flag("dane")).Enum(config.DANEEnforce, config.DANEReport, config.DANEOff)
+	c.mtaSTS = c.cmd.Flag("mta-sts", "MTA-STS of a domain target (RFC 8461; host targets have no policy): enforce (an enforce policy that does not cover an MX host, or whose covered MX fails its TLS, fails the probe; the module's default), report (reported, never a failure) or off (no _mta-sts or _smtp._tls lookup, no policy fetch). The policy is fetched from https://mta-sts.<domain>/ at every run, its certificate verified like the MX's (--tls.ca-file).").
+		PlaceHolder(config.MTASTSEnforce).IsSetByUser(c.flag("mta-sts")).Enum(config.MTASTSEnforce, config.MTASTSReport, config.MTASTSOff)
 	c.port = c.cmd.Flag("port", "SMTP port.").PlaceHolder("25").IsSetByUser(c.flag("port")).Uint16()
 	c.ehlo = c.cmd.Flag("ehlo", "Name to send in EHLO/HELO (default: this machine's host name).").IsSetByUser(c.flag("ehlo")).String()
 	c.mailFrom = c.cmd.Flag("mail-from", "Reverse path for MAIL FROM; empty is the null sender <>.").IsSetByUser(c.flag("mail-from")).String()
@@ -211,6 +214,9 @@ func (c *probeCommand) override(m *config.Module) {
 	}
 	if c.given("dane") {
 		m.DANE = *c.dane
+	}
+	if c.given("mta-sts") {
+		m.MTASTS = *c.mtaSTS
 	}
 	if c.given("tls.ca-file") {
 		m.TLS.CAFile = *c.caFile
