@@ -185,24 +185,6 @@ type FetchOptions struct {
 	Port uint16
 }
 
-// Cache keeps each domain's policy between probes, so that thousands of
-// probes fetch it once per refresh interval (design.md 3b), and tells a
-// policy that changed under an unchanged TXT id. Safe for concurrent use.
-type Cache struct{}
-
-// NewCache returns an empty cache.
-func NewCache() *Cache { panic("mtasts.NewCache: not built yet") }
-
-// Policy returns domain's State for the TXT id: the cached one (Cached set)
-// when it was fetched for the same id less than refresh ago, else the
-// result of fetch, which runs once per domain at a time (concurrent callers
-// share it). A fetch under an unchanged id whose body digest differs from the
-// one before adds DefectChangedUnderID, which stays until the id changes.
-// Entries unused for longer than twice their refresh are dropped.
-func (c *Cache) Policy(ctx context.Context, domain, id string, refresh time.Duration, fetch func(context.Context) State) State {
-	panic("mtasts.Cache.Policy: not built yet")
-}
-
 // Status is a domain's MTA-STS verdict as an MTA-STS sender would reach it.
 // The set is fixed and documented; it is a label value.
 type Status string

@@ -1,0 +1,285 @@
+package mtasts
+
+import (
+	"context"
+	"crypto/sha256"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeClock is a clock the test moves.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func newTestCache() (*Cache, *fakeClock) {
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c := NewCache()
+	c.now = clock.now
+	return c, clock
+}
+
+// fetcherOf returns a fetch function that serves the current body as a
+// parsed State, and the count of its calls. An empty body is a failed fetch.
+func fetcherOf(body *string) (func(context.Context) State, *atomic.Int32) {
+	var calls atomic.Int32
+	return func(context.Context) State {
+		calls.Add(1)
+		if *body == "" {
+			return State{Fetch: Fetch{Err: FetchConnect, Detail: "refused"}}
+		}
+		p, defects := ParsePolicy([]byte(*body))
+		return State{Policy: &p, Defects: defects, Valid: !hasFatal(defects), Digest: sha256.Sum256([]byte(*body))}
+	}, &calls
+}
+
+const testingPolicy = "version: STSv1\nmode: testing\nmx: a.test\nmax_age: 86400\n"
+
+func TestCacheRefreshAndID(t *testing.T) {
+	c, clock := newTestCache()
+	body := validEnforce
+	fetch, calls := fetcherOf(&body)
+	ctx := t.Context()
+	const refresh = time.Hour
+
+	steps := []struct {
+		name    string
+		advance time.Duration
+		id      string
+		body    string
+		calls   int32
+		cached  bool
+		changed bool
+	}{
+		{"first fetch", 0, "id1", validEnforce, 1, false, false},
+		{"fresh hit", 30 * time.Minute, "id1", validEnforce, 1, true, false},
+		{"still fresh just before refresh", 29*time.Minute + 59*time.Second, "id1", validEnforce, 1, true, false},
+		{"refresh passed", time.Second, "id1", validEnforce, 2, false, false},
+		{"id change fetches at once", time.Minute, "id2", validEnforce, 3, false, false},
+		{"body changed under the same id", refresh, "id2", testingPolicy, 4, false, true},
+		{"the change is cached with the state", time.Minute, "id2", testingPolicy, 4, true, true},
+		{"the change stays while the id does", refresh, "id2", testingPolicy, 5, false, true},
+		{"a new id clears it", 0, "id3", testingPolicy, 6, false, false},
+	}
+	for _, s := range steps {
+		clock.advance(s.advance)
+		body = s.body
+		st := c.Policy(ctx, testDomain, s.id, refresh, fetch)
+		if got := calls.Load(); got != s.calls {
+			t.Fatalf("%s: %d fetches, want %d", s.name, got, s.calls)
+		}
+		if st.Cached != s.cached || st.ID != s.id || st.Policy == nil || st.Digest != sha256.Sum256([]byte(s.body)) {
+			t.Fatalf("%s: State = %+v, want Cached %v, ID %q and the body's policy", s.name, st, s.cached, s.id)
+		}
+		if got := slices.Contains(st.Defects, DefectChangedUnderID); got != s.changed {
+			t.Fatalf("%s: Defects = %v, want changed_without_id_change: %v", s.name, st.Defects, s.changed)
+		}
+		if !st.Valid {
+			t.Fatalf("%s: State invalid, want valid (the change is a warning)", s.name)
+		}
+	}
+}
+
+func TestCacheFailure(t *testing.T) {
+	c, clock := newTestCache()
+	body := validEnforce
+	fetch, calls := fetcherOf(&body)
+	ctx := t.Context()
+	const refresh = time.Hour
+
+	c.Policy(ctx, testDomain, "id1", refresh, fetch)
+	clock.advance(refresh)
+	body = ""
+	st := c.Policy(ctx, testDomain, "id1", refresh, fetch)
+	if st.Fetch.Err != FetchConnect || st.Valid || st.Policy != nil || st.Cached {
+		t.Fatalf("State = %+v, want the new failure, not the valid policy cached before", st)
+	}
+	clock.advance(failureKeep - time.Second)
+	if st := c.Policy(ctx, testDomain, "id1", refresh, fetch); !st.Cached || st.Fetch.Err != FetchConnect || calls.Load() != 2 {
+		t.Fatalf("State = %+v after %d fetches, want the failure from the cache", st, calls.Load())
+	}
+	clock.advance(time.Second)
+	body = testingPolicy
+	st = c.Policy(ctx, testDomain, "id1", refresh, fetch)
+	if calls.Load() != 3 || st.Cached || !st.Valid {
+		t.Fatalf("State = %+v after %d fetches, want a failure kept only %v, then a fresh fetch", st, calls.Load(), failureKeep)
+	}
+	if !slices.Contains(st.Defects, DefectChangedUnderID) {
+		t.Fatalf("Defects = %v, want the change under id1 told across the failed fetch", st.Defects)
+	}
+}
+
+func TestCacheSharesConcurrentFetches(t *testing.T) {
+	c, _ := newTestCache()
+	const callers = 8
+	var waiting sync.WaitGroup
+	waiting.Add(callers - 1)
+	c.onWait = waiting.Done
+	started := make(chan struct{})
+	release := make(chan struct{})
+	var calls atomic.Int32
+	fetch := func(context.Context) State {
+		calls.Add(1)
+		close(started)
+		<-release
+		p, defects := ParsePolicy([]byte(validEnforce))
+		return State{Policy: &p, Defects: defects, Valid: true, Digest: sha256.Sum256([]byte(validEnforce))}
+	}
+	results := make([]State, callers)
+	var done sync.WaitGroup
+	done.Go(func() { results[0] = c.Policy(t.Context(), testDomain, "id1", time.Hour, fetch) })
+	<-started
+	for i := 1; i < callers; i++ {
+		done.Go(func() { results[i] = c.Policy(t.Context(), testDomain, "id1", time.Hour, fetch) })
+	}
+	waiting.Wait() // every other caller waits for the one fetch
+	close(release)
+	done.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("%d fetches for %d concurrent callers, want one", n, callers)
+	}
+	cached := 0
+	for i, st := range results {
+		if !st.Valid || st.ID != "id1" || st.Digest != sha256.Sum256([]byte(validEnforce)) {
+			t.Fatalf("caller %d: State = %+v, want the shared policy", i, st)
+		}
+		if st.Cached {
+			cached++
+		}
+	}
+	if cached != callers-1 {
+		t.Fatalf("%d results marked Cached, want %d (all but the one that fetched)", cached, callers-1)
+	}
+}
+
+func TestCacheWaiterDeadline(t *testing.T) {
+	c, _ := newTestCache()
+	started := make(chan struct{})
+	release := make(chan struct{})
+	fetch := func(context.Context) State {
+		close(started)
+		<-release
+		return State{Fetch: Fetch{Err: FetchStatus}}
+	}
+	var done sync.WaitGroup
+	done.Go(func() { c.Policy(t.Context(), testDomain, "id1", time.Hour, fetch) })
+	<-started
+	ctx, cancel := context.WithCancel(t.Context())
+	c.onWait = cancel // the waiter's probe ends as it starts waiting
+	st := c.Policy(ctx, testDomain, "id1", time.Hour, fetch)
+	close(release)
+	done.Wait()
+	if st.Fetch.Err != FetchTimeout || st.ID != "id1" || st.Valid {
+		t.Fatalf("State = %+v, want a timeout for the waiter whose context ended", st)
+	}
+}
+
+func TestCacheWaitsThenFetchesForAnotherID(t *testing.T) {
+	c, _ := newTestCache()
+	started := make(chan struct{})
+	release := make(chan struct{})
+	var calls atomic.Int32
+	fetch := func(context.Context) State {
+		if calls.Add(1) == 1 {
+			close(started)
+			<-release
+		}
+		p, _ := ParsePolicy([]byte(validEnforce))
+		return State{Policy: &p, Valid: true}
+	}
+	var done sync.WaitGroup
+	done.Go(func() { c.Policy(t.Context(), testDomain, "old", time.Hour, fetch) })
+	<-started
+	c.onWait = func() { close(release) }
+	st := c.Policy(t.Context(), testDomain, "new", time.Hour, fetch)
+	done.Wait()
+	if calls.Load() != 2 || st.ID != "new" || st.Cached {
+		t.Fatalf("State = %+v after %d fetches, want its own fetch for the new id", st, calls.Load())
+	}
+}
+
+func TestCachePanickingFetchReleasesWaiters(t *testing.T) {
+	c, _ := newTestCache()
+	started := make(chan struct{})
+	release := make(chan struct{})
+	var done sync.WaitGroup
+	done.Go(func() {
+		defer func() { _ = recover() }()
+		c.Policy(t.Context(), testDomain, "id1", time.Hour, func(context.Context) State {
+			close(started)
+			<-release
+			panic("fetch bug")
+		})
+	})
+	<-started
+	c.onWait = func() { close(release) }
+	st := c.Policy(t.Context(), testDomain, "id1", time.Hour, func(context.Context) State { return State{} })
+	done.Wait()
+	if st.Fetch.Err != FetchTimeout || st.Valid {
+		t.Fatalf("State = %+v, want the waiter released with a failure", st)
+	}
+}
+
+func TestCacheEviction(t *testing.T) {
+	c, clock := newTestCache()
+	body := validEnforce
+	fetch, _ := fetcherOf(&body)
+	ctx := t.Context()
+	const refresh = time.Hour
+	c.Policy(ctx, "a.test", "id1", refresh, fetch)
+	c.Policy(ctx, "b.test", "id1", refresh, fetch)
+	clock.advance(2*refresh - time.Minute)
+	c.Policy(ctx, "b.test", "id1", refresh, fetch)
+	clock.advance(2 * time.Minute) // a.test unused for 2h01m, b.test for 2m
+	c.Policy(ctx, "c.test", "id1", refresh, fetch)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var domains []string
+	for d := range c.entries {
+		domains = append(domains, d)
+	}
+	slices.Sort(domains)
+	if !slices.Equal(domains, []string{"b.test", "c.test"}) {
+		t.Fatalf("cached domains %v, want a.test dropped after twice its refresh unused", domains)
+	}
+}
+
+func TestCacheDoesNotShareSlices(t *testing.T) {
+	c, _ := newTestCache()
+	fetch := func(context.Context) State {
+		p, defects := ParsePolicy([]byte("version: STSv1\nmode: enforce\nmx: a.test\nmax_age: 60\n"))
+		return State{Policy: &p, Defects: defects, Valid: true}
+	}
+	st := c.Policy(t.Context(), testDomain, "id1", time.Hour, fetch)
+	st.Defects[0] = DefectLineInvalid
+	again := c.Policy(t.Context(), testDomain, "id1", time.Hour, fetch)
+	if !slices.Equal(again.Defects, []Defect{DefectMaxAgeShort}) {
+		t.Fatalf("Defects = %v after a caller changed its copy, want [%s]", again.Defects, DefectMaxAgeShort)
+	}
+}
+
+func TestCacheZeroValue(t *testing.T) {
+	var c Cache
+	body := validEnforce
+	fetch, calls := fetcherOf(&body)
+	c.Policy(t.Context(), testDomain, "id1", time.Hour, fetch)
+	if st := c.Policy(t.Context(), testDomain, "id1", time.Hour, fetch); !st.Cached || calls.Load() != 1 {
+		t.Fatalf("State = %+v after %d fetches, want a zero Cache to cache", st, calls.Load())
+	}
+}
