@@ -17,6 +17,7 @@ import (
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
 	"github.com/mx-exporter/mx_exporter/collector/probe/tlsrpt"
 )
 
@@ -228,9 +229,8 @@ func policyStatus(sts *MTASTSReport, domain string) (status mtasts.Status, detai
 	case sts.TXT.Records == 0:
 		return mtasts.StatusNoPolicy, fmt.Sprintf("no MTA-STS policy: %s has no v=STSv1 TXT record", txtName), true
 	case !sts.TXT.Valid:
-		return mtasts.StatusTXTInvalid, fmt.Sprintf(
-			"the TXT record at %s is invalid (%s%s): senders ignore the policy and deliver without MTA-STS",
-			txtName, sts.TXT.Defect, prefixed(": ", sts.TXT.Detail)), true
+		return mtasts.StatusTXTInvalid, fmt.Sprintf("the TXT record at %s is invalid (%s): %s",
+			txtName, sts.TXT.Defect, orElse(sts.TXT.Detail, "senders ignore the policy and deliver without MTA-STS")), true
 	}
 	st := sts.Policy
 	if st == nil || st.Fetch.Err != "" || st.Policy == nil {
@@ -330,7 +330,7 @@ func tlsStatus(res *smtp.Result, host string, startTLSOff bool) (status mtasts.T
 		case !tlsVersionAtLeast12(info.Version):
 			return mtasts.TLSVersionTooOld, fmt.Sprintf("it negotiated %s, and MTA-STS requires TLS 1.2 or later", info.Version)
 		case !info.Verified:
-			return mtasts.TLSCertInvalid, fmt.Sprintf("its certificate does not verify for %s: %s", host, orElse(info.VerifyError, "not verified"))
+			return mtasts.TLSCertInvalid, fmt.Sprintf("its certificate does not verify for %s: %s%s", host, orElse(info.VerifyError, "not verified"), expiredOn(info, res.Start))
 		case info.ServerName != host:
 			// The module's tls_server_name made the dialogue verify for
 			// another name, which says nothing of the MX name.
@@ -349,6 +349,15 @@ func tlsStatus(res *smtp.Result, host string, startTLSOff bool) (status mtasts.T
 		return mtasts.TLSNotReached, "the module does not try STARTTLS"
 	}
 	return mtasts.TLSNotReached, "the dialogue ended before STARTTLS completed" + inParens(string(res.Reason))
+}
+
+// expiredOn says when a certificate that had expired at the dialogue's
+// start expired, "" otherwise: the date is what the admin looks for first.
+func expiredOn(info *tlscheck.Info, at time.Time) string {
+	if at.IsZero() || info.LeafNotAfter.IsZero() || !info.LeafNotAfter.Before(at) {
+		return ""
+	}
+	return " (it expired on " + info.LeafNotAfter.UTC().Format(time.DateOnly) + ")"
 }
 
 // tlsVersions maps the names tlscheck.Info.Version holds (tls.VersionName)

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
@@ -68,7 +69,9 @@ var (
 	}
 	certExpired = func(r *smtp.Result) {
 		r.TLS.Verified = false
-		r.TLS.VerifyError = "certificate expired on 2020-01-01"
+		r.TLS.VerifyError = "certificate has expired or is not yet valid"
+		r.TLS.LeafNotAfter = time.Date(2020, 1, 1, 12, 0, 0, 0, time.UTC)
+		r.Start = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	}
 	tls11 = func(r *smtp.Result) { r.TLS.Version = "TLS 1.1" }
 	tls12 = func(r *smtp.Result) { r.TLS.Version = "TLS 1.2" }
@@ -362,10 +365,10 @@ func TestJudgeMTASTSPrecedence(t *testing.T) {
 		{"invalid TXT beats an unfetchable policy", func(s *MTASTSReport) {
 			s.TXT = mtasts.TXT{Records: 2, Defect: mtasts.TXTDuplicate, Detail: "2 v=STSv1 records"}
 			s.Policy = unfetchable()
-		}, mtasts.StatusTXTInvalid, "(duplicate: 2 v=STSv1 records): senders ignore the policy"},
+		}, mtasts.StatusTXTInvalid, "invalid (duplicate): 2 v=STSv1 records"},
 		{"invalid TXT beats a valid policy", func(s *MTASTSReport) {
 			s.TXT = mtasts.TXT{Records: 1, Defect: mtasts.TXTNoID}
-		}, mtasts.StatusTXTInvalid, "(id_missing)"},
+		}, mtasts.StatusTXTInvalid, "invalid (id_missing): senders ignore the policy and deliver without MTA-STS"},
 		{"unfetchable beats what the policy would say", func(s *MTASTSReport) {
 			s.Policy = unfetchable()
 		}, mtasts.StatusUnfetchable, "could not be fetched from https://mta-sts.example.test/.well-known/mta-sts.txt (tls_verify_failed: certificate expired on 2020-01-01)"},
@@ -425,7 +428,7 @@ func TestMTASTSDialogueDetail(t *testing.T) {
 		r    *smtp.Result
 		want string
 	}{
-		{rep.Hosts[0].Results[0], "MTA-STS: the enforce policy id id1 (max_age 604800) of example.test covers mx1.example.test (pattern mx1.example.test), but at this address its certificate does not verify for mx1.example.test: certificate expired on 2020-01-01: MTA-STS senders refuse to deliver to it"},
+		{rep.Hosts[0].Results[0], "MTA-STS: the enforce policy id id1 (max_age 604800) of example.test covers mx1.example.test (pattern mx1.example.test), but at this address its certificate does not verify for mx1.example.test: certificate has expired or is not yet valid (it expired on 2020-01-01): MTA-STS senders refuse to deliver to it"},
 		{rep.Hosts[1].Results[0], "MTA-STS: the enforce policy id id1 (max_age 604800) of example.test does not cover MX host mx.tls.test: MTA-STS senders refuse to deliver to it"},
 	} {
 		if tc.r.Detail != tc.want {
