@@ -23,9 +23,10 @@ var (
 )
 
 // WriteText writes the report as a person reads it at 3 a.m.: the MX
-// lookup, then for every host and address the transcript with C: for what
-// we sent and S: for what the server answered, the step times, the
-// extensions, TLS, recipients, relay check and a one-line verdict.
+// lookup, the domain's MTA-STS and TLS-RPT, then for every host and address
+// the transcript with C: for what we sent and S: for what the server
+// answered, the step times, the extensions, TLS, recipients, relay check
+// and a one-line verdict.
 func WriteText(w io.Writer, rep *probe.Report, colour bool) error {
 	p := plain
 	if colour {
@@ -61,6 +62,8 @@ func (t *textWriter) report(rep *probe.Report) {
 	if d := rep.DNS; d != nil {
 		t.dns(d, len(rep.Hosts))
 	}
+	t.mtaSTS(rep)
+	t.tlsRPT(rep)
 	for i := range rep.Hosts {
 		t.host(rep, &rep.Hosts[i])
 	}
@@ -83,15 +86,15 @@ func (t *textWriter) summary(rep *probe.Report) {
 		if s.daneReported > 0 {
 			reported = fmt.Sprintf("; DANE fails on %d of them, which the module only reports (dane: report)", s.daneReported)
 		}
-		t.printf("\n%sOK%s %s: %s passed%s (%s)\n", p.ok, p.reset, name, count(s.addresses, "address", "addresses"), reported, took)
+		t.printf("\n%sOK%s %s: %s passed%s%s (%s)\n", p.ok, p.reset, name, count(s.addresses, "address", "addresses"), reported, policyNote(rep), took)
 	case s.through != nil:
-		t.printf("\n%sDEGRADED%s %s: %s; delivery works through %s (%s)\n", p.warn, p.reset, name, s.failures(), s.throughName(rep), took)
+		t.printf("\n%sDEGRADED%s %s: %s; delivery works through %s%s (%s)\n", p.warn, p.reset, name, s.failures(), s.throughName(rep), policyNote(rep), took)
 	case s.addresses == 0:
 		t.printf("\n%sFAIL%s %s: no MX host has an address to deliver to (%s)\n", p.bad, p.reset, name, took)
-	case s.dane > 0 && s.dane == s.failed && s.daneTookMail == s.dane:
-		t.printf("\n%sFAIL%s %s: %s; mail from DANE senders stops, other senders still deliver (%s)\n", p.bad, p.reset, name, s.failures(), took)
-	case s.dane > 0:
-		t.printf("\n%sFAIL%s %s: %s; mail from DANE senders stops (%s)\n", p.bad, p.reset, name, s.failures(), took)
+	case s.policy() > 0 && s.policy() == s.failed && s.daneTookMail+s.mtaSTSTookMail == s.policy():
+		t.printf("\n%sFAIL%s %s: %s; mail from %s senders stops, other senders still deliver (%s)\n", p.bad, p.reset, name, s.failures(), s.policySenders(), took)
+	case s.policy() > 0:
+		t.printf("\n%sFAIL%s %s: %s; mail from %s senders stops (%s)\n", p.bad, p.reset, name, s.failures(), s.policySenders(), took)
 	case s.takesMail:
 		t.printf("\n%sFAIL%s %s: %s (%s)\n", p.bad, p.reset, name, s.failures(), took)
 	default:
@@ -147,6 +150,7 @@ func (t *textWriter) host(rep *probe.Report, h *probe.HostReport) {
 		t.printf("  %s%s%s\n", p.warn, f, p.reset)
 	}
 	t.security("address records", h.Security)
+	t.hostMTASTS(rep, h)
 	if len(h.Addrs) == 0 {
 		msg := h.Err
 		if msg == "" {
@@ -160,12 +164,12 @@ func (t *textWriter) host(rep *probe.Report, h *probe.HostReport) {
 	}
 	for _, res := range h.Results {
 		if res != nil {
-			t.address(h, res)
+			t.address(rep, h, res)
 		}
 	}
 }
 
-func (t *textWriter) address(h *probe.HostReport, r *smtp.Result) {
+func (t *textWriter) address(rep *probe.Report, h *probe.HostReport, r *smtp.Result) {
 	p := t.p
 	t.printf("\n  %s%s port %d%s\n", p.bold, r.Addr, r.Port, p.reset)
 	if len(r.Transcript) > 0 && !r.Start.IsZero() {
@@ -182,6 +186,7 @@ func (t *textWriter) address(h *probe.HostReport, r *smtp.Result) {
 	t.extensions("extensions after STARTTLS", r.ExtensionsTLS)
 	t.tls(r)
 	t.dane(h, r)
+	t.addressMTASTS(rep, h, r)
 	for _, rc := range r.Recipients {
 		style, word := p.ok, "accepted"
 		switch {
@@ -479,6 +484,24 @@ type deliverySummary struct {
 	// the same; daneReported the addresses that passed although DANE
 	// failed, because the module only reports it.
 	dane, daneTookMail, daneReported int
+	// mtaSTS counts the failures of MTA-STS (the module enforces it),
+	// and mtaSTSTookMail those whose recipients were all accepted.
+	mtaSTS, mtaSTSTookMail int
+}
+
+// policy counts the failures that only senders applying a policy (DANE,
+// MTA-STS) meet.
+func (s deliverySummary) policy() int { return s.dane + s.mtaSTS }
+
+// policySenders names the senders the policy failures stop.
+func (s deliverySummary) policySenders() string {
+	switch {
+	case s.dane > 0 && s.mtaSTS > 0:
+		return "DANE and MTA-STS"
+	case s.mtaSTS > 0:
+		return "MTA-STS"
+	}
+	return "DANE"
 }
 
 func summarise(rep *probe.Report) deliverySummary {
@@ -504,6 +527,11 @@ func summarise(rep *probe.Report) deliverySummary {
 				}
 			case res.Success && res.DANE != nil && res.DANE.Status.Failure():
 				s.daneReported++
+			case mtaSTSFailed(res):
+				s.mtaSTS++
+				if acceptedAll(res) {
+					s.mtaSTSTookMail++
+				}
 			}
 			if s.through == nil && res.Success {
 				s.through = h
@@ -536,6 +564,13 @@ func daneFailed(res *smtp.Result) bool {
 	return false
 }
 
+// mtaSTSFailed reports whether the dialogue failed for MTA-STS: the
+// module enforces it and the failure reason is MTA-STS's (one found after
+// another failure leaves that one as the reason, and is not counted here).
+func mtaSTSFailed(res *smtp.Result) bool {
+	return !res.Success && (res.Reason == smtp.ReasonMTASTSUncovered || res.Reason == smtp.ReasonMTASTSTLSInvalid)
+}
+
 // acceptedAll reports whether every configured mailbox was accepted: a
 // sender that does not look at DANE delivers.
 func acceptedAll(res *smtp.Result) bool {
@@ -556,8 +591,14 @@ func (s deliverySummary) failures() string {
 	switch {
 	case s.dane > 0 && s.dane == s.failed:
 		msg += " DANE"
+	case s.mtaSTS > 0 && s.mtaSTS == s.failed:
+		msg += " MTA-STS"
+	case s.dane > 0 && s.mtaSTS > 0:
+		msg += fmt.Sprintf(", %d of them DANE, %d MTA-STS", s.dane, s.mtaSTS)
 	case s.dane > 0:
 		msg += fmt.Sprintf(", %d of them DANE", s.dane)
+	case s.mtaSTS > 0:
+		msg += fmt.Sprintf(", %d of them MTA-STS", s.mtaSTS)
 	}
 	if s.noAddress > 0 {
 		msg += ", " + count(s.noAddress, "MX host has", "MX hosts have") + " no address"
