@@ -20,6 +20,7 @@ import (
 
 	"github.com/mx-exporter/mx_exporter/collector"
 	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
 	"github.com/mx-exporter/mx_exporter/collector/scheduler"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 	"github.com/mx-exporter/mx_exporter/collector/web/ondemand"
@@ -57,6 +58,11 @@ type daemon struct {
 	configFile string
 	store      *store.Store
 	sched      *scheduler.Scheduler
+	// policies holds the MTA-STS policies for the daemon's whole life,
+	// shared by the scheduler's probes and /probe: a policy is fetched
+	// once per refresh interval whatever asks for it, and a reload does
+	// not fetch every policy again (a changed TXT id still does).
+	policies *mtasts.Cache
 
 	reloadMu        sync.Mutex // one reload at a time
 	mu              sync.RWMutex
@@ -67,8 +73,8 @@ type daemon struct {
 
 func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 	logger.Info("starting mx_exporter", "version", version.Info(), "build_context", version.BuildContext())
-	d := &daemon{logger: logger, configFile: *c.configFile, store: store.New()}
-	d.sched = scheduler.New(&probe.Prober{Logger: logger}, d.store, scheduler.Options{
+	d := &daemon{logger: logger, configFile: *c.configFile, store: store.New(), policies: mtasts.NewCache()}
+	d.sched = scheduler.New(&probe.Prober{Logger: logger, Policies: d.policies}, d.store, scheduler.Options{
 		MaxConcurrent: *c.maxConcurrent,
 		Logger:        logger,
 	})
@@ -218,7 +224,7 @@ func (d *daemon) handler(telemetryPath string) (http.Handler, error) {
 	mux.Handle(telemetryPath, collector.NewExporter(d.store).Handler(self, d.logger))
 	mux.Handle("/probe", &ondemand.Handler{
 		Current: d.generation,
-		Prober:  &probe.Prober{Logger: d.logger, Gate: d.sched.Gate()},
+		Prober:  &probe.Prober{Logger: d.logger, Gate: d.sched.Gate(), Policies: d.policies},
 		Logger:  d.logger,
 	})
 	statusPages := status.NewHandler(d.store, status.Options{Logger: d.logger})
