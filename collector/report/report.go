@@ -17,7 +17,8 @@ import (
 // everywhere in Prometheus land; times are RFC 3339. Keys are snake_case;
 // a key whose fact was not looked at is left out rather than given a zero
 // that reads as a finding. DNSSEC states are those of dnsmx.Securities,
-// DANE statuses those of dane.Statuses.
+// DANE statuses those of dane.Statuses, MTA-STS statuses those of
+// mtasts.Statuses.
 type Document struct {
 	Target          string    `json:"target"`
 	Kind            string    `json:"kind"` // "domain" or "host"
@@ -29,7 +30,11 @@ type Document struct {
 	// is unchecked anyway.
 	ResolverValidation *Validation `json:"resolver_validation,omitempty"`
 	DNS                *DNS        `json:"dns,omitempty"`
-	Hosts              []Host      `json:"hosts"`
+	// MTASTS and TLSRPT are the domain's published TLS policy; absent
+	// for a host target and when the module's mta_sts is off.
+	MTASTS *MTASTS `json:"mta_sts,omitempty"`
+	TLSRPT *TLSRPT `json:"tls_rpt,omitempty"`
+	Hosts  []Host  `json:"hosts"`
 }
 
 // Validation is the resolver self-check behind every DNSSEC state.
@@ -72,7 +77,10 @@ type Host struct {
 	DNSSEC dnsmx.Security `json:"dnssec,omitempty"`
 	// TLSA is the host's TLSA lookup; absent when none was made (dane
 	// off, no validating resolver, addresses not secure).
-	TLSA      *TLSALookup `json:"tlsa,omitempty"`
+	TLSA *TLSALookup `json:"tlsa,omitempty"`
+	// MTASTS is what the domain's MTA-STS policy says of this host;
+	// absent when no valid policy with mx patterns judged it.
+	MTASTS    *HostMTASTS `json:"mta_sts,omitempty"`
 	Addresses []Address   `json:"addresses"`
 }
 
@@ -263,11 +271,13 @@ func NewDocument(rep *probe.Report) Document {
 			HostsDropped: d.HostsDropped, Notes: d.Notes, DNSSEC: d.MXSecurity,
 		}
 	}
-	for _, h := range rep.Hosts {
+	doc.MTASTS, doc.TLSRPT = newMTASTS(rep), newTLSRPT(rep.TLSRPT)
+	for i := range rep.Hosts {
+		h := &rep.Hosts[i]
 		host := Host{
 			Name: h.Name, Preference: h.Preference, CNAME: h.CNAME, IPLiteral: h.IPLiteral,
 			AddressOutcome: h.Outcome, AddressError: h.Err, AddrsDropped: h.AddrsDropped,
-			DurationSeconds: h.Duration.Seconds(), DNSSEC: h.Security, TLSA: newTLSALookup(h.TLSA),
+			DurationSeconds: h.Duration.Seconds(), DNSSEC: h.Security, TLSA: newTLSALookup(h.TLSA), MTASTS: newHostMTASTS(h),
 			Addresses: make([]Address, 0, len(h.Results)),
 		}
 		for _, sp := range h.Special {
