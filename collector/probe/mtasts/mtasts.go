@@ -148,7 +148,9 @@ type Fetch struct {
 	ContentType string // as sent, capped; "" when none
 	Location    string // of a 3xx, capped, for the report only
 	// TLS is the policy host's certificate, verified for mta-sts.<domain>
-	// against the module's CA pool; nil when no handshake completed.
+	// against the module's CA pool; nil when no certificate came. It is
+	// kept (Verified false) when the fetch stopped because it does not
+	// verify.
 	TLS    *tlscheck.Info
 	Size   int        // body bytes read
 	Err    FetchError // "" on success
