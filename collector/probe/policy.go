@@ -47,7 +47,9 @@ type TLSRPTReport struct {
 	Record tlsrpt.Record
 }
 
-// MXPolicy is what a domain's MTA-STS policy says of one MX host.
+// MXPolicy is what a domain's MTA-STS policy says of one MX host. A host
+// without addresses gets none: it has no dialogue to judge, and fails the
+// probe on its own.
 type MXPolicy struct {
 	// Pattern is the mx pattern that covers the host; "" when none does.
 	Pattern string
