@@ -62,13 +62,24 @@ func knownMetrics(t *testing.T) map[string]bool {
 	return known
 }
 
-var metricNameRE = regexp.MustCompile(`\b(mx_[a-z0-9_]+|up|ALERTS)\b`)
+var (
+	metricNameRE  = regexp.MustCompile(`\b(mx_[a-z0-9_]+|up|ALERTS)\b`)
+	stringValueRE = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+)
+
+// metricNames returns the mx_* names (and up, ALERTS) in a PromQL
+// expression. Label names starting with mx_ do not exist, so any match
+// outside a string counts; a label value such as status="mx_uncovered" is
+// no metric.
+func metricNames(expr string) []string {
+	return metricNameRE.FindAllString(stringValueRE.ReplaceAllString(expr, `""`), -1)
+}
 
 // unknownMetrics returns the mx_* names in expr that the exporter does not
-// expose. Label names starting with mx_ do not exist, so any match counts.
+// expose.
 func unknownMetrics(known map[string]bool, expr string) []string {
 	var bad []string
-	for _, m := range metricNameRE.FindAllString(expr, -1) {
+	for _, m := range metricNames(expr) {
 		if !known[m] {
 			bad = append(bad, m)
 		}

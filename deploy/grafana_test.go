@@ -100,7 +100,7 @@ func TestDashboardIsWellFormed(t *testing.T) {
 			if bad := unknownMetrics(known, tg.Expr); len(bad) > 0 {
 				t.Errorf("panel %q/%s: %s uses metrics the exporter does not expose: %v", p.Title, tg.RefID, tg.Expr, bad)
 			}
-			for _, m := range metricNameRE.FindAllString(tg.Expr, -1) {
+			for _, m := range metricNames(tg.Expr) {
 				usedMetrics[m] = true
 			}
 		}
