@@ -416,7 +416,7 @@ func CertificateWords(tl *tlscheck.Info, at time.Time) (string, Tone) {
 		fmt.Fprintf(&b, "; EXPIRED on %s, %s before this probe", exp.UTC().Format("2006-01-02"), days(at.Sub(exp)))
 	default:
 		left := exp.Sub(at)
-		if left < certWarnDays*24*time.Hour {
+		if left < CertWarnDays*24*time.Hour {
 			tone = ToneWarn
 		}
 		fmt.Fprintf(&b, ", expires in %s (%s)", days(left), exp.UTC().Format("2006-01-02"))
@@ -424,10 +424,10 @@ func CertificateWords(tl *tlscheck.Info, at time.Time) (string, Tone) {
 	return b.String(), tone
 }
 
-// certWarnDays is when a policy host's certificate turns into a warning,
-// as the status pages do for MX certificates: soon after, new senders
-// fail open.
-const certWarnDays = 14
+// CertWarnDays is when a certificate's remaining lifetime turns into a
+// warning: for an MX host, mail soon stops; for a policy host, new
+// MTA-STS senders soon fail open.
+const CertWarnDays = 14
 
 func days(d time.Duration) string {
 	return count(int(d.Hours()/24), "day", "days")

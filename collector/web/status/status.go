@@ -1,8 +1,9 @@
 // Package status serves the status page for people: every probed target, its
 // MX hosts in preference order and, for each address, the last result, the
 // step timings, the banner, SIZE, STARTTLS and the certificate, the DNSSEC
-// state and DANE verdict, the relay check and how long ago it was probed,
-// with a link to the address's last full transcript.
+// state and DANE verdict, the MTA-STS coverage, the relay check and how
+// long ago it was probed, with a link to the address's last full
+// transcript; and for each domain its MTA-STS policy and TLS-RPT record.
 //
 // The pages are rendered on the server with html/template from embedded
 // templates and CSS: no external asset, no script, so they work on a
@@ -92,7 +93,7 @@ var (
 	contentSecurityPolicy = "default-src 'none'; style-src " + styleHash +
 		"; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-	overviewTmpl   = parse("templates/layout.html", "templates/overview.html", "templates/dane.html")
+	overviewTmpl   = parse("templates/layout.html", "templates/overview.html", "templates/dane.html", "templates/policy.html")
 	transcriptTmpl = parse("templates/layout.html", "templates/transcript.html", "templates/dane.html")
 	problemTmpl    = parse("templates/layout.html", "templates/problem.html")
 )

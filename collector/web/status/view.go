@@ -18,9 +18,6 @@ import (
 	"github.com/mx-exporter/mx_exporter/collector/store"
 )
 
-// certWarnDays is when a certificate's remaining lifetime turns amber.
-const certWarnDays = 14
-
 // Style classes of the templates: they colour a fact.
 const (
 	good    = "good"
@@ -44,6 +41,9 @@ type overviewPage struct {
 	// of the trusted resolver, or that none is trusted while targets ask
 	// for DANE. Text "" when DNSSEC concerns no target.
 	Resolver fact
+	// Policy counts the domains whose MTA-STS fails or warns; Text ""
+	// when none does.
+	Policy fact
 
 	// Paging: targets First to Last (1-based) of Listed are on page Page of
 	// Pages; Prev and Next are links, "" at either end.
@@ -71,10 +71,16 @@ type targetView struct {
 	DNS      fact
 	DNSSEC   fact // of the MX records; Text "" when not known
 	DANE     bool // the module looks at DANE: the table has its column
-	Notes    []string
-	Rows     []rowView
-	Report   string // relative link to the text report
-	JSON     string // relative link to the JSON report
+	// MTASTS and TLSRPT are the domain's published TLS policy, nil for a
+	// host target or a module with mta_sts off; PolicyMark is the badge
+	// of a domain whose MTA-STS fails or warns (Text "" otherwise).
+	MTASTS     *mtastsView
+	TLSRPT     *tlsrptView
+	PolicyMark fact
+	Notes      []string
+	Rows       []rowView
+	Report     string // relative link to the text report
+	JSON       string // relative link to the JSON report
 }
 
 // fact is a piece of text and how it should look.
@@ -103,7 +109,12 @@ type rowView struct {
 	Relay      fact
 	DNSSEC     fact      // of the MX host's addresses; Text "" when not known
 	DANE       *daneView // nil when the module does not look at DANE
-	Transcript string    // relative link, "" when there is no dialogue
+	// MTASTS is the MX host's coverage by the domain's policy, MTASTSTLS
+	// whether this address's TLS satisfies it; Text "" when no policy
+	// judged them.
+	MTASTS     fact
+	MTASTSTLS  fact
+	Transcript string // relative link, "" when there is no dialogue
 }
 
 // daneView is the DANE outcome of one address.
@@ -142,6 +153,7 @@ func buildOverview(entries []*store.Entry, now time.Time, sub string, failingOnl
 	sortEntries(entries) // failing first: they fill the first pages
 	page := overviewPage{FailingOnly: failingOnly, TargetsTotal: len(entries)}
 	page.Resolver = resolverFact(entries)
+	page.Policy = policySummary(entries)
 	for _, e := range entries {
 		total, bad := countRows(e.Report)
 		page.AddrsTotal += total
@@ -283,6 +295,7 @@ func newTargetView(e *store.Entry, now time.Time, sub string) targetView {
 		t.DNS = fact{"host target: no MX lookup", neutral}
 	}
 	t.DANE = rep.Asked.DANE != ""
+	t.MTASTS, t.TLSRPT, t.PolicyMark = newMTASTSView(rep), newTLSRPTView(rep.TLSRPT), policyMark(rep)
 	for i := range rep.Hosts {
 		h := &rep.Hosts[i]
 		pref := ""
@@ -310,6 +323,7 @@ func newTargetView(e *store.Entry, now time.Time, sub string) targetView {
 			row.MX, row.Preference = h.Name, pref
 			row.DNSSEC = securityFact("addresses", h.Security)
 			row.DANE = newDANEView(h, res)
+			row.MTASTS, row.MTASTSTLS = hostMTASTSFact(rep, h), addressMTASTSFact(rep, h, res)
 			row.Transcript = sub + "transcript?" + addressQuery(e, h.Name, res.Addr)
 			t.Rows = append(t.Rows, row)
 		}
@@ -522,7 +536,7 @@ func tlsFacts(ehlo, offered bool, info *tlscheck.Info, now time.Time) []fact {
 		switch {
 		case days < 0:
 			class = bad
-		case days < certWarnDays:
+		case days < report.CertWarnDays:
 			class = warn
 		}
 		text := fmt.Sprintf("certificate expires %s (%d days left)", exp.UTC().Format("2006-01-02"), days)
@@ -583,6 +597,9 @@ type transcriptPage struct {
 	Findings []fact
 	DNSSEC   fact      // of the MX host's addresses; Text "" when not known
 	DANE     *daneView // nil when the module does not look at DANE
+	// MTASTS is what the domain's policy says of the MX host and of this
+	// address's TLS; empty when no policy judged them.
+	MTASTS []fact
 }
 
 type lineView struct {
@@ -681,6 +698,11 @@ func newTranscriptPage(e *store.Entry, doc report.Document, now time.Time, q url
 			p.TLS = append(p.TLS, tlsFailureFacts(res)...)
 			p.Findings = findingFacts(res)
 			p.DANE = newDANEView(h, res)
+			for _, f := range []fact{hostMTASTSFact(e.Report, h), addressMTASTSFact(e.Report, h, res)} {
+				if f.Text != "" {
+					p.MTASTS = append(p.MTASTS, f)
+				}
+			}
 		}
 	}
 	if rl := addr.Relay; rl != nil {
@@ -776,19 +798,7 @@ func replyCode(r smtp.Reply) string {
 }
 
 // ago says how long ago something happened, the way people say it.
-func ago(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return "just now"
-	case d < 90*time.Second:
-		return fmt.Sprintf("%d s ago", int(d/time.Second))
-	case d < 90*time.Minute:
-		return fmt.Sprintf("%d min ago", int(d/time.Minute))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%d h ago", int(d/time.Hour))
-	}
-	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
-}
+func ago(d time.Duration) string { return report.Ago(d) }
 
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000)
