@@ -139,7 +139,7 @@ func uncoveredReport() *probe.Report {
 		Policy:     fetched(d, "127.0.4.1", "uncovered1", body, enforcePolicy(604800, "mx1.good.test")),
 		Status:     mtasts.StatusMXUncovered, Failure: true,
 		Detail: "enforce policy id uncovered1 (max_age 604800) does not cover MX mx.tls.test: MTA-STS senders (Gmail, Exchange Online) refuse to deliver to it",
-	}, tlsRPT(d, tlsrpt.Record{Records: 1, Defect: tlsrpt.DefectRUAMissing, Detail: `no rua field in "v=TLSRPTv1"`}, "v=TLSRPTv1"),
+	}, tlsRPT(d, tlsrpt.Record{Records: 1, Defect: tlsrpt.DefectRUAMissing, Detail: `no rua field in "v=TLSRPTv1": senders send no reports`}, "v=TLSRPTv1"),
 		stsHost("mx1.good.test", 10, covered("mx1.good.test", mtasts.TLSValid), stsDialogue("mx1.good.test", "127.0.1.1")),
 		stsHost("mx.tls.test", 20, uncovered, refused(stsDialogue("mx.tls.test", "127.0.1.7"), smtp.ReasonMTASTSUncovered,
 			"MTA-STS: the "+policy+" does not cover MX host mx.tls.test: MTA-STS senders refuse to deliver to it")),
@@ -157,7 +157,7 @@ func testingReport() *probe.Report {
 		Policy:     fetched(d, "127.0.4.1", "testing1", body, &mtasts.Policy{Version: "STSv1", Mode: mtasts.PolicyTesting, MaxAge: 86400, MX: []string{"mx1.good.test"}}),
 		Status:     mtasts.StatusMXUncovered,
 		Detail:     "testing policy id testing1 (max_age 86400) does not cover MX mx.tls.test: in mode testing senders still deliver and only report it through TLS-RPT; under mode enforce they would refuse to deliver to it",
-	}, tlsRPT(d, tlsrpt.Record{Records: 2, Defect: tlsrpt.DefectDuplicate, Detail: `2 v=TLSRPTv1 records: "v=TLSRPTv1; rua=mailto:a@good.test", "v=TLSRPTv1; rua=mailto:b@good.test"`},
+	}, tlsRPT(d, tlsrpt.Record{Records: 2, Defect: tlsrpt.DefectDuplicate, Detail: `2 TXT records start with v=TLSRPTv1 (the first two: "v=TLSRPTv1; rua=mailto:a@good.test", "v=TLSRPTv1; rua=mailto:b@good.test"): senders send no reports`},
 		"v=TLSRPTv1; rua=mailto:a@good.test", "v=TLSRPTv1; rua=mailto:b@good.test"),
 		stsHost("mx1.good.test", 10, covered("mx1.good.test", mtasts.TLSValid), stsDialogue("mx1.good.test", "127.0.1.1")),
 		stsHost("mx.tls.test", 20, uncovered, stsDialogue("mx.tls.test", "127.0.1.7")),
@@ -170,10 +170,10 @@ func expiredHostReport() *probe.Report {
 	const d = "expiredhost.sts.test"
 	cert := policyCert(d)
 	cert.LeafNotAfter, cert.ChainNotAfter = start.Add(-3*24*time.Hour), start.Add(-3*24*time.Hour)
-	cert.Verified, cert.VerifyError = false, "x509: certificate has expired or is not yet valid"
+	cert.Verified, cert.VerifyError = false, "certificate has expired or is not yet valid"
 	st := &mtasts.State{Fetch: mtasts.Fetch{
 		URL: "https://mta-sts." + d + "/.well-known/mta-sts.txt", Addr: "127.0.4.2:443", Start: start, Duration: msec(3.1),
-		TLS: cert, Err: mtasts.FetchTLSVerify, Detail: "the certificate of mta-sts." + d + " does not verify: x509: certificate has expired or is not yet valid",
+		TLS: cert, Err: mtasts.FetchTLSVerify, Detail: "the certificate of mta-sts." + d + " does not verify: certificate has expired or is not yet valid",
 	}, ID: "expiredhost1"}
 	return stsReport(d, &probe.MTASTSReport{
 		Mode: mtasts.ModeEnforce, TXTLookup: txtAnswer("_mta-sts."+d, "v=STSv1; id=expiredhost1"), TXT: validTXT("expiredhost1"),
@@ -207,12 +207,12 @@ func syntaxReport() *probe.Report {
 func dupTXTReport() *probe.Report {
 	const d = "duptxt.sts.test"
 	body := "version: STSv1\nmode: enforce\nmx: mx1.good.test\nmax_age: 604800\n"
-	txt := mtasts.TXT{Records: 2, Defect: mtasts.TXTDuplicate, Detail: `2 v=STSv1 records: "v=STSv1; id=dup1", "v=STSv1; id=dup2"`}
+	txt := mtasts.TXT{Records: 2, Defect: mtasts.TXTDuplicate, Detail: `2 TXT records start with v=STSv1 (the first two: "v=STSv1; id=dup1", "v=STSv1; id=dup2"): senders ignore them all and see no policy`}
 	return stsReport(d, &probe.MTASTSReport{
 		Mode: mtasts.ModeEnforce, TXTLookup: txtAnswer("_mta-sts."+d, "v=STSv1; id=dup1", "v=STSv1; id=dup2", "v=spf1 -all"), TXT: txt,
 		PolicyHost: policyHost(d, "127.0.4.1"), Policy: fetched(d, "127.0.4.1", "", body, enforcePolicy(604800, "mx1.good.test")),
 		Status: mtasts.StatusTXTInvalid,
-		Detail: "the TXT record at _mta-sts." + d + " is invalid (duplicate: " + txt.Detail + "): senders ignore the policy and deliver without MTA-STS",
+		Detail: "the TXT record at _mta-sts." + d + " is invalid (duplicate): " + txt.Detail,
 	}, tlsRPT(d, tlsrpt.Record{}),
 		stsHost("mx1.good.test", 10, nil, stsDialogue("mx1.good.test", "127.0.1.1")),
 	)
@@ -229,7 +229,7 @@ func noneReport() *probe.Report {
 		Policy:     fetched(d, "127.0.4.1", "none1", body, &mtasts.Policy{Version: "STSv1", Mode: mtasts.PolicyNone, MaxAge: 86400}),
 		Status:     mtasts.StatusModeNone,
 		Detail:     "none policy id none1 (max_age 86400): mode none, senders apply no MTA-STS to the domain",
-	}, tlsRPT(d, tlsrpt.Record{Records: 1, Defect: tlsrpt.DefectRUAInvalid, Detail: `rua "ftp://tlsrpt.good.test/" is neither mailto: nor https:`},
+	}, tlsRPT(d, tlsrpt.Record{Records: 1, Defect: tlsrpt.DefectRUAInvalid, Detail: `report URI "ftp://tlsrpt.good.test/" is neither mailto: nor https: in "v=TLSRPTv1; rua=ftp://tlsrpt.good.test/": senders send no reports`},
 		"v=TLSRPTv1; rua=ftp://tlsrpt.good.test/"),
 		stsHost("mx1.good.test", 10, nil, stsDialogue("mx1.good.test", "127.0.1.1")),
 	)
@@ -270,16 +270,16 @@ func expiredMXReport() *probe.Report {
 	body := "version: STSv1\nmode: enforce\nmx: mx.expired.test\nmax_age: 86400\n"
 	r := stsDialogue("mx.expired.test", "127.0.1.12")
 	r.TLS.LeafNotAfter, r.TLS.ChainNotAfter = start.Add(-5*24*time.Hour), start.Add(-5*24*time.Hour)
-	r.TLS.Verified, r.TLS.VerifyError = false, "x509: certificate has expired or is not yet valid"
+	r.TLS.Verified, r.TLS.VerifyError = false, "certificate has expired or is not yet valid"
 	refused(r, smtp.ReasonMTASTSTLSInvalid, "MTA-STS: the enforce policy id expiredmx1 (max_age 86400) of "+d+
-		" covers mx.expired.test (pattern mx.expired.test), but at this address its certificate does not verify for mx.expired.test: x509: certificate has expired or is not yet valid: MTA-STS senders refuse to deliver to it")
+		" covers mx.expired.test (pattern mx.expired.test), but at this address its certificate does not verify for mx.expired.test: certificate has expired or is not yet valid: MTA-STS senders refuse to deliver to it")
 	return stsReport(d, &probe.MTASTSReport{
 		Mode: mtasts.ModeEnforce, TXTLookup: txtAnswer("_mta-sts."+d, "v=STSv1; id=expiredmx1"), TXT: validTXT("expiredmx1"),
 		PolicyHost: policyHost(d, "127.0.4.1"),
 		Policy:     fetched(d, "127.0.4.1", "expiredmx1", body, enforcePolicy(86400, "mx.expired.test"), mtasts.DefectMaxAgeShort),
 		Status:     mtasts.StatusMXTLSInvalid, Failure: true,
 		Detail: "enforce policy id expiredmx1 (max_age 86400) covers every MX host, but at mx.expired.test 127.0.1.12: its certificate does not verify for mx.expired.test: " +
-			"x509: certificate has expired or is not yet valid: MTA-STS senders (Gmail, Exchange Online) refuse to deliver to it; warnings: max_age_short",
+			"certificate has expired or is not yet valid (it expired on 2026-11-18): MTA-STS senders (Gmail, Exchange Online) refuse to deliver to it; warnings: max_age_short",
 	}, tlsRPT(d, tlsrpt.Record{}),
 		stsHost("mx.expired.test", 10, covered("mx.expired.test", mtasts.TLSCertInvalid), r),
 	)
@@ -310,7 +310,7 @@ var policyScenarios = []struct {
 		"MTA-STS: MX NOT COVERED: enforce policy id uncovered1 (max_age 604800) does not cover MX mx.tls.test",
 		"  MTA-STS senders refuse to deliver to mx.tls.test, so the probe fails (mta_sts: enforce)\n",
 		"              MX 20 mx.tls.test: NOT COVERED: the host matches no mx pattern of the policy\n",
-		"TLS-RPT: INVALID: no rua field: senders do not know where to send reports (no rua field in \"v=TLSRPTv1\")\n",
+		"TLS-RPT: INVALID (rua_missing): no rua field in \"v=TLSRPTv1\": senders send no reports\n",
 		"  MTA-STS: NOT COVERED: the host matches no mx pattern of the policy\n",
 		"    verdict:    FAIL mta_sts_mx_uncovered: MTA-STS: the enforce policy id uncovered1 (max_age 604800) of uncovered.sts.test does not cover MX host mx.tls.test",
 		"DEGRADED uncovered.sts.test: 1 of 2 addresses failed MTA-STS; delivery works through MX 10 mx1.good.test (",
@@ -319,7 +319,7 @@ var policyScenarios = []struct {
 		"MTA-STS: MX not covered: testing policy id testing1",
 		"  MTA-STS senders would refuse to deliver to mx.tls.test, but the policy is in testing mode: they deliver, and report the failure to the TLS-RPT address\n",
 		"  policy:     mode testing, max_age 86400 s (1 day), mx mx1.good.test\n",
-		"TLS-RPT: INVALID: more than one v=TLSRPTv1 record: senders send no reports",
+		"TLS-RPT: INVALID (duplicate): 2 TXT records start with v=TLSRPTv1",
 		`              "v=TLSRPTv1; rua=mailto:b@good.test"`,
 		"OK testing.sts.test: 2 addresses passed; MTA-STS senders would refuse to deliver to mx.tls.test, but the policy is in testing mode (",
 	}},
@@ -327,8 +327,8 @@ var policyScenarios = []struct {
 		"MTA-STS: policy unfetchable: the policy for TXT id expiredhost1 could not be fetched",
 		"  new senders fail open: they deliver without MTA-STS; senders that cached the policy keep applying it until its max_age runs out\n",
 		"              mta-sts.expiredhost.sts.test is 127.0.4.2\n",
-		"              127.0.4.2:443: FAILED tls_verify_failed: the certificate of mta-sts.expiredhost.sts.test does not verify: x509: certificate has expired or is not yet valid, after 3.1 ms\n",
-		"              certificate NOT verified for mta-sts.expiredhost.sts.test: x509: certificate has expired or is not yet valid; EXPIRED on 2026-11-20, 3 days before this probe\n",
+		"              127.0.4.2:443: FAILED tls_verify_failed: the certificate of mta-sts.expiredhost.sts.test does not verify: certificate has expired or is not yet valid, after 3.1 ms\n",
+		"              certificate NOT verified for mta-sts.expiredhost.sts.test: certificate has expired or is not yet valid; EXPIRED on 2026-11-20, 3 days before this probe\n",
 		"TLS-RPT: no record: _smtp._tls.expiredhost.sts.test does not exist (NXDOMAIN): senders send no TLS reports\n",
 		"OK expiredhost.sts.test: 1 address passed; the MTA-STS policy cannot be fetched: new senders fail open (",
 	}},
@@ -344,7 +344,7 @@ var policyScenarios = []struct {
 	}},
 	{"duptxt.sts.test", dupTXTReport, []string{
 		"MTA-STS: TXT record invalid: the TXT record at _mta-sts.duptxt.sts.test is invalid",
-		`  TXT:        _mta-sts.duptxt.sts.test: INVALID: more than one v=STSv1 record: senders ignore them all (2 v=STSv1 records: "v=STSv1; id=dup1", "v=STSv1; id=dup2")`,
+		`  TXT:        _mta-sts.duptxt.sts.test: INVALID (duplicate): more than one v=STSv1 record: senders ignore them all` + "\n",
 		`              "v=STSv1; id=dup2"`,
 		`              "v=spf1 -all"`,
 		"OK duptxt.sts.test: 1 address passed; the _mta-sts TXT record is invalid: senders ignore the policy (",
@@ -352,7 +352,7 @@ var policyScenarios = []struct {
 	{"none.sts.test", noneReport, []string{
 		"MTA-STS: mode none: none policy id none1 (max_age 86400): mode none, senders apply no MTA-STS to the domain\n",
 		"  policy:     mode none, max_age 86400 s (1 day)\n",
-		"TLS-RPT: INVALID: rua is empty or names a URI that is neither mailto: nor https:",
+		"TLS-RPT: INVALID (rua_invalid): report URI \"ftp://tlsrpt.good.test/\" is neither mailto: nor https:",
 		"OK none.sts.test: 1 address passed (",
 	}},
 	{"nosts.sts.test", noPolicyReport, []string{
@@ -370,7 +370,7 @@ var policyScenarios = []struct {
 		"MTA-STS: MX TLS INVALID: enforce policy id expiredmx1 (max_age 86400) covers every MX host, but at mx.expired.test 127.0.1.12",
 		"  MTA-STS senders refuse to deliver to mx.expired.test, so the probe fails (mta_sts: enforce)\n",
 		"  defects:    max_age_short (warning): max_age under a week in enforce mode",
-		"                127.0.1.12 port 25: does not satisfy the policy: certificate not verified for mx.expired.test: x509: certificate has expired or is not yet valid\n",
+		"                127.0.1.12 port 25: does not satisfy the policy: certificate not verified for mx.expired.test: certificate has expired or is not yet valid\n",
 		"FAIL expiredmx.sts.test: 1 of 1 address failed MTA-STS; mail from MTA-STS senders stops, other senders still deliver (",
 	}},
 }
@@ -414,7 +414,7 @@ func TestWriteTextMTASTSColour(t *testing.T) {
 			"MTA-STS:" + colours.reset + " " + colours.bad + "MX NOT COVERED:",
 			"  " + colours.bad + "MTA-STS senders refuse to deliver to mx.tls.test",
 			"  MTA-STS: " + colours.bad + "NOT COVERED",
-			"TLS-RPT:" + colours.reset + " " + colours.warn + "INVALID:",
+			"TLS-RPT:" + colours.reset + " " + colours.warn + "INVALID (rua_missing):",
 		}},
 		{testingReport(), []string{
 			"MTA-STS:" + colours.reset + " " + colours.warn + "MX not covered:",
@@ -489,11 +489,17 @@ func TestSummaryLineMTASTS(t *testing.T) {
 		h.MTASTS.TLS = append(h.MTASTS.TLS, mtasts.TLSNotReached)
 		return rep
 	}
+	htmlType := func() *probe.Report {
+		rep := enforceReport()
+		rep.MTASTS.Policy.Defects = []mtasts.Defect{mtasts.DefectContentType}
+		return rep
+	}
 	for _, tc := range []struct {
 		name string
 		rep  *probe.Report
 		want string
 	}{
+		{"a pass with a warning", htmlType(), "OK enforce.sts.test: 2 addresses passed; the MTA-STS policy has 1 warning: content_type"},
 		{"every MX uncovered", allUncovered(), "FAIL uncovered.sts.test: 1 of 1 address failed MTA-STS; mail from MTA-STS senders stops, other senders still deliver"},
 		{"report mode", reported(), "OK uncovered.sts.test: 2 addresses passed; MTA-STS senders refuse to deliver to mx.tls.test, which the module only reports (mta_sts: report)"},
 		{"TXT lookup failed", lookupFailed(), "OK nosts.sts.test: 1 address passed; the _mta-sts TXT lookup failed"},

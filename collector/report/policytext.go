@@ -242,5 +242,12 @@ func policyNote(rep *probe.Report) string {
 	case mtasts.StatusTXTLookupFailed:
 		return "; the _mta-sts TXT lookup failed"
 	}
+	if st := r.Policy; st != nil && st.Valid && len(st.Defects) > 0 {
+		names := make([]string, len(st.Defects))
+		for i, d := range st.Defects {
+			names[i] = string(d)
+		}
+		return "; the MTA-STS policy has " + count(len(names), "warning", "warnings") + ": " + strings.Join(names, ", ")
+	}
 	return ""
 }

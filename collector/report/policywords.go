@@ -290,11 +290,9 @@ func TXTWords(l dnsmx.TXTLookup, t mtasts.TXT) string {
 	case t.Valid:
 		return "valid, id " + t.ID
 	case t.Records > 0:
-		w := "INVALID: " + TXTDefectWords(t.Defect)
-		if t.Detail != "" {
-			w += " (" + t.Detail + ")"
-		}
-		return w
+		// Not t.Detail: the verdict quotes it, and the records are
+		// shown as published.
+		return "INVALID (" + string(t.Defect) + "): " + TXTDefectWords(t.Defect)
 	}
 	return NoRecordWords(l, "v=STSv1")
 }
@@ -571,12 +569,10 @@ func TLSRPTWords(r *probe.TLSRPTReport) string {
 	switch {
 	case rec.Valid:
 		return "valid: reports go to " + strings.Join(rec.RUA, ", ")
+	case rec.Records > 0 && rec.Detail != "":
+		return "INVALID (" + string(rec.Defect) + "): " + rec.Detail
 	case rec.Records > 0:
-		w := "INVALID: " + TLSRPTDefectWords(rec.Defect)
-		if rec.Detail != "" {
-			w += " (" + rec.Detail + ")"
-		}
-		return w
+		return "INVALID (" + string(rec.Defect) + "): " + TLSRPTDefectWords(rec.Defect)
 	}
 	w := NoRecordWords(r.Lookup, "v=TLSRPTv1")
 	if TLSRPTTone(r) == TonePlain {
