@@ -133,7 +133,7 @@ func (p *Prober) getPolicy(ctx context.Context, sts *MTASTSReport, domain string
 	var host *dnsmx.Host
 	fetch := func(ctx context.Context) mtasts.State {
 		start := time.Now()
-		h := s.Resolver.Host(ctx, policyHostName(domain), s.DNS)
+		h := s.Resolver.Host(ctx, mtasts.PolicyHost(domain), s.DNS)
 		mu.Lock()
 		host = &h
 		mu.Unlock()
@@ -164,7 +164,7 @@ func fetchPolicyAt(ctx context.Context, domain string, h dnsmx.Host, s Settings,
 			why = string(h.Outcome)
 		}
 		return mtasts.State{Fetch: mtasts.Fetch{
-			URL:      policyURL(domain),
+			URL:      mtasts.PolicyURL(domain),
 			Start:    start,
 			Duration: time.Since(start),
 			Err:      mtasts.FetchNoAddress,
@@ -172,15 +172,6 @@ func fetchPolicyAt(ctx context.Context, domain string, h dnsmx.Host, s Settings,
 		}}
 	}
 	return mtasts.FetchPolicy(ctx, mtasts.FetchOptions{Domain: domain, Addrs: h.Addrs, RootCAs: s.SMTP.RootCAs})
-}
-
-// policyHostName is the one host a domain's policy is served from (RFC 8461
-// section 3.2: no fallback to a parent domain).
-func policyHostName(domain string) string { return "mta-sts." + domain }
-
-// policyURL is where a domain's policy is (RFC 8461 section 3.2).
-func policyURL(domain string) string {
-	return "https://" + policyHostName(domain) + "/.well-known/mta-sts.txt"
 }
 
 // judgeMTASTS reaches the domain's MTA-STS verdict as a sender would (RFC
@@ -242,12 +233,12 @@ func policyStatus(sts *MTASTSReport, domain string) (status mtasts.Status, detai
 		}
 		return mtasts.StatusUnfetchable, fmt.Sprintf(
 			"the policy for TXT id %s could not be fetched from %s (%s%s): senders that cached it keep applying it until its max_age runs out, new senders deliver without MTA-STS",
-			sts.TXT.ID, orElse(f.URL, policyURL(domain)), orElse(string(f.Err), "not fetched"), prefixed(": ", f.Detail)), true
+			sts.TXT.ID, orElse(f.URL, mtasts.PolicyURL(domain)), orElse(string(f.Err), "not fetched"), prefixed(": ", f.Detail)), true
 	}
 	if !st.Valid {
 		return mtasts.StatusInvalid, fmt.Sprintf(
 			"the policy at %s (TXT id %s) is invalid (%s): senders ignore it and deliver without MTA-STS",
-			orElse(st.Fetch.URL, policyURL(domain)), sts.TXT.ID, orElse(joinDefects(st.Defects, true), "a fatal defect")), true
+			orElse(st.Fetch.URL, mtasts.PolicyURL(domain)), sts.TXT.ID, orElse(joinDefects(st.Defects, true), "a fatal defect")), true
 	}
 	if st.Policy.Mode == mtasts.PolicyNone {
 		return mtasts.StatusModeNone, policyWords(sts) + ": mode none, senders apply no MTA-STS to the domain" + warnings(st), true

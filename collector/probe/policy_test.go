@@ -22,7 +22,7 @@ const testDomain = "example.test"
 // validPolicy is a fetched, valid policy for TXT id "id1".
 func validPolicy(mode mtasts.PolicyMode, maxAge int64, mx ...string) *mtasts.State {
 	return &mtasts.State{
-		Fetch:  mtasts.Fetch{URL: policyURL(testDomain), Status: 200, ContentType: "text/plain"},
+		Fetch:  mtasts.Fetch{URL: mtasts.PolicyURL(testDomain), Status: 200, ContentType: "text/plain"},
 		Policy: &mtasts.Policy{Version: "STSv1", Mode: mode, MaxAge: maxAge, MX: mx},
 		Valid:  true,
 		ID:     "id1",
@@ -326,7 +326,7 @@ func TestJudgeMTASTSPrecedence(t *testing.T) {
 	enforce := func() *mtasts.State { return validPolicy(mtasts.PolicyEnforce, 604800, "mx1.example.test") }
 	unfetchable := func() *mtasts.State {
 		return &mtasts.State{ID: "id1", Fetch: mtasts.Fetch{
-			URL: policyURL(testDomain), Err: mtasts.FetchTLSVerify, Detail: "certificate expired on 2020-01-01",
+			URL: mtasts.PolicyURL(testDomain), Err: mtasts.FetchTLSVerify, Detail: "certificate expired on 2020-01-01",
 		}}
 	}
 	invalid := func() *mtasts.State {

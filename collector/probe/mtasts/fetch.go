@@ -37,6 +37,13 @@ const (
 	userAgent = "mx_exporter (MTA-STS policy check)"
 )
 
+// PolicyHost is the one host a domain's policy is served from (RFC 8461
+// section 3.2: no fallback to a parent domain).
+func PolicyHost(domain string) string { return "mta-sts." + domain }
+
+// PolicyURL is where a domain's policy is (RFC 8461 section 3.2).
+func PolicyURL(domain string) string { return "https://" + PolicyHost(domain) + policyPath }
+
 // FetchPolicy fetches https://mta-sts.<domain>/.well-known/mta-sts.txt as
 // RFC 8461 section 3.3 says (SNI and certificate for mta-sts.<domain>, no
 // redirect followed, only 200, body capped at MaxPolicyBytes, no proxy from
@@ -58,9 +65,9 @@ func FetchPolicy(ctx context.Context, opts FetchOptions) State {
 		now = time.Now
 	}
 	began := time.Now() // for the Duration, on the monotonic clock
-	host := "mta-sts." + opts.Domain
+	host := PolicyHost(opts.Domain)
 	f := &fetcher{opts: opts, host: host, now: now}
-	st := State{Fetch: Fetch{URL: "https://" + host + policyPath, Start: now()}}
+	st := State{Fetch: Fetch{URL: PolicyURL(opts.Domain), Start: now()}}
 	body, ok := f.get(ctx, &st.Fetch)
 	st.Fetch.Addr, st.Fetch.TLS = f.result()
 	st.Fetch.Duration = time.Since(began)
