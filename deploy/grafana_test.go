@@ -114,6 +114,11 @@ func TestDashboardIsWellFormed(t *testing.T) {
 		// and issue 11: DNSSEC and DANE.
 		"mx_dane_verdict_info", "mx_dane_tlsa_records", "mx_dane_tlsa_usable_records", "mx_dane_tlsa_matched_records",
 		"mx_dane_rollover_ready", "mx_dns_dnssec_info", "mx_host_dnssec_info", "mx_dnssec_resolver_validating",
+		// and issue 12: MTA-STS and TLS-RPT.
+		"mx_mta_sts_status_info", "mx_mta_sts_failure", "mx_mta_sts_policy_mode_info", "mx_mta_sts_policy_fetch_timestamp_seconds",
+		"mx_mta_sts_policy_max_age_seconds", "mx_mta_sts_policy_host_cert_expiry_timestamp_seconds", "mx_mta_sts_mx_covered",
+		"mx_mta_sts_tls_status_info", "mx_mta_sts_policy_fetch_error_info", "mx_mta_sts_policy_defect_info",
+		"mx_mta_sts_txt_defect_info", "mx_tlsrpt_records", "mx_tlsrpt_valid", "mx_tlsrpt_defect_info",
 	} {
 		if !usedMetrics[m] {
 			t.Errorf("no panel shows %s", m)
