@@ -181,22 +181,24 @@ func policySummary(entries []*store.Entry) fact {
 			warning++
 		}
 	}
+	refuse := fmt.Sprintf("MTA-STS senders refuse mail to some MX of %s", domains(failing, "domain", "domains"))
+	warns := domains(warning, "domain has", "domains have") + " an MTA-STS or TLS-RPT warning"
 	switch {
 	case failing > 0 && warning > 0:
-		return fact{fmt.Sprintf("MTA-STS: senders refuse mail to some MX of %s; %s a warning", domains(failing), domains(warning)), bad}
+		return fact{refuse + "; " + warns, bad}
 	case failing > 0:
-		return fact{fmt.Sprintf("MTA-STS: senders refuse mail to some MX of %s", domains(failing)), bad}
+		return fact{refuse, bad}
 	case warning > 0:
-		return fact{fmt.Sprintf("MTA-STS: %s a warning", domains(warning)), warn}
+		return fact{warns, warn}
 	}
 	return fact{}
 }
 
-func domains(n int) string {
+func domains(n int, one, many string) string {
 	if n == 1 {
-		return "1 domain"
+		return "1 " + one
 	}
-	return fmt.Sprintf("%d domains", n)
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // hostMTASTSFact is an MX host's coverage, for its table cell; Text ""

@@ -133,7 +133,7 @@ func TestMTASTSOnTheOverview(t *testing.T) {
 		t.Fatalf("status %d:\n%s", p.status, p.body)
 	}
 	body := strings.ReplaceAll(p.body, "<wbr>", "")
-	if want := `<p class="policy-count bad" data-policy-count>MTA-STS: senders refuse mail to some MX of 3 domains; 2 domains a warning</p>`; !strings.Contains(section(t, body, "summary"), want) {
+	if want := `<p class="policy-count bad" data-policy-count>MTA-STS senders refuse mail to some MX of 3 domains; 2 domains have an MTA-STS or TLS-RPT warning</p>`; !strings.Contains(section(t, body, "summary"), want) {
 		t.Errorf("the summary lacks %s", want)
 	}
 	for _, tc := range []struct {
@@ -250,12 +250,33 @@ func TestMTASTSTextIsEscaped(t *testing.T) {
 	}
 }
 
-// TestNoMTASTSNoSummary: a store where no domain's MTA-STS fails or warns
-// says nothing of it in the summary.
-func TestNoMTASTSNoSummary(t *testing.T) {
-	st := store.New()
-	st.Put(entry("default", domainReport("plain.example", domainHost("mx1.plain.example", 10, "192.0.2.71"))))
-	if p := get(t, serve(t, st, Options{}).URL+"/status"); strings.Contains(p.body, "data-policy-count") {
-		t.Errorf("the summary counts MTA-STS problems of a store without any")
+// TestMTASTSSummary: the summary counts the domains whose MTA-STS fails or
+// warns, and says nothing when none does.
+func TestMTASTSSummary(t *testing.T) {
+	warning := domainReport("testing.example", domainHost("mx1.testing.example", 10, "192.0.2.41"))
+	withMTASTS(warning, mtasts.ModeEnforce, mtasts.StatusPass, false, "testing policy id t1 covers every MX host (1)",
+		stsState("testing.example", "t1", enforcePolicy("mx1.testing.example"), mtasts.DefectContentType))
+	for _, tc := range []struct {
+		name    string
+		reports []*probe.Report
+		want    string
+	}{
+		{"nothing wrong", []*probe.Report{domainReport("plain.example", domainHost("mx1.plain.example", 10, "192.0.2.71"))}, ""},
+		{"one warning", []*probe.Report{warning},
+			`<p class="policy-count warn" data-policy-count>1 domain has an MTA-STS or TLS-RPT warning</p>`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := store.New()
+			for _, rep := range tc.reports {
+				st.Put(entry("default", rep))
+			}
+			p := get(t, serve(t, st, Options{}).URL+"/status")
+			switch {
+			case tc.want == "" && strings.Contains(p.body, "data-policy-count"):
+				t.Errorf("the summary counts MTA-STS problems of a store without any")
+			case tc.want != "" && !strings.Contains(p.body, tc.want):
+				t.Errorf("the summary lacks %s", tc.want)
+			}
+		})
 	}
 }
