@@ -42,7 +42,7 @@ const deployTargets = testTargets + `  - domain: noaddr.test
     module: greylist
   - domain: cname.test
   - domain: mixednull.test
-` + dnssecTargets
+` + dnssecTargets + stsTargets
 
 // dnssecTargets are the DNSSEC and DANE scenarios of the signed zone
 // dnssec.test (see .ci/testenv.d/dnssec.test.zone) and one unsigned
@@ -56,6 +56,30 @@ const dnssecTargets = `  - domain: ee.dnssec.test
   - domain: bogusmx.dnssec.test
   - domain: bogusaddr.dnssec.test
   - domain: unsigned.test
+`
+
+// stsTargets are the MTA-STS and TLS-RPT scenarios of sts.test (see
+// .ci/testenv.d/test.zone and .ci/testenv.d/mta-sts/): the default module's
+// mta_sts is enforce, and its tls.ca_file, the test CA, verifies both the MX
+// hosts and the policy hosts on nginx (127.0.4.1-3:443).
+const stsTargets = `  - domain: enforce.sts.test
+  - domain: wildcard.sts.test
+  - domain: uncovered.sts.test
+  - domain: testing.sts.test
+  - domain: none.sts.test
+  - domain: expiredhost.sts.test
+  - domain: wrongname.sts.test
+  - domain: redirect.sts.test
+  - domain: notfound.sts.test
+  - domain: syntax.sts.test
+  - domain: duptxt.sts.test
+  - domain: noid.sts.test
+  - domain: big.sts.test
+  - domain: expiredmx.sts.test
+  - domain: maxage.sts.test
+  - domain: htmltype.sts.test
+  - domain: cnametxt.sts.test
+  - domain: nosts.sts.test
 `
 
 // deployStack is the daemon probing the test servers, scraped every second
@@ -223,6 +247,24 @@ func TestAlertsFireAgainstTestServers(t *testing.T) {
 		{"only the served key published", "MXDANENotRolloverReady", `domain="ee.dnssec.test", mx="mx.ee.dnssec.test"`},
 		{"MX RRset bogus", "MXDNSSECBogus", `domain="bogusmx.dnssec.test", state="bogus"`},
 		{"MX host's A RRset bogus", "MXDNSSECBogus", `domain="bogusaddr.dnssec.test", mx="mx.bogusaddr.dnssec.test", state="bogus"`},
+		{"enforce policy leaves a live MX out", "MXMTASTSMXUncovered", `domain="uncovered.sts.test", mx="mx.tls.test"`},
+		{"covered MX with an expired certificate", "MXMTASTSTLSInvalid", `domain="expiredmx.sts.test", mx="mx.expired.test", ip="127.0.1.12", status="certificate_invalid"`},
+		{"expired MX certificate", "MXCertificateExpiringSoon", `domain="expiredmx.sts.test", mx="mx.expired.test", severity="critical"`},
+		{"testing policy leaves a live MX out", "MXMTASTSTestingPolicyGap", `domain="testing.sts.test", mx="mx.tls.test"`},
+		{"policy host certificate expired", "MXMTASTSPolicyHostCertificateExpiringSoon", `domain="expiredhost.sts.test"`},
+		{"policy host certificate expired: policy unfetchable", "MXMTASTSPolicyUnfetchable", `domain="expiredhost.sts.test"`},
+		{"policy host certificate for another name", "MXMTASTSPolicyUnfetchable", `domain="wrongname.sts.test"`},
+		{"policy URL redirects", "MXMTASTSPolicyUnfetchable", `domain="redirect.sts.test"`},
+		{"policy URL answers 404", "MXMTASTSPolicyUnfetchable", `domain="notfound.sts.test"`},
+		{"policy over 64 KiB", "MXMTASTSPolicyUnfetchable", `domain="big.sts.test"`},
+		{"policy with a bad mode and a bad line", "MXMTASTSPolicyInvalid", `domain="syntax.sts.test"`},
+		{"policy max_age over a year", "MXMTASTSPolicyInvalid", `domain="maxage.sts.test"`},
+		{"two v=STSv1 records", "MXMTASTSRecordInvalid", `domain="duptxt.sts.test", defect="duplicate"`},
+		{"v=STSv1 record without id", "MXMTASTSRecordInvalid", `domain="noid.sts.test", defect="id_missing"`},
+		{"TLS-RPT without rua", "MXTLSRPTInvalid", `domain="uncovered.sts.test"`},
+		{"two TLS-RPT records", "MXTLSRPTInvalid", `domain="testing.sts.test"`},
+		{"TLS-RPT rua ftp:", "MXTLSRPTInvalid", `domain="none.sts.test"`},
+		{"MTA-STS without TLS-RPT", "MXTLSRPTMissing", `domain="expiredmx.sts.test"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -234,14 +276,28 @@ func TestAlertsFireAgainstTestServers(t *testing.T) {
 	// None of these was active at any time since the start.
 	for _, q := range []string{
 		`ALERTS{domain=~"good.test|nullmx.test|tls.test"}`,
-		`ALERTS{alertname="MXAllGatewaysFailing", domain=~"partial.test|relay.test|greylist.test"}`,
+		// (expiredmx.sts.test's only MX fails MTA-STS only: senders
+		// without MTA-STS deliver.)
+		`ALERTS{alertname="MXAllGatewaysFailing", domain=~"partial.test|relay.test|greylist.test|expiredmx.sts.test"}`,
 		`ALERTS{alertname="MXProbeFailing", domain=~"greylist.test|notls.test|multiline.test"}`,
 		// (alias.cname.test presents mx1.good.test's certificate, which is
 		// rightly not valid for the alias's name.)
 		`ALERTS{alertname=~"MXDANETLSA.*|MXDANEStartTLSMissing|MXDNSSECBogus", domain=~"ee.dnssec.test|rollover.dnssec.test|unsigned.test"}`,
 		`ALERTS{alertname="MXDANENotRolloverReady", domain="rollover.dnssec.test"}`,
 		`ALERTS{alertname="MXResolverNotValidating"}`,
-		`ALERTS{alertname=~"MXProbeResultsStale|MXExporterConfigReloadFailed|MXExporterDown|MXStartTLSNoLongerOffered|MXSizeLimitDropped|MXCertificate.*", domain!="cname.test"}`,
+		// MTA-STS: the healthy policies and a domain without one stay
+		// quiet altogether; mode none, a CNAME'd TXT record and a policy
+		// served as text/html (a warning defect) raise no MTA-STS alert; an
+		// uncovered MX or a failing TLS counts only under an enforce policy
+		// that senders apply (not testing.sts.test, nor duptxt.sts.test,
+		// whose policy senders ignore).
+		`ALERTS{domain=~"enforce.sts.test|wildcard.sts.test|nosts.sts.test"}`,
+		`ALERTS{alertname=~"MXMTASTS.*", domain=~"none.sts.test|cnametxt.sts.test|htmltype.sts.test"}`,
+		`ALERTS{alertname=~"MXMTASTSMXUncovered|MXMTASTSTLSInvalid", domain!~"uncovered.sts.test|expiredmx.sts.test"}`,
+		`ALERTS{alertname="MXMTASTSPolicyHostCertificateExpiringSoon", domain!="expiredhost.sts.test"}`,
+		`ALERTS{alertname=~"MXTLSRPT.*", domain=~"enforce.sts.test|wildcard.sts.test|nosts.sts.test|good.test"}`,
+		// (mx.expired.test's certificate has expired: expiredmx.sts.test.)
+		`ALERTS{alertname=~"MXProbeResultsStale|MXExporterConfigReloadFailed|MXExporterDown|MXStartTLSNoLongerOffered|MXSizeLimitDropped|MXCertificate.*", domain!~"cname.test|expiredmx.sts.test"}`,
 	} {
 		if got := query(t, s.prom, "count_over_time("+q+"[10m])"); len(got) > 0 {
 			t.Errorf("%s was active: %v", q, got)
