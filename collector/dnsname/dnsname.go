@@ -38,3 +38,27 @@ func Valid(s string) bool {
 func Normalize(s string) string {
 	return strings.ToLower(strings.TrimSuffix(s, "."))
 }
+
+// EqualFoldASCII reports whether a and b are equal ignoring ASCII case
+// only, as DNS compares names (RFC 4343). strings.EqualFold would also fold
+// Unicode, equating the Kelvin sign (U+212A) with "k", which no DNS server
+// does and which would let non-ASCII text pass for an ASCII host name or
+// protocol keyword.
+func EqualFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

@@ -51,3 +51,28 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+func TestEqualFoldASCII(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"", "", true},
+		{"mx.example.com", "MX.Example.COM", true},
+		{"STARTTLS", "starttls", true},
+		{"a-1_.", "A-1_.", true},
+		{"mx.example.com", "mx.example.co", false},
+		{"mx.example.com", "mx.example.con", false},
+		{"\u212aelvin", "kelvin", false}, // the Kelvin sign folds to k in Unicode only
+		{"\u212aelvin", "Kelvin", false},
+		{"[", "{", false}, // 0x5b and 0x7b differ by the case bit but are no letters
+		{"@", "`", false},
+	} {
+		if got := EqualFoldASCII(tc.a, tc.b); got != tc.want {
+			t.Errorf("EqualFoldASCII(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+		if got := EqualFoldASCII(tc.b, tc.a); got != tc.want {
+			t.Errorf("EqualFoldASCII(%q, %q) = %v, want %v", tc.b, tc.a, got, tc.want)
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package mtasts
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
+)
 
 // Match reports whether host matches an mx pattern: equal, or for "*.rest"
 // exactly one more left-most label than rest (RFC 8461 section 4.1:
@@ -15,9 +19,9 @@ func Match(pattern, host string) bool {
 	}
 	if rest, ok := strings.CutPrefix(pattern, "*."); ok {
 		label, parent, ok := strings.Cut(host, ".")
-		return ok && label != "" && rest != "" && asciiEqualFold(parent, rest)
+		return ok && label != "" && rest != "" && dnsname.EqualFoldASCII(parent, rest)
 	}
-	return asciiEqualFold(pattern, host)
+	return dnsname.EqualFoldASCII(pattern, host)
 }
 
 // Covering returns the first of the policy's patterns that host matches,
@@ -29,25 +33,4 @@ func (p Policy) Covering(host string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// asciiEqualFold compares a and b ignoring ASCII case only: strings.EqualFold
-// would also equate the Kelvin sign with "k", which no DNS server does.
-func asciiEqualFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

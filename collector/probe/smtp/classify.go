@@ -1,5 +1,7 @@
 package smtp
 
+import "github.com/mx-exporter/mx_exporter/collector/dnsname"
+
 // Pure classifiers of what a server sent. Each one names a situation a mail
 // admin knows (greylisting, a Cisco ASA rewriting the session, an SSH daemon
 // on port 25) from the reply alone, so that it can be tested and fuzzed
@@ -162,25 +164,9 @@ func maskedEHLO(r Reply) (masked, starttlsStripped bool) {
 func containsFold(s, sub string) bool {
 	n := len(sub)
 	for i := 0; i+n <= len(s); i++ {
-		if equalFoldASCII(s[i:i+n], sub) {
+		if dnsname.EqualFoldASCII(s[i:i+n], sub) {
 			return true
 		}
 	}
 	return false
-}
-
-func equalFoldASCII(a, b string) bool {
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
