@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
+	"github.com/mx-exporter/mx_exporter/collector/probe/txtfields"
 )
 
 const (
@@ -174,7 +175,7 @@ func (f *fetcher) get(ctx context.Context, out *Fetch) ([]byte, bool) {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, out.URL, nil)
 	if err != nil { // only a domain that is no host name gets here
-		out.Err, out.Detail = FetchHTTP, "no request could be made for "+quote(out.URL)
+		out.Err, out.Detail = FetchHTTP, "no request could be made for "+txtfields.Quote(out.URL)
 		return nil, false
 	}
 	req.Header.Set("User-Agent", userAgent)
@@ -185,10 +186,10 @@ func (f *fetcher) get(ctx context.Context, out *Fetch) ([]byte, bool) {
 	}
 	defer resp.Body.Close()
 	out.Status = resp.StatusCode
-	out.ContentType = sanitize(resp.Header.Get("Content-Type"), maxContentType)
+	out.ContentType = txtfields.Sanitize(resp.Header.Get("Content-Type"), maxContentType)
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
-		out.Location = sanitize(resp.Header.Get("Location"), maxQuoted)
+		out.Location = txtfields.Sanitize(resp.Header.Get("Location"), maxQuoted)
 		out.Err = FetchRedirect
 		out.Detail = fmt.Sprintf("%s answered %d redirecting to %q: senders do not follow redirects", f.host, resp.StatusCode, out.Location)
 		return nil, false
@@ -318,7 +319,7 @@ func handshakeWords(err error) string {
 		return "the server does not speak TLS"
 	case errors.As(err, &op) && op.Op == "remote error":
 		// The alert the server sent, e.g. "tls: handshake failure".
-		return "the server refused it (" + sanitize(op.Err.Error(), 64) + ")"
+		return "the server refused it (" + txtfields.Sanitize(op.Err.Error(), 64) + ")"
 	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
 		return "the server closed the connection"
 	}

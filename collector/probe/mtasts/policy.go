@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
+	"github.com/mx-exporter/mx_exporter/collector/probe/txtfields"
 )
 
 // MaxMXPatterns caps the mx patterns ParsePolicy keeps, so that a hostile
@@ -163,10 +164,10 @@ func policyLines(body string) []string {
 // sts-policy-ext-name. The value is not checked here.
 func policyField(line string) (key, value string, ok bool) {
 	key, value, ok = strings.Cut(line, ":")
-	if !ok || !validExtName(key) {
+	if !ok || !txtfields.ValidName(key) {
 		return "", "", false
 	}
-	return key, trimWSP(value), true
+	return key, txtfields.TrimWSP(value), true
 }
 
 // parseMaxAge reads a max_age value: 1*10(DIGIT), at most MaxAgeLimit.
@@ -216,6 +217,8 @@ func validPolicyExtValue(s string) bool {
 	}
 	return true
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

@@ -1,9 +1,6 @@
 package mtasts
 
-import (
-	"fmt"
-	"strings"
-)
+import "github.com/mx-exporter/mx_exporter/collector/probe/txtfields"
 
 // stsVersion opens every MTA-STS TXT record; it is case-sensitive (RFC 8461
 // section 3.1: %s"v=STSv1").
@@ -11,6 +8,10 @@ const stsVersion = "v=STSv1"
 
 // maxIDLen is the longest id: 1*32(ALPHA / DIGIT).
 const maxIDLen = 32
+
+// maxQuoted caps the bytes of remote text quoted in a Detail or kept of a
+// Location header.
+const maxQuoted = txtfields.MaxQuoted
 
 // ParseTXT reads the TXT records found at _mta-sts.<domain>, each given as
 // its character-strings concatenated (RFC 8461 section 3.1).
@@ -23,79 +24,43 @@ const maxIDLen = 32
 // Trailing whitespace after the last field is tolerated. A repeated id
 // field is a syntax defect: senders could read either.
 func ParseTXT(records []string) TXT {
-	var sts []string
-	for _, r := range records {
-		if isSTSRecord(r) {
-			sts = append(sts, r)
-		}
+	var id string
+	n, defect, detail := txtfields.Parse(records, stsVersion, TXTDuplicate, func(fields []txtfields.Field, err error) (d TXTDefect, words string) {
+		id, d, words = stsID(fields, err)
+		return d, words
+	})
+	switch {
+	case defect == TXTDuplicate:
+		detail += ": senders ignore them all and see no policy"
+	case defect != "":
+		detail += ": senders ignore the policy"
 	}
-	t := TXT{Records: len(sts)}
-	switch len(sts) {
-	case 0:
-		return t
-	case 1:
-	default:
-		t.Defect = TXTDuplicate
-		t.Detail = fmt.Sprintf("%d TXT records start with v=STSv1 (the first two: %s, %s): senders ignore them all and see no policy",
-			len(sts), quote(sts[0]), quote(sts[1]))
-		return t
-	}
-	id, defect, detail := parseSTSRecord(sts[0])
-	if defect != "" {
-		t.Defect, t.Detail = defect, detail+" in "+quote(sts[0])+": senders ignore the policy"
-		return t
-	}
-	t.Valid, t.ID = true, id
-	return t
+	return TXT{Records: n, Valid: n == 1 && defect == "", ID: id, Defect: defect, Detail: detail}
 }
 
-// isSTSRecord reports whether r starts with the sts-version token.
-func isSTSRecord(r string) bool {
-	rest, ok := strings.CutPrefix(r, stsVersion)
-	return ok && (rest == "" || rest[0] == ';' || isWSP(rest[0]))
-}
-
-// parseSTSRecord reads one record that isSTSRecord accepted and returns its
-// id, or the first defect and what it is in words.
-func parseSTSRecord(r string) (id string, defect TXTDefect, detail string) {
-	rest := strings.TrimLeft(r[len(stsVersion):], " \t")
-	if rest == "" {
-		return "", TXTNoID, "no id field"
-	}
-	if rest[0] != ';' {
-		return "", TXTSyntax, "v=STSv1 is not followed by \";\""
-	}
-	fields := strings.Split(rest[1:], ";")
+// stsID reads the id of the one record from its fields (and err, why the
+// rest of it is not fields), or finds its first defect and says what it is
+// in words.
+func stsID(fields []txtfields.Field, err error) (id string, defect TXTDefect, detail string) {
 	haveID := false
-	for i, f := range fields {
-		f = trimWSP(f)
-		if f == "" {
-			if i == len(fields)-1 {
-				break // the optional final delimiter
+	for _, f := range fields {
+		if f.Name != "id" {
+			if bad := f.CheckExtension(); bad != nil {
+				return "", TXTSyntax, bad.Error()
 			}
-			return "", TXTSyntax, "an empty field between two \";\""
-		}
-		key, value, ok := strings.Cut(f, "=")
-		if !ok {
-			return "", TXTSyntax, "field " + quote(f) + " is not key=value"
-		}
-		if !validExtName(key) {
-			return "", TXTSyntax, "field name " + quote(key) + " is not letters, digits, \"_\", \"-\" and \".\" (at most 32)"
-		}
-		if key == "id" {
-			if haveID {
-				return "", TXTSyntax, "the id field appears twice"
-			}
-			haveID = true
-			if !validID(value) {
-				return "", TXTBadID, "id " + quote(value) + " is not 1 to 32 letters and digits"
-			}
-			id = value
 			continue
 		}
-		if !validExtValue(value) {
-			return "", TXTSyntax, "field " + quote(f) + " has a value with spaces, \"=\", control characters or nothing"
+		if haveID {
+			return "", TXTSyntax, "the id field appears twice"
 		}
+		haveID = true
+		if !validID(f.Value) {
+			return "", TXTBadID, "id " + txtfields.Quote(f.Value) + " is not 1 to 32 letters and digits"
+		}
+		id = f.Value
+	}
+	if err != nil {
+		return "", TXTSyntax, err.Error()
 	}
 	if !haveID {
 		return "", TXTNoID, "no id field"
@@ -109,22 +74,7 @@ func validID(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if !isAlpha(s[i]) && !isDigit(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// validExtValue reports whether s is an sts-ext-value of the TXT record:
-// 1*(%x21-3A / %x3C / %x3E-7E), printable ASCII without "=" and ";".
-func validExtValue(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c > 0x7e || c == '=' || c == ';' {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c)) {
 			return false
 		}
 	}

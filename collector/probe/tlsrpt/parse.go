@@ -1,12 +1,12 @@
 package tlsrpt
 
 import (
-	"fmt"
 	"net/netip"
 	"net/url"
 	"strings"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
+	"github.com/mx-exporter/mx_exporter/collector/probe/txtfields"
 )
 
 // The caps on what a Record keeps of a hostile record: a real one names one
@@ -21,7 +21,7 @@ const (
 const version = "v=TLSRPTv1"
 
 // maxQuoted caps the bytes of a record quoted in a Detail.
-const maxQuoted = 200
+const maxQuoted = txtfields.MaxQuoted
 
 // Parse reads the TXT records found at _smtp._tls.<domain>, each given as its
 // character-strings concatenated.
@@ -34,62 +34,26 @@ const maxQuoted = 200
 // a mailto: URI with an address or an https: URI with a host; other fields
 // are extensions, name "=" value, and are ignored.
 func Parse(records []string) Record {
-	var rpt []string
-	for _, r := range records {
-		if rest, ok := strings.CutPrefix(r, version); ok && (rest == "" || rest[0] == ';' || isWSP(rest[0])) {
-			rpt = append(rpt, r)
-		}
-	}
-	rec := Record{Records: len(rpt)}
-	switch len(rpt) {
-	case 0:
-		return rec
-	case 1:
-	default:
-		rec.Defect = DefectDuplicate
-		rec.Detail = fmt.Sprintf("%d TXT records start with v=TLSRPTv1 (the first two: %s, %s): senders send no reports",
-			len(rpt), quote(rpt[0]), quote(rpt[1]))
-		return rec
-	}
-	rua, defect, detail := parseRecord(rpt[0])
+	var rua []string
+	n, defect, detail := txtfields.Parse(records, version, DefectDuplicate, func(fields []txtfields.Field, err error) (d Defect, words string) {
+		rua, d, words = reportURIs(fields, err)
+		return d, words
+	})
 	if defect != "" {
-		rec.Defect, rec.Detail = defect, detail+" in "+quote(rpt[0])+": senders send no reports"
-		return rec
+		detail += ": senders send no reports"
 	}
-	rec.Valid, rec.RUA = true, rua
-	return rec
+	return Record{Records: n, Valid: n == 1 && defect == "", RUA: rua, Defect: defect, Detail: detail}
 }
 
-// parseRecord reads the one record and returns its report URIs, or the first
-// defect and what it is in words.
-func parseRecord(r string) (rua []string, defect Defect, detail string) {
-	rest := strings.TrimLeft(r[len(version):], " \t")
-	if rest == "" {
-		return nil, DefectRUAMissing, "no rua field"
-	}
-	if rest[0] != ';' {
-		return nil, DefectSyntax, "v=TLSRPTv1 is not followed by \";\""
-	}
-	fields := strings.Split(rest[1:], ";")
+// reportURIs reads the report URIs of the one record from its fields (and
+// err, why the rest of it is not fields), or finds its first defect and
+// says what it is in words.
+func reportURIs(fields []txtfields.Field, err error) (rua []string, defect Defect, detail string) {
 	haveRUA := false
-	for i, f := range fields {
-		f = trimWSP(f)
-		if f == "" {
-			if i == len(fields)-1 {
-				break // the optional final delimiter
-			}
-			return nil, DefectSyntax, "an empty field between two \";\""
-		}
-		key, value, ok := strings.Cut(f, "=")
-		if !ok {
-			return nil, DefectSyntax, "field " + quote(f) + " is not key=value"
-		}
-		if !validExtName(key) {
-			return nil, DefectSyntax, "field name " + quote(key) + " is not letters, digits, \"_\", \"-\" and \".\" (at most 32)"
-		}
-		if key != "rua" {
-			if !validExtValue(value) {
-				return nil, DefectSyntax, "field " + quote(f) + " has a value with spaces, \"=\", control characters or nothing"
+	for _, f := range fields {
+		if f.Name != "rua" {
+			if bad := f.CheckExtension(); bad != nil {
+				return nil, DefectSyntax, bad.Error()
 			}
 			continue
 		}
@@ -97,18 +61,21 @@ func parseRecord(r string) (rua []string, defect Defect, detail string) {
 			return nil, DefectSyntax, "the rua field appears twice"
 		}
 		haveRUA = true
-		if value == "" {
+		if f.Value == "" {
 			return nil, DefectRUAInvalid, "rua is empty"
 		}
-		for u := range strings.SplitSeq(value, ",") {
-			u = trimWSP(u)
+		for u := range strings.SplitSeq(f.Value, ",") {
+			u = txtfields.TrimWSP(u)
 			if why := checkURI(u); why != "" {
-				return nil, DefectRUAInvalid, "report URI " + quote(u) + " " + why
+				return nil, DefectRUAInvalid, "report URI " + txtfields.Quote(u) + " " + why
 			}
 			if len(rua) < MaxRUA {
-				rua = append(rua, sanitize(u, MaxURIBytes))
+				rua = append(rua, txtfields.Sanitize(u, MaxURIBytes))
 			}
 		}
+	}
+	if err != nil {
+		return nil, DefectSyntax, err.Error()
 	}
 	if !haveRUA {
 		return nil, DefectRUAMissing, "no rua field"
