@@ -62,7 +62,7 @@ const (
 	TXTDuplicate TXTDefect = "duplicate"  // more than one v=STSv1 record: senders ignore them all
 	TXTNoID      TXTDefect = "id_missing" // no id field
 	TXTBadID     TXTDefect = "id_invalid" // id not 1-32 ALPHA/DIGIT
-	TXTSyntax    TXTDefect = "syntax"     // a field that is not key=value, a key or value of bad characters, or a repeated id
+	TXTSyntax    TXTDefect = "syntax"     // a field that is not key=value, or a key or value of bad characters
 )
 
 // TXTDefects lists every TXT defect, for documentation and labels.

@@ -21,8 +21,10 @@ const maxQuoted = txtfields.MaxQuoted
 // one record must then be sts-version followed by fields, each delimited
 // by *WSP ";" *WSP, with an optional final delimiter; a field is "id="
 // 1*32(ALPHA / DIGIT) or an extension sts-ext-name "=" sts-ext-value.
-// Trailing whitespace after the last field is tolerated. A repeated id
-// field is a syntax defect: senders could read either.
+// Trailing whitespace after the last field is tolerated. An id after the
+// first is ignored, as RFC 8461 section 3.2 has it for every field but mx
+// ("all entries except for the first SHALL be ignored"), but must still
+// be a field of the grammar: an id or an extension value.
 func ParseTXT(records []string) TXT {
 	var id string
 	n, defect, detail := txtfields.Parse(records, stsVersion, TXTDuplicate, func(fields []txtfields.Field, err error) (d TXTDefect, words string) {
@@ -51,7 +53,11 @@ func stsID(fields []txtfields.Field, err error) (id string, defect TXTDefect, de
 			continue
 		}
 		if haveID {
-			return "", TXTSyntax, "the id field appears twice"
+			// Ignored, but still sts-id or sts-extension.
+			if bad := f.CheckExtension(); bad != nil {
+				return "", TXTSyntax, bad.Error()
+			}
+			continue
 		}
 		haveID = true
 		if !validID(f.Value) {
