@@ -30,9 +30,11 @@ const maxQuoted = txtfields.MaxQuoted
 // exact "v=TLSRPTv1" followed by the end, WSP or ";"; exactly one must
 // count. Its fields follow, each delimited by *WSP ";" *WSP, with an
 // optional final delimiter (trailing whitespace tolerated); "rua=" is
-// required once and holds one or more URIs separated by *WSP "," *WSP, each
-// a mailto: URI with an address or an https: URI with a host; other fields
-// are extensions, name "=" value, and are ignored.
+// required and holds one or more URIs separated by *WSP "," *WSP, each a
+// mailto: URI with an address or an https: URI with a host. The grammar
+// allows more than one rua field ("the record supports the ability to
+// declare more than one rua"): the URIs of all count. Other fields are
+// extensions, name "=" value, and are ignored.
 func Parse(records []string) Record {
 	var rua []string
 	n, defect, detail := txtfields.Parse(records, version, DefectDuplicate, func(fields []txtfields.Field, err error) (d Defect, words string) {
@@ -56,9 +58,6 @@ func reportURIs(fields []txtfields.Field, err error) (rua []string, defect Defec
 				return nil, DefectSyntax, bad.Error()
 			}
 			continue
-		}
-		if haveRUA {
-			return nil, DefectSyntax, "the rua field appears twice"
 		}
 		haveRUA = true
 		if f.Value == "" {

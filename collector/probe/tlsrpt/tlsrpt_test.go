@@ -41,7 +41,14 @@ func TestParse(t *testing.T) {
 		{"bare address", []string{"v=TLSRPTv1; rua=tlsrpt@b.test"}, Record{Records: 1, Defect: DefectRUAInvalid}},
 		{"https without host", []string{"v=TLSRPTv1; rua=https:///x"}, Record{Records: 1, Defect: DefectRUAInvalid}},
 		{"URI with a space", []string{"v=TLSRPTv1; rua=https://a.test/x y"}, Record{Records: 1, Defect: DefectRUAInvalid}},
-		{"rua twice", []string{"v=TLSRPTv1; rua=mailto:a@b.test; rua=mailto:c@b.test"}, Record{Records: 1, Defect: DefectSyntax}},
+		// RFC 8460 section 3: tlsrpt-record = tlsrpt-version
+		// 1*(field-delim tlsrpt-field) and a tlsrpt-field may be a
+		// tlsrpt-rua, so a second rua field is grammatical; senders may
+		// deliver to each URI.
+		{"rua twice", []string{"v=TLSRPTv1; rua=mailto:a@b.test; x=1; rua=mailto:c@b.test,https://r.test/"},
+			Record{Records: 1, Valid: true, RUA: []string{"mailto:a@b.test", "mailto:c@b.test", "https://r.test/"}}},
+		{"rua twice, the second invalid", []string{"v=TLSRPTv1; rua=mailto:a@b.test; rua=ftp://r.test/"}, Record{Records: 1, Defect: DefectRUAInvalid}},
+		{"rua twice, the second empty", []string{"v=TLSRPTv1; rua=mailto:a@b.test; rua="}, Record{Records: 1, Defect: DefectRUAInvalid}},
 		{"no delimiter after version", []string{"v=TLSRPTv1 rua=mailto:a@b.test"}, Record{Records: 1, Defect: DefectSyntax}},
 		{"field without =", []string{"v=TLSRPTv1; rua=mailto:a@b.test; junk"}, Record{Records: 1, Defect: DefectSyntax}},
 		{"empty field", []string{"v=TLSRPTv1;; rua=mailto:a@b.test"}, Record{Records: 1, Defect: DefectSyntax}},
