@@ -3,6 +3,7 @@ package tlsrpt
 import (
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
@@ -63,6 +64,11 @@ func reportURIs(fields []txtfields.Field, err error) (rua []string, defect Defec
 		if f.Value == "" {
 			return nil, DefectRUAInvalid, "rua is empty"
 		}
+		if f.Value[0] == ' ' || f.Value[0] == '\t' {
+			// tlsrpt-rua = %s"rua=" tlsrpt-uri ...: no WSP before the
+			// first URI (only around the commas between URIs).
+			return nil, DefectRUAInvalid, "rua= is followed by whitespace before its first URI"
+		}
 		for u := range strings.SplitSeq(f.Value, ",") {
 			u = txtfields.TrimWSP(u)
 			if why := checkURI(u); why != "" {
@@ -90,8 +96,20 @@ func checkURI(u string) string {
 		return "is empty"
 	}
 	for i := 0; i < len(u); i++ {
-		if c := u[i]; c <= 0x20 || c > 0x7e {
+		switch c := u[i]; {
+		case c <= 0x20 || c > 0x7e:
 			return "has spaces, control or non-ASCII characters"
+		case c == '!':
+			// RFC 8460 section 3: commas, exclamation points and
+			// semicolons in a tlsrpt-uri MUST be encoded (a raw "," or
+			// ";" already ends the URI or the field).
+			return "has an unencoded \"!\" (write %21)"
+		case c == '%':
+			if i+2 >= len(u) || !isHex(u[i+1]) || !isHex(u[i+2]) {
+				return "has a \"%\" not followed by two hex digits"
+			}
+		case !uriChar(c):
+			return "has " + strconv.QuoteRune(rune(c)) + ", which no URI holds unencoded (RFC 3986)"
 		}
 	}
 	parsed, err := url.Parse(u)
@@ -116,6 +134,23 @@ func checkURI(u string) string {
 		return "is neither mailto: nor https:"
 	}
 	return ""
+}
+
+// uriChar reports whether c may stand unencoded in a URI (RFC 3986
+// section 2): unreserved (ALPHA / DIGIT / "-" / "." / "_" / "~") or
+// reserved (gen-delims ":" / "/" / "?" / "#" / "[" / "]" / "@" and
+// sub-delims "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";" /
+// "="); "%" opens a pct-encoded octet.
+func uriChar(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~:/?#[]@!$&'()*+,;=%", c) >= 0
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 // validHost reports whether h is a host name or an IP address.

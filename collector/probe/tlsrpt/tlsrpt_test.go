@@ -41,6 +41,19 @@ func TestParse(t *testing.T) {
 		{"bare address", []string{"v=TLSRPTv1; rua=tlsrpt@b.test"}, Record{Records: 1, Defect: DefectRUAInvalid}},
 		{"https without host", []string{"v=TLSRPTv1; rua=https:///x"}, Record{Records: 1, Defect: DefectRUAInvalid}},
 		{"URI with a space", []string{"v=TLSRPTv1; rua=https://a.test/x y"}, Record{Records: 1, Defect: DefectRUAInvalid}},
+		// RFC 8460 section 3: tlsrpt-uri = URI (RFC 3986), with "!" (and ","
+		// and ";") encoded; tlsrpt-rua = %s"rua=" tlsrpt-uri, no WSP
+		// between.
+		{"encoded specials", []string{"v=TLSRPTv1; rua=mailto:a%21b%2Cc%3B@b.test,https://r.test/a%2cb?x=%3B&y=(1)*'~$"},
+			Record{Records: 1, Valid: true, RUA: []string{"mailto:a%21b%2Cc%3B@b.test", "https://r.test/a%2cb?x=%3B&y=(1)*'~$"}}},
+		{"unencoded !", []string{"v=TLSRPTv1; rua=mailto:tlsrpt@b.test!10m"}, Record{Records: 1, Defect: DefectRUAInvalid}},
+		{"unencoded ! in an https path", []string{"v=TLSRPTv1; rua=https://r.test/!x"}, Record{Records: 1, Defect: DefectRUAInvalid}},
+		{"character no URI holds", []string{"v=TLSRPTv1; rua=https://r.test/a|b"}, Record{Records: 1, Defect: DefectRUAInvalid}},
+		{"character no URI holds, mailto", []string{"v=TLSRPTv1; rua=mailto:a\"b@r.test"}, Record{Records: 1, Defect: DefectRUAInvalid}},
+		{"bad percent escape", []string{"v=TLSRPTv1; rua=mailto:a%zz@b.test"}, Record{Records: 1, Defect: DefectRUAInvalid}},
+		{"percent at the end", []string{"v=TLSRPTv1; rua=https://r.test/a%2"}, Record{Records: 1, Defect: DefectRUAInvalid}},
+		{"space after rua=", []string{"v=TLSRPTv1; rua= mailto:a@b.test"}, Record{Records: 1, Defect: DefectRUAInvalid}},
+		{"tab after rua=", []string{"v=TLSRPTv1; rua=\tmailto:a@b.test"}, Record{Records: 1, Defect: DefectRUAInvalid}},
 		// RFC 8460 section 3: tlsrpt-record = tlsrpt-version
 		// 1*(field-delim tlsrpt-field) and a tlsrpt-field may be a
 		// tlsrpt-rua, so a second rua field is grammatical; senders may
