@@ -21,6 +21,8 @@ var roles = map[string]string{
 	"collector/probe/dane":     "engine",
 	"collector/probe/mtasts":   "engine",
 	"collector/probe/tlsrpt":   "engine",
+	"collector/probe/rdns":     "engine",
+	"collector/probe/dnsbl":    "engine",
 	"collector/probe/smtp":     "engine",
 	"collector/probe/tlscheck": "engine",
 	"config":                   "config",

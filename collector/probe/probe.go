@@ -14,8 +14,10 @@ import (
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsbl"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
+	"github.com/mx-exporter/mx_exporter/collector/probe/rdns"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 )
 
@@ -32,6 +34,13 @@ type Settings struct {
 	// policy is reused (Prober.Policies) before it is fetched again.
 	MTASTS        mtasts.Mode
 	MTASTSRefresh time.Duration
+	// ReverseDNS turns on the PTR and forward-confirmation lookups of every
+	// probed address (module key reverse_dns, default on).
+	ReverseDNS bool
+	// DNSBLZones are the configured blocklists (config dnsbl); each probed
+	// address is looked up in the address zones and each MX host name in
+	// the domain zones, through Prober.Blocklists.
+	DNSBLZones []dnsbl.Zone
 	// Resolver answers the MX and address look-ups; only a host target
 	// given as an IP address needs none. It travels with the settings, not
 	// the Prober, because it comes from the same config: a reload that
@@ -55,6 +64,9 @@ type Prober struct {
 	// Policies keeps MTA-STS policies between probes; nil fetches the
 	// policy on every probe (the probe command).
 	Policies *mtasts.Cache
+	// Blocklists caches blocklist answers and zone health between probes;
+	// nil looks nothing up in blocklists.
+	Blocklists *dnsbl.Checker
 }
 
 // maxParallelDialogues bounds the dialogues of one target run at once: an
@@ -97,6 +109,21 @@ type HostReport struct {
 	// no trusted validating resolver, addresses not secure, IP target).
 	TLSA    *dnsmx.TLSALookup
 	Results []*smtp.Result // same order as Addrs
+	// Reverse is each address's reverse DNS (same order as Addrs); nil
+	// when the module's reverse_dns is off or the host is an IP target
+	// without a name.
+	Reverse []*rdns.Check
+	// Names compares, per address, the names the address goes by (MX host,
+	// PTR, greeting, EHLO); nil entries where the dialogue gave no names.
+	Names []*rdns.Names
+	// Listings are, per address, its results in the configured address
+	// blocklists (one per zone); nil when none is configured.
+	Listings [][]dnsbl.Result
+	// NameListings are the host name's results in the configured domain
+	// blocklists; nil when none is configured.
+	NameListings []dnsbl.Result
+	// Parity compares the host's IPv4 and IPv6 dialogues.
+	Parity Parity
 	// MTASTS is what the domain's MTA-STS policy says of this host; nil
 	// when no valid policy with mx patterns applies (no policy, mode none,
 	// an invalid or unfetchable one, a host target).

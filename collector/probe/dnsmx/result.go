@@ -202,3 +202,22 @@ type TXTLookup struct {
 	Err              string // in words, when Outcome is not answer or nodata
 	Duration         time.Duration
 }
+
+// PTRLookup is the reverse lookup of one address (RFC 1035 section 3.5,
+// RFC 3596 section 2.5).
+type PTRLookup struct {
+	Addr     netip.Addr
+	Name     string // the in-addr.arpa or ip6.arpa name asked, no trailing dot
+	Outcome  Outcome
+	Rcode    string
+	Security Security
+	// Names are the PTR targets that are valid host names, normalised, in
+	// answer order, at most maxPTRNames; Invalid counts the targets that are
+	// not host names (never kept: they are remote text), Dropped the valid
+	// ones past the cap.
+	Names    []string
+	Invalid  int
+	Dropped  int
+	Err      string // in words, when Outcome is not answer or nodata
+	Duration time.Duration
+}
