@@ -23,7 +23,10 @@ const (
 	labelMode       = "mode"
 	labelMX         = "mx"
 	labelOutcome    = "outcome"
+	labelPair       = "pair"
+	labelParity     = "parity"
 	labelPreference = "preference"
+	labelPTR        = "ptr"
 	labelReason     = "reason"
 	labelRecipient  = "recipient"
 	labelStage      = "stage"
@@ -33,6 +36,7 @@ const (
 	labelTLS        = "tls"
 	labelVerdict    = "verdict"
 	labelVersion    = "version"
+	labelZone       = "zone"
 )
 
 // fam identifies a family of the catalogue: its index in families.
@@ -44,6 +48,9 @@ const (
 	// A domain's MTA-STS policy is fetched at most once per mta_sts_refresh
 	// and kept in the policy cache between probes.
 	cachedPolicy = " from the policy cache as the last probe found it (cached; see mx_mta_sts_policy_fetch_timestamp_seconds)."
+	// Blocklist answers are shared by every target whose MX hosts have the
+	// address or name, and kept for dnsbl.cache_ttl.
+	cachedBlocklist = " from the blocklist cache as the last probe found it (answers are kept for dnsbl.cache_ttl; see mx_probe_last_run_timestamp_seconds)."
 )
 
 // family is one row of the catalogue: a gauge and its labels. Adding a
@@ -149,6 +156,25 @@ var (
 	famTLSRPTRecords      = gauge("mx_tlsrpt_records", "Number of TXT records at _smtp._tls.<domain> that start with v=TLSRPTv1 (0: no TLS reporting); absent while the lookup fails,"+cachedTarget, labelDomain)
 	famTLSRPTValid        = gauge("mx_tlsrpt_valid", "1 when exactly one well-formed TLS-RPT record with mailto: or https: report addresses is published, else 0; absent while the lookup fails,"+cachedTarget, labelDomain)
 	famTLSRPTDefect       = gauge("mx_tlsrpt_defect_info", "What is wrong with the TLS-RPT record (duplicate, rua_missing, rua_invalid, syntax), 1 while it holds,"+cachedTarget, labelDefect, labelDomain)
+
+	// Who each address is (issue 13): reverse DNS, the names it goes by,
+	// blocklist listings, and whether a host's IPv6 addresses work as well
+	// as its IPv4 ones. None of it fails a probe. Names that a remote
+	// server or zone controls become a label only as a validated host name
+	// (dnsname.Valid: 253 bytes at most), in one series per address; a
+	// blocklist's TXT reason never does (the probe report and the status
+	// page show it). The zone is a label value from the config.
+	famPTR             = gauge("mx_ptr_info", "Reverse DNS of the address, status confirmed (a PTR name resolves back to the address: forward-confirmed reverse DNS), not_confirmed (PTR names exist, none resolves back to it), no_ptr (NXDOMAIN or NODATA: no reverse name) or lookup_failed (SERVFAIL, timeout, refused: nothing known); ptr is the confirmed PTR name, else the first, \"\" when none; absent with the module's reverse_dns off, always 1,"+cachedEndpoint, labelDomain, labelIP, labelMX, labelPTR, labelStatus)
+	famNamesAgree      = gauge("mx_names_agree", "1 when the names the address goes by agree (MX host name, PTR names, the host names of its greeting and of its EHLO reply; each pair of present names), else 0; absent where no names were compared,"+cachedEndpoint, labelDomain, labelIP, labelMX)
+	famNameMismatch    = gauge("mx_name_mismatch_info", "A pair of the address's names that disagree, one series each: banner_ptr (the greeting's host name is no PTR name), banner_mx (it is not the MX host name), ptr_mx (the MX host name is no PTR name), ehlo_banner (the EHLO reply names another host than the greeting); a fact, not a failure: the probe report and the status page name the names, 1 while it holds,"+cachedEndpoint, labelDomain, labelIP, labelMX, labelPair)
+	famDNSBLListed     = gauge("mx_dnsbl_listed", "1 when the address is listed in the configured blocklist zone (RFC 5782: an A record in 127.0.0.0/8 outside 127.255.255.0/24), 0 when it is not; absent while the zone gives no verdict (mx_dnsbl_error_info says why),"+cachedBlocklist, labelDomain, labelIP, labelMX, labelZone)
+	famDNSBLCode       = gauge("mx_dnsbl_return_code_info", "Return code (A record) of the address's listing in the zone, one series each: lists name the sub-list or reason by it (see the list's documentation); the TXT reason is in the probe report and on the status page, 1 while listed,"+cachedBlocklist, labelCode, labelDomain, labelIP, labelMX, labelZone)
+	famDNSBLError      = gauge("mx_dnsbl_error_info", "Why the blocklist zone gave no verdict for the address: query_refused (an answer in 127.255.255.0/24: the list refuses queries through public or open resolvers, too many queries, or a typo in the zone), answer_invalid (an answer outside 127.0.0.0/8), lookup_failed (SERVFAIL, refused, malformed), timeout, zone_unhealthy (the zone fails its RFC 5782 section 5 health check, see mx_dnsbl_zone_healthy); never a listing, 1 while it holds,"+cachedBlocklist, labelDomain, labelError, labelIP, labelMX, labelZone)
+	famDNSBLHostListed = gauge("mx_dnsbl_host_listed", "1 when the MX host name is listed in the configured domain blocklist zone (RFC 5782 section 2.3), 0 when it is not; absent while the zone gives no verdict (mx_dnsbl_host_error_info says why),"+cachedBlocklist, labelDomain, labelMX, labelZone)
+	famDNSBLHostCode   = gauge("mx_dnsbl_host_return_code_info", "Return code (A record) of the MX host name's listing in the domain zone, one series each, 1 while listed,"+cachedBlocklist, labelCode, labelDomain, labelMX, labelZone)
+	famDNSBLHostError  = gauge("mx_dnsbl_host_error_info", "Why the domain blocklist zone gave no verdict for the MX host name (query_refused, answer_invalid, lookup_failed, timeout, zone_unhealthy, as mx_dnsbl_error_info), 1 while it holds,"+cachedBlocklist, labelDomain, labelError, labelMX, labelZone)
+	famIPParity        = gauge("mx_ip_parity_info", "Whether the MX host's IPv6 addresses pass their dialogues as its IPv4 ones do (an IPv4-mapped IPv6 address counts as IPv4): both_pass, ipv6_failing (IPv4 passes, no IPv6 address does), ipv4_failing, both_failing, ipv4_only, ipv6_only; absent for a host without address, always 1,"+cachedTarget, labelDomain, labelMX, labelParity)
+	famIPv6MXHosts     = gauge("mx_ipv6_mx_hosts", "MX hosts of the domain with an IPv6 address probed (compare mx_records),"+cachedTarget, labelDomain)
 
 	famEndpoints        = gauge("mx_exporter_endpoints", "Endpoints (domain, MX host, address) with a cached probe result in /metrics.")
 	famDuplicateTargets = gauge("mx_exporter_duplicate_targets", "Cached targets not exported because another module's target has the same domain label.")
