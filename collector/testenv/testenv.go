@@ -33,7 +33,9 @@
 //
 // In every domain with a listener, postmaster@ exists (RCPT: 250 2.1.5, but 450 4.2.0 on
 // mx.greylist.test), any other user is unknown (550 5.1.1), and relaying to another domain
-// is refused (554 5.7.1) except on mx.relay.test. Postfix delivers nothing: every
+// is refused (554 5.7.1) except on mx.relay.test. postmaster@v6broken.test and
+// postmaster@v4broken.test exist too, refused (550 5.7.1) by one listener each (see
+// Listener.Refuses and the IPv6 parity scenarios below). Postfix delivers nothing: every
 // transport is discard:.
 //
 // DNSSEC and DANE (see .ci/testenv.d/dnssec.test.zone and unsigned.test.zone): nsd also
@@ -115,6 +117,39 @@
 // there is no RPT record. Every name resolves through ValidatingResolverAddr as well
 // (insecure: no AD).
 //
+// Reverse DNS, blocklists and IPv6 parity (issue 13; reverse.go, .ci/testenv.d/
+// reverse-127.0.1.zone, reverse-ipv6-loopback.zone and test.zone). nsd serves
+// ReverseZoneIPv4 (1.0.127.in-addr.arpa.) and ReverseZoneIPv6 (::1), which the
+// validating unbound answers too (not with its built-in "localhost."); PTRs lists them:
+//
+//	127.0.1.1, .2, .4, .6, .7, .11, .12  PTR the listener's MX host name: confirmed
+//	127.0.1.3   PTR mail.other.test (A 127.0.1.3): confirmed; banner and MX say mx.relay.test
+//	127.0.1.8   PTR ptronly.other.test, which has no A/AAAA: not_confirmed
+//	127.0.1.9   no PTR (NXDOMAIN): no_ptr
+//	127.0.1.10  PTR wrongaddr.other.test, A 127.0.1.99: not_confirmed
+//	::1         PTR mx.v6.test (AAAA ::1): confirmed
+//
+// Blocklists in zone test. (RFC 5782; Listings lists the records):
+//
+//	bl.test        address zone, healthy: 127.0.0.2 and ::ffff:127.0.0.2 listed (test
+//	               entries, TXT "test entry" for the first), 127.0.0.1 not; 127.0.1.3 listed
+//	               (A 127.0.0.4, with a TXT), ::1 listed (127.0.0.3, with a TXT); 127.0.1.8
+//	               answers 127.255.255.254 (query_refused), 127.0.1.9 192.0.2.9
+//	               (answer_invalid); every other address NXDOMAIN
+//	brokenbl.test  address zone, every name A 127.0.0.2 (127.0.0.1 too): unhealthy
+//	dbl.test       domain zone, healthy: "test" listed, "invalid" not; mx.relay.test
+//	               listed (A 127.0.1.2, with a TXT)
+//
+// IPv6 parity (ParityDomains), each MX host with A and AAAA ::1 (mx.v6.test's listener):
+//
+//	dual.test      MX 10 mx.dual.test (127.0.1.1, ::1): both accept MailboxOK: both_pass
+//	v6broken.test  MX 10 mx.v6broken.test (127.0.1.1, ::1): MailboxIPv6Failing accepted
+//	               at 127.0.1.1, "550 5.7.1" at [::1]: ipv6_failing
+//	v4broken.test  MX 10 mx.v4broken.test (127.0.1.2, ::1): MailboxIPv4Failing "550 5.7.1"
+//	               at 127.0.1.2, accepted at [::1]: ipv4_failing
+//
+// good.test is IPv4 only (ipv4_only), v6.test IPv6 only (ipv6_only).
+//
 // Postfix logs to MaillogFile. Tests that look for their own connections there dial
 // from an address of ClientIP and read the log with FollowMaillog.
 package testenv
@@ -191,12 +226,15 @@ type Listener struct {
 	// CertExpired: the certificate has expired (it is of the test CA, for the same key
 	// as the others', SANs mx.expired.test and mx.expired.dnssec.test).
 	CertExpired bool
+	// Refuses: RCPT of this mailbox answers "550 5.7.1" here (check_recipient_access),
+	// so that one address family of an IPv6 parity domain fails; "" when none.
+	Refuses string
 }
 
 // The listeners, in the order of their addresses.
 var listeners = []Listener{
 	{Host: "mx1.good.test", IP: "127.0.1.1", Domain: "good.test", Greeting: 220, STARTTLS: true, SizeLimit: DefaultSizeLimit},
-	{Host: "mx2.good.test", IP: "127.0.1.2", Domain: "good.test", Greeting: 220, SizeLimit: SizeLimit},
+	{Host: "mx2.good.test", IP: "127.0.1.2", Domain: "good.test", Greeting: 220, SizeLimit: SizeLimit, Refuses: MailboxIPv4Failing},
 	{Host: "mx.relay.test", IP: "127.0.1.3", Domain: "relay.test", Greeting: 220, SizeLimit: DefaultSizeLimit, OpenRelay: true},
 	{Host: "mx.reject.test", IP: "127.0.1.4", Domain: "reject.test", Greeting: 554},
 	{Host: "mx.multiline.test", IP: "127.0.1.6", Domain: "multiline.test", Greeting: 220, Multiline: true, SizeLimit: DefaultSizeLimit, GreetWait: 2 * time.Second, MinGreetWait: time.Second},
@@ -206,7 +244,7 @@ var listeners = []Listener{
 	{Host: "mx.notls.test", IP: "127.0.1.10", Domain: "notls.test", Greeting: 220, STARTTLS: true, STARTTLSRefused: true, SizeLimit: DefaultSizeLimit},
 	{Host: "mx.chain.test", IP: "127.0.1.11", Domain: "chain.test", Greeting: 220, STARTTLS: true, SizeLimit: DefaultSizeLimit, FullChain: true},
 	{Host: "mx.expired.test", IP: "127.0.1.12", Domain: "expired.test", Greeting: 220, STARTTLS: true, SizeLimit: DefaultSizeLimit, CertExpired: true},
-	{Host: "mx.v6.test", IP: "::1", Domain: "v6.test", Greeting: 220, SizeLimit: DefaultSizeLimit},
+	{Host: "mx.v6.test", IP: "::1", Domain: "v6.test", Greeting: 220, SizeLimit: DefaultSizeLimit, Refuses: MailboxIPv6Failing},
 }
 
 func init() {
@@ -480,7 +518,8 @@ func fingerprint(root string) (string, error) {
 // check answers quickly whether the environment is up, current and answering: the
 // fingerprint of the running configuration, every listener's greeting (only its first
 // line for postscreen, which holds the rest for its greet wait), one DNS query to each
-// resolver, and one policy fetch from the MTA-STS policy host.
+// resolver, one policy fetch from the MTA-STS policy host, and two reverse lookups
+// through the validating resolver.
 func check(root, dir string) error {
 	want, err := fingerprint(root)
 	if err != nil {
@@ -492,7 +531,7 @@ func check(root, dir string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	errs := make([]error, len(listeners)+3)
+	errs := make([]error, len(listeners)+4)
 	var wg sync.WaitGroup
 	for i, l := range listeners {
 		wg.Go(func() { errs[i] = checkGreeting(ctx, l) })
@@ -508,6 +547,7 @@ func check(root, dir string) error {
 	})
 	wg.Go(func() { errs[len(listeners)+1] = checkValidating(ctx) })
 	wg.Go(func() { errs[len(listeners)+2] = checkPolicyHost(ctx, dir) })
+	wg.Go(func() { errs[len(listeners)+3] = checkReverse(ctx) })
 	wg.Wait()
 	return errors.Join(errs...)
 }

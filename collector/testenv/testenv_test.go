@@ -136,6 +136,9 @@ func TestListeners(t *testing.T) {
 			if l.RcptDelay == 0 { // spare the slow listener's 2 s
 				s.cmd("RCPT TO:<nobody@"+l.Domain+">", "550 5.1.1")
 			}
+			if l.Refuses != "" {
+				s.cmd("RCPT TO:<"+l.Refuses+">", "550 5.7.1 <"+l.Refuses+">: Recipient address rejected:")
+			}
 			start = time.Now()
 			if l.OpenRelay {
 				s.cmd("RCPT TO:<"+env.RelayAddress+">", "250 2.1.5")
