@@ -88,7 +88,8 @@ func ReverseName(addr netip.Addr) string {
 // answers every address with a CNAME into the customer's zone, and that is
 // where its PTR records are.
 //
-// The targets are remote text: only those that are host names are kept,
+// The targets are remote text: only those that are host names (not IP
+// addresses written as names) are kept,
 // normalised, in answer order and without repeats, at most maxPTRNames
 // (Dropped counts the rest); the others are counted in Invalid and never
 // kept. An answer whose targets are all invalid keeps Outcome answer with
@@ -124,8 +125,12 @@ func ptrNames(rrs []dns.RR) (names []string, invalid, dropped int) {
 		// some non-ASCII letters (the Kelvin sign) into ASCII ones. miekg/dns
 		// presents such bytes escaped anyway; this holds without relying
 		// on it.
+		// An IP address spelled as a name ("127.0.1.1.") passes the
+		// label rules, but no host name has that form (RFC 1123 section
+		// 2.1), and a forward lookup of it would "confirm" any address
+		// whose PTR spells it.
 		target := strings.TrimSuffix(p.Ptr, ".")
-		if !dnsname.Valid(target) {
+		if _, err := netip.ParseAddr(target); err == nil || !dnsname.Valid(target) {
 			invalid++
 			continue
 		}

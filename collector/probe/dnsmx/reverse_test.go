@@ -164,6 +164,8 @@ const ptrRecords = `
 6.2.0.127.in-addr.arpa.  PTR   -dash.fake.
 6.2.0.127.in-addr.arpa.  PTR   b\195\188cher.fake.
 7.2.0.127.in-addr.arpa.  PTR   \226\132\170elvin.fake.
+8.2.0.127.in-addr.arpa.  PTR   127.0.2.8.
+8.2.0.127.in-addr.arpa.  PTR   1.2.3.4.5.fake.
 1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa. PTR mx.v6.fake.
 `
 
@@ -199,6 +201,9 @@ func TestPTRFake(t *testing.T) {
 		{"invalid among valid", "127.0.2.6", `answer rcode="NOERROR" name=6.2.0.127.in-addr.arpa ["ok.mixed.fake"] invalid=3`},
 		// U+212A KELVIN SIGN lower-cases to an ASCII k: it must not pass
 		// for "kelvin.fake".
+		// An address written as a name is not a host name: its forward
+		// lookup would confirm itself.
+		{"IP address as target", "127.0.2.8", `answer rcode="NOERROR" name=8.2.0.127.in-addr.arpa ["1.2.3.4.5.fake"] invalid=1`},
 		{"non-ASCII that folds to ASCII", "127.0.2.7", `answer rcode="NOERROR" name=7.2.0.127.in-addr.arpa [] invalid=1`},
 	}
 	for _, noChase := range []bool{false, true} {
