@@ -70,6 +70,30 @@ const (
 	MinMTASTSRefresh = time.Minute
 	MaxMTASTSRefresh = 24 * time.Hour
 
+	// DefaultDNSBLCacheTTL is how long a blocklist answer is used before
+	// the zone is asked again: thousands of domains sharing an MX farm then
+	// cost one query per address and zone in that time, well within the
+	// free-use limits of public lists, and a new listing shows within it.
+	DefaultDNSBLCacheTTL = 15 * time.Minute
+	// MinDNSBLCacheTTL and MaxDNSBLCacheTTL bound dnsbl.cache_ttl: less
+	// than a minute would ask the lists at nearly every probe, which is
+	// what gets a resolver refused (127.255.255.x); more than a day would
+	// hide a listing, or a delisting, for days.
+	MinDNSBLCacheTTL = time.Minute
+	MaxDNSBLCacheTTL = 24 * time.Hour
+	// DefaultDNSBLHealthInterval is how often each zone's health is checked
+	// (RFC 5782 section 5): a list that shuts down, or starts refusing
+	// the resolver, shows within the hour.
+	DefaultDNSBLHealthInterval = time.Hour
+	// MinDNSBLHealthInterval and MaxDNSBLHealthInterval bound
+	// dnsbl.health_interval, for the same reasons as the cache's bounds.
+	MinDNSBLHealthInterval = time.Minute
+	MaxDNSBLHealthInterval = 24 * time.Hour
+	// MaxDNSBLAddressZoneLen is the longest name of an address zone: an
+	// IPv6 address is asked as 32 one-character labels (64 characters
+	// with their dots) before the zone, and a DNS name has at most 253.
+	MaxDNSBLAddressZoneLen = 253 - 64
+
 	// DefaultValidationCheckName is the resolver self-check's name: the
 	// root zone, signed and answered by every validating resolver that has
 	// the root trust anchor.
@@ -85,6 +109,7 @@ const (
 // Config is the whole file.
 type Config struct {
 	DNS           DNS                `yaml:"dns"`
+	DNSBL         DNSBL              `yaml:"dnsbl"`
 	Modules       map[string]*Module `yaml:"modules"`
 	Targets       []*Target          `yaml:"targets"`
 	ProbeEndpoint ProbeEndpoint      `yaml:"probe_endpoint"`
@@ -115,6 +140,28 @@ type DNS struct {
 	ValidationCheckName string `yaml:"validation_check_name"`
 }
 
+// DNSBL configures the DNS blocklists (RFC 5782) every probed address and
+// MX host name is looked up in, through the dns section's resolvers. None
+// by default: many lists refuse queries that come through public resolvers
+// (answering 127.255.255.x, which is never taken for a listing), some need
+// a key in the zone name, and each zone name is a label value. The section
+// is global, like dns: every module looks up the same zones, so that an
+// address shared by many targets is asked once per zone.
+type DNSBL struct {
+	// Zones list IP addresses (zen.spamhaus.org, bl.spamcop.net): each
+	// probed address, IPv4 and IPv6, is asked there. Parse leaves them
+	// normalised (dnsname.Normalize).
+	Zones []string `yaml:"zones"`
+	// DomainZones list host names (RFC 5782 section 2.3, dbl.spamhaus.org):
+	// each MX host name is asked there. Normalised like Zones.
+	DomainZones []string `yaml:"domain_zones"`
+	// CacheTTL is how long an answer is used, whatever probes need it.
+	CacheTTL time.Duration `yaml:"cache_ttl"`
+	// HealthInterval is how often each zone's health is checked: its
+	// test entry must be listed and its "not listed" entry must not.
+	HealthInterval time.Duration `yaml:"health_interval"`
+}
+
 // Module says how to probe: which port, what to say, what to expect.
 type Module struct {
 	Port     int           `yaml:"port"`
@@ -140,6 +187,10 @@ type Module struct {
 	// fetched again, once per domain whatever probes it; a new TXT id
 	// refetches at once.
 	MTASTSRefresh time.Duration `yaml:"mta_sts_refresh"`
+	// ReverseDNS turns on the PTR lookup of every probed address and the
+	// forward confirmation of its names (FCrDNS), which receivers judge a
+	// sending gateway by. Never a failure; on by default.
+	ReverseDNS bool `yaml:"reverse_dns"`
 
 	AddressFamilies     []string `yaml:"address_families"` // ipv4, ipv6; default both
 	MaxMXHosts          int      `yaml:"max_mx_hosts"`

@@ -39,6 +39,12 @@ func TestLoadGood(t *testing.T) {
 			TrustAD:             true,
 			ValidationCheckName: "dnssec.example.org", // lower-cased, trailing dot gone
 		},
+		DNSBL: DNSBL{
+			Zones:          []string{"zen.example.org", "bl.example.net"}, // lower-cased, trailing dot gone
+			DomainZones:    []string{"dbl.example.org"},
+			CacheTTL:       time.Hour,
+			HealthInterval: 30 * time.Minute,
+		},
 		Modules: map[string]*Module{
 			"default": {
 				Port:       2525,
@@ -54,6 +60,7 @@ func TestLoadGood(t *testing.T) {
 				MTASTS:     MTASTSReport,
 				// Hours, not seconds: how long a fetched policy is used.
 				MTASTSRefresh: 6 * time.Hour,
+				ReverseDNS:    false,
 				TLS: TLS{
 					CAFile:          filepath.Join("testdata", "ca.pem"), // relative to the config file
 					ServerName:      "mx.example.com",
@@ -104,7 +111,7 @@ func TestLoadGood(t *testing.T) {
 
 // dump shows what the pointers in a Config point to.
 func dump(c *Config) string {
-	s := fmt.Sprintf("DNS %+v", c.DNS)
+	s := fmt.Sprintf("DNS %+v\n     DNSBL %+v", c.DNS, c.DNSBL)
 	for name, m := range c.Modules {
 		s += fmt.Sprintf("\n     module %s %+v", name, *m)
 	}
@@ -125,6 +132,11 @@ func TestLoadDefaults(t *testing.T) {
 	if !reflect.DeepEqual(c.DNS, wantDNS) {
 		t.Errorf("DNS = %+v, want %+v", c.DNS, wantDNS)
 	}
+	// No blocklist: many refuse public resolvers, some need a key.
+	wantDNSBL := DNSBL{CacheTTL: 15 * time.Minute, HealthInterval: time.Hour}
+	if !reflect.DeepEqual(c.DNSBL, wantDNSBL) {
+		t.Errorf("DNSBL = %+v, want %+v", c.DNSBL, wantDNSBL)
+	}
 	m, ok := c.Module("")
 	if !ok || len(c.Modules) != 1 {
 		t.Fatalf("modules = %v, want only the built-in default", c.Modules)
@@ -138,6 +150,7 @@ func TestLoadDefaults(t *testing.T) {
 		DANE:                DANEEnforce,
 		MTASTS:              MTASTSEnforce,
 		MTASTSRefresh:       time.Hour,
+		ReverseDNS:          true,
 		AddressFamilies:     []string{IPv4, IPv6},
 		MaxMXHosts:          10,
 		MaxAddressesPerHost: 4,
@@ -342,6 +355,108 @@ func TestParseMTASTS(t *testing.T) {
 	}
 }
 
+// TestParseDNSBL: the blocklist zones, normalised, their cache and health
+// intervals and their bounds (inclusive), and each module's reverse_dns.
+func TestParseDNSBL(t *testing.T) {
+	tests := []struct {
+		in                   string
+		zones, domainZones   []string
+		cacheTTL, health     time.Duration
+		reverseDNS, reverseB bool
+	}{
+		{"", nil, nil, 15 * time.Minute, time.Hour, true, true},
+		{"dnsbl: ~\nmodules: {default: {reverse_dns: ~}}\n", nil, nil, 15 * time.Minute, time.Hour, true, true}, // null is the default
+		{"dnsbl: {zones: [], domain_zones: []}\n", []string{}, []string{}, 15 * time.Minute, time.Hour, true, true},
+		{"dnsbl: {zones: [Zen.Example.ORG., bl.test], domain_zones: [DBL.test]}\n",
+			[]string{"zen.example.org", "bl.test"}, []string{"dbl.test"}, 15 * time.Minute, time.Hour, true, true},
+		// A key in the zone name, as Spamhaus DQS has it: one more label.
+		{"dnsbl: {zones: [abcdefghijklmnopqrstuvwxyz.zen.dq.example.net]}\n",
+			[]string{"abcdefghijklmnopqrstuvwxyz.zen.dq.example.net"}, nil, 15 * time.Minute, time.Hour, true, true},
+		// One label is a zone too (a lab's).
+		{"dnsbl: {zones: [bl], domain_zones: [dbl]}\n", []string{"bl"}, []string{"dbl"}, 15 * time.Minute, time.Hour, true, true},
+		{"dnsbl: {cache_ttl: 1m, health_interval: 24h}\n", nil, nil, time.Minute, 24 * time.Hour, true, true},
+		{"dnsbl: {cache_ttl: 24h, health_interval: 1m}\n", nil, nil, 24 * time.Hour, time.Minute, true, true},
+		{"modules: {default: {reverse_dns: false}, b: {}}\n", nil, nil, 15 * time.Minute, time.Hour, false, true},
+		{"modules: {default: {reverse_dns: true}, b: {reverse_dns: false}}\n", nil, nil, 15 * time.Minute, time.Hour, true, false},
+	}
+	for _, tt := range tests {
+		c, err := Parse([]byte(tt.in), "mx.yml")
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tt.in, err)
+			continue
+		}
+		d := c.DNSBL
+		if !reflect.DeepEqual(d.Zones, tt.zones) || !reflect.DeepEqual(d.DomainZones, tt.domainZones) || d.CacheTTL != tt.cacheTTL || d.HealthInterval != tt.health {
+			t.Errorf("Parse(%q): dnsbl %+v; want zones %q, domain_zones %q, cache_ttl %v, health_interval %v", tt.in, d, tt.zones, tt.domainZones, tt.cacheTTL, tt.health)
+		}
+		if got := c.Modules["default"].ReverseDNS; got != tt.reverseDNS {
+			t.Errorf("Parse(%q): module default reverse_dns %v, want %v", tt.in, got, tt.reverseDNS)
+		}
+		if b, ok := c.Modules["b"]; ok && b.ReverseDNS != tt.reverseB {
+			t.Errorf("Parse(%q): module b reverse_dns %v, want %v", tt.in, b.ReverseDNS, tt.reverseB)
+		}
+	}
+	longest := strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 61) // 189
+	for in, want := range map[string]string{
+		"dnsbl: {zones: [bl.test, \"\"]}\n":                    `mx.yml:1: dnsbl.zones[1]: must be a DNS zone name like bl.example.org, got ""`,
+		"dnsbl: {zones: [bl.test, ~]}\n":                       `mx.yml:1: dnsbl.zones[1]: must be a DNS zone name like bl.example.org, got ""`,
+		"dnsbl: {zones: [.]}\n":                                `mx.yml:1: dnsbl.zones[0]: must be a DNS zone name like bl.example.org, got "."`,
+		"dnsbl: {zones: [bl..test]}\n":                         `mx.yml:1: dnsbl.zones[0]: must be a DNS zone name like bl.example.org, got "bl..test"`,
+		"dnsbl: {domain_zones: [\"*.dbl.test\"]}\n":            `mx.yml:1: dnsbl.domain_zones[0]: must be a DNS zone name like bl.example.org, got "*.dbl.test"`,
+		"dnsbl: {domain_zones: [\"::1\"]}\n":                   `mx.yml:1: dnsbl.domain_zones[0]: must be a DNS zone name like bl.example.org, got "::1"`,
+		"dnsbl: {zones: [192.0.2.53]}\n":                       `mx.yml:1: dnsbl.zones[0]: must be the name of a blocklist zone like bl.example.org, got the IP address "192.0.2.53" (resolvers are dns.resolvers)`,
+		"dnsbl: {zones: [" + longest + "x]}\n":                 `mx.yml:1: dnsbl.zones[0]: must be at most 189 characters, so that an IPv6 query (64 characters of address labels before the zone) is a DNS name, got 190`,
+		"dnsbl: {zones: [bl.test, dbl.test, BL.TEST]}\n":       `mx.yml:1: dnsbl.zones[2]: duplicate of dnsbl.zones[0]`,
+		"dnsbl: {domain_zones: [dbl.test, dbl.test.]}\n":       `mx.yml:1: dnsbl.domain_zones[1]: duplicate of dnsbl.domain_zones[0]`,
+		"dnsbl: {zones: [bl.test], domain_zones: [Bl.Test]}\n": `mx.yml:1: dnsbl.domain_zones[0]: "bl.test" is an address zone too (dnsbl.zones[0]); a zone lists addresses or host names, not both (its name labels its series)`,
+		"dnsbl: {zones: [{name: bl.test}]}\n":                  `mx.yml:1: dnsbl.zones[0]: must be a string, got a mapping`,
+		"dnsbl: {cache_ttl: 59s}\n":                            `mx.yml:1: dnsbl.cache_ttl: must be between 1m and 24h, got 59s`,
+		"dnsbl: {cache_ttl: 0s}\n":                             `mx.yml:1: dnsbl.cache_ttl: must be between 1m and 24h, got 0s`,
+		"dnsbl: {health_interval: 24h1s}\n":                    `mx.yml:1: dnsbl.health_interval: must be between 1m and 24h, got 24h0m1s`,
+		"dnsbl: {health_interval: -1h}\n":                      `mx.yml:1: dnsbl.health_interval: must be between 1m and 24h, got -1h`,
+		"dnsbl: [bl.test]\n":                                   `mx.yml:1: dnsbl: must be a mapping, got a list`,
+		"modules: {default: {reverse_dns: 1}}\n":               `mx.yml:1: modules.default.reverse_dns: must be true or false, got "1"`,
+		"modules: {default: {reverse-dns: true}}\n":            `mx.yml:1: modules.default.reverse-dns: unknown key (did you mean "reverse_dns"?)`,
+	} {
+		if _, err := Parse([]byte(in), "mx.yml"); err == nil || err.Error() != want {
+			t.Errorf("Parse(%q):\n got %v\nwant %s", in, err, want)
+		}
+	}
+	// The longest address zone passes; a domain zone has no such bound
+	// (a host name of any length may come before it).
+	if _, err := Parse([]byte("dnsbl: {zones: ["+longest+"], domain_zones: ["+longest+"x]}\n"), "mx.yml"); err != nil {
+		t.Errorf("a %d-character address zone and a %d-character domain zone: %v", len(longest), len(longest)+1, err)
+	}
+}
+
+// TestParseDNSBLZone: the probe command checks its flags with the function
+// the config's keys use, so the two accept the same zones, in the same
+// canonical form.
+func TestParseDNSBLZone(t *testing.T) {
+	for _, tt := range []struct {
+		in        string
+		addresses bool
+		want      string
+	}{
+		{"Zen.Example.ORG.", true, "zen.example.org"},
+		{"dbl.example.org", false, "dbl.example.org"},
+		{"xn--bcher-kva.example", false, "xn--bcher-kva.example"},
+	} {
+		if got, err := ParseDNSBLZone(tt.in, tt.addresses); err != nil || got != tt.want {
+			t.Errorf("ParseDNSBLZone(%q, %v) = %q, %v; want %q", tt.in, tt.addresses, got, err, tt.want)
+		}
+	}
+	for in, want := range map[string]string{
+		"bl_test.example": `must be a DNS zone name like bl.example.org, got "bl_test.example"`,
+		"bücher.example":  `must be a DNS zone name in ASCII, got "bücher.example" (write internationalised names as xn--… A-labels)`,
+		"127.0.0.1":       `must be the name of a blocklist zone like bl.example.org, got the IP address "127.0.0.1" (resolvers are dns.resolvers)`,
+	} {
+		if _, err := ParseDNSBLZone(in, true); err == nil || err.Error() != want {
+			t.Errorf("ParseDNSBLZone(%q):\n got %v\nwant %s", in, err, want)
+		}
+	}
+}
+
 // TestParseValidationCheckName: the probe command checks its flag with the
 // function the config key uses, so the two accept the same names.
 func TestParseValidationCheckName(t *testing.T) {
@@ -374,95 +489,107 @@ func TestParseValidationCheckName(t *testing.T) {
 // user interface of the config, and changing one should be deliberate.
 func TestLoadBad(t *testing.T) {
 	bad := map[string]string{
-		"bad_bool.yml":                    `bad_bool.yml:4: modules.default.tls.require_verified: must be true or false, got "yes"`,
-		"bad_ca_broken.yml":               `bad_ca_broken.yml:4: modules.default.tls.ca_file: testdata/broken_cert.pem: certificate 1: x509: malformed certificate`,
-		"bad_ca_missing.yml":              `bad_ca_missing.yml:4: modules.default.tls.ca_file: open testdata/missing.pem: no such file or directory`,
-		"bad_ca_not_pem.yml":              `bad_ca_not_pem.yml:4: modules.default.tls.ca_file: testdata/not_a_cert.pem: no PEM certificates found`,
-		"bad_dane.yml":                    `bad_dane.yml:3: modules.default.dane: must be one of enforce, report, off, got "strict"`,
-		"bad_dane_bool.yml":               `bad_dane_bool.yml:3: modules.default.dane: must be one of enforce, report, off, got "false"`,
-		"bad_mta_sts.yml":                 `bad_mta_sts.yml:3: modules.default.mta_sts: must be one of enforce, report, off, got "strict"`,
-		"bad_mta_sts_bool.yml":            `bad_mta_sts_bool.yml:3: modules.default.mta_sts: must be one of enforce, report, off, got "false"`,
-		"bad_mta_sts_refresh_short.yml":   `bad_mta_sts_refresh_short.yml:3: modules.default.mta_sts_refresh: must be between 1m and 24h, got 30s`,
-		"bad_mta_sts_refresh_long.yml":    `bad_mta_sts_refresh_long.yml:3: modules.default.mta_sts_refresh: must be between 1m and 24h, got 168h`,
-		"bad_mta_sts_refresh_number.yml":  `bad_mta_sts_refresh_number.yml:3: modules.default.mta_sts_refresh: invalid duration "3600" (use Go durations like 10s, 1m30s)`,
-		"bad_dns_attempts.yml":            `bad_dns_attempts.yml:2: dns.attempts: must be at least 1, got 0`,
-		"bad_dns_check_name.yml":          `bad_dns_check_name.yml:3: dns.validation_check_name: must be a DNS name like example.com, or "." for the root zone, got "dnssec..example"`,
-		"bad_dns_check_name_empty.yml":    `bad_dns_check_name_empty.yml:3: dns.validation_check_name: must be a DNS name like example.com, or "." for the root zone, got ""`,
-		"bad_dns_check_name_idn.yml":      `bad_dns_check_name_idn.yml:3: dns.validation_check_name: must be a DNS name in ASCII, got "bücher.example" (write internationalised names as xn--… A-labels)`,
-		"bad_dns_check_name_ip.yml":       `bad_dns_check_name_ip.yml:3: dns.validation_check_name: must be the name of a signed zone like example.com, or "." for the root zone, got the IP address "127.0.0.1"`,
-		"bad_dns_timeout.yml":             `bad_dns_timeout.yml:2: dns.timeout: must be positive, got -1s`,
-		"bad_domain.yml":                  `bad_domain.yml:2: targets[0].domain: must be a DNS name like example.com, got "exa mple.com"`,
-		"bad_domain_idn.yml":              `bad_domain_idn.yml:2: targets[0].domain: must be a DNS name in ASCII, got "bücher.example" (write internationalised names as xn--… A-labels)`,
-		"bad_domain_ip.yml":               `bad_domain_ip.yml:2: targets[0].domain: "192.0.2.1" is an IP address; use host to probe an address`,
-		"bad_duplicate_key.yml":           `bad_duplicate_key.yml:5: modules.default.port: duplicate key (first on line 3)`,
-		"bad_duplicate_module.yml":        `bad_duplicate_module.yml:4: modules.a: duplicate key (first on line 2)`,
-		"bad_duration.yml":                `bad_duration.yml:3: modules.default.timeout: invalid duration "10 seconds" (use Go durations like 10s, 1m30s)`,
-		"bad_duration_list.yml":           `bad_duration_list.yml:3: modules.default.interval: must be a duration like 10s or 1m30s, got a list`,
-		"bad_duration_number.yml":         `bad_duration_number.yml:3: modules.default.interval: invalid duration "60" (use Go durations like 10s, 1m30s)`,
-		"bad_ehlo.yml":                    `bad_ehlo.yml:3: modules.default.ehlo: must be a host name or an address literal like [192.0.2.1] or [IPv6:2001:db8::1], got "mail_1.example.com"`,
-		"bad_ehlo_v6.yml":                 `bad_ehlo_v6.yml:3: modules.default.ehlo: must be a host name or an address literal like [192.0.2.1] or [IPv6:2001:db8::1], got "[2001:db8::1]"`,
-		"bad_families_duplicate.yml":      `bad_families_duplicate.yml:3: modules.default.address_families[1]: ipv6 is listed twice`,
-		"bad_families_empty.yml":          `bad_families_empty.yml:3: modules.default.address_families: must list ipv4, ipv6 or both`,
-		"bad_families_unknown.yml":        `bad_families_unknown.yml:3: modules.default.address_families[1]: must be ipv4 or ipv6, got "ipx"`,
-		"bad_ignore_special.yml":          `bad_ignore_special.yml:4: modules.default.ignore_special_addresses: must be true or false, got "on"`,
-		"bad_host.yml":                    `bad_host.yml:2: targets[0].host: port must be a number from 1 to 65535, got "smtp" in "mx.example.com:smtp"`,
-		"bad_host_port.yml":               `bad_host_port.yml:2: targets[0].host: port must be a number from 1 to 65535, got "0" in "mx.example.com:0"`,
-		"bad_host_v6.yml":                 `bad_host_v6.yml:2: targets[0].host: must be "host", "host:port", an IP address or "[ipv6]:port", got "2001:db8::zz"`,
-		"bad_interval_short.yml":          `bad_interval_short.yml:3: modules.default.interval: must be at least 1s, got 500ms`,
-		"bad_interval_timeout.yml":        `bad_interval_timeout.yml:3: modules.default.interval: 10s is shorter than the timeout 15s`,
-		"bad_key_type.yml":                `bad_key_type.yml:3: modules.default: keys must be strings, got a list`,
-		"bad_list_type.yml":               `bad_list_type.yml:3: modules.default.recipients: must be a list, got "postmaster@example.com"`,
-		"bad_mail_from.yml":               `bad_mail_from.yml:3: modules.default.mail_from: must be an address like postmaster@example.com without <> (leave it empty for the null sender), got "<>"`,
-		"bad_mail_from_domain.yml":        `bad_mail_from_domain.yml:3: modules.default.mail_from: must be an address like postmaster@example.com (leave it empty for the null sender), got "probe@"`,
-		"bad_mapping_type.yml":            `bad_mapping_type.yml:2: modules.default: must be a mapping, got "smtp"`,
-		"bad_max_addresses.yml":           `bad_max_addresses.yml:3: modules.default.max_addresses_per_host: must be at least 1, got -1`,
-		"bad_max_mx_hosts.yml":            `bad_max_mx_hosts.yml:3: modules.default.max_mx_hosts: must be at least 1, got 0`,
-		"bad_merge.yml":                   `bad_merge.yml:3: modules.default: merge (<<) needs a mapping or a list of mappings, got "5"`,
-		"bad_merge_self.yml":              `bad_merge_self.yml:2: modules.default: merge (<<) includes the mapping itself`,
-		"bad_module_blank.yml":            `bad_module_blank.yml:2: modules." ": module name must not be blank`,
-		"bad_module_unknown.yml":          `bad_module_unknown.yml:6: targets[0].module: unknown module "strct" (did you mean "strict"?); known modules: default, strict`,
-		"bad_modules_type.yml":            `bad_modules_type.yml:1: modules: must be a mapping, got a list`,
-		"bad_port_quoted.yml":             `bad_port_quoted.yml:3: modules.default.port: must be an integer, got "25"`,
-		"bad_port_range.yml":              `bad_port_range.yml:3: modules.default.port: must be between 1 and 65535, got 70000`,
-		"bad_port_type.yml":               `bad_port_type.yml:3: modules.default.port: must be an integer, got "abc"`,
-		"bad_recipient.yml":               `bad_recipient.yml:5: modules.default.recipients[1]: must be an address like postmaster@example.com, got "postmaster"`,
-		"bad_recipient_duplicate.yml":     `bad_recipient_duplicate.yml:6: modules.default.recipients[2]: duplicate of recipients[0]`,
-		"bad_relay_check.yml":             `bad_relay_check.yml:3: modules.default.relay_check: must be an address like postmaster@example.com without spaces, got "relay test@example.net"`,
-		"bad_resolver.yml":                `bad_resolver.yml:4: dns.resolvers[1]: must be "host", "host:port", an IP address or "[ipv6]:port", got "ns_1.example.net"`,
-		"bad_probe_host.yml":              `bad_probe_host.yml:3: probe_endpoint.allow.hosts[0]: must be a host name, with * for any part of a label, got "mx[.example.com"`,
-		"bad_probe_key.yml":               `bad_probe_key.yml:2: probe_endpoint.alow: unknown key (did you mean "allow"?)`,
-		"bad_probe_network.yml":           `bad_probe_network.yml:3: probe_endpoint.allow.networks[0]: must be a CIDR prefix such as 192.0.2.0/24 or 2001:db8::/32, got "192.0.2.0/33"`,
-		"bad_probe_port.yml":              `bad_probe_port.yml:3: probe_endpoint.allow.ports[0]: must be a port from 1 to 65535, got 0`,
-		"bad_resolver_name.yml":           `bad_resolver_name.yml:4: dns.resolvers[1]: must be an IP address, optionally with a port (192.0.2.53, [2001:db8::53]:53), got "ns1.example.net"`,
-		"bad_resolver_port.yml":           `bad_resolver_port.yml:2: dns.resolvers[0]: port must be a number from 1 to 65535, got "99999" in "192.0.2.53:99999"`,
-		"bad_root_list.yml":               `bad_root_list.yml:1: must be a mapping, got a list`,
-		"bad_server_name.yml":             `bad_server_name.yml:4: modules.default.tls.server_name: must be a host name, got "*.example.com"`,
-		"bad_slow_step.yml":               `bad_slow_step.yml:3: modules.default.slow_step_threshold: must be positive, got 0s`,
-		"bad_slow_step_number.yml":        `bad_slow_step_number.yml:3: modules.default.slow_step_threshold: invalid duration "500" (use Go durations like 10s, 1m30s)`,
-		"bad_starttls.yml":                `bad_starttls.yml:3: modules.default.starttls: must be one of off, opportunistic, required, got "sometimes"`,
-		"bad_starttls_bool.yml":           `bad_starttls_bool.yml:3: modules.default.starttls: must be one of off, opportunistic, required, got "false"`,
-		"bad_string_type.yml":             `bad_string_type.yml:3: modules.default.ehlo: must be a string, got a mapping`,
-		"bad_syntax.yml":                  `bad_syntax.yml:2: invalid YAML: did not find expected ',' or ']'`,
-		"bad_target_both.yml":             `bad_target_both.yml:2: targets[0]: has both domain and host; a target is one or the other`,
-		"bad_target_duplicate.yml":        `bad_target_duplicate.yml:4: targets[2]: same domain "example.com" as targets[0]; a target is probed by one module (its name labels its series)`,
-		"bad_target_duplicate_host.yml":   `bad_target_duplicate_host.yml:3: targets[1]: same host "2001:db8::25" as targets[0]; a target is probed by one module (its name labels its series)`,
-		"bad_target_empty.yml":            `bad_target_empty.yml:2: targets[0]: needs a domain (to look up its MX hosts) or a host (to probe directly)`,
-		"bad_target_interval.yml":         `bad_target_interval.yml:3: targets[0].interval: 10s is shorter than the timeout 15s of module "default"`,
-		"bad_target_interval_short.yml":   `bad_target_interval_short.yml:3: targets[0].interval: must be at least 1s, got 100ms`,
-		"bad_target_null.yml":             `bad_target_null.yml:2: targets[0]: needs a domain (to look up its MX hosts) or a host (to probe directly)`,
-		"bad_target_timeout.yml":          `bad_target_timeout.yml:3: targets[0].timeout: 1m30s is longer than the interval 1m of module "default"`,
-		"bad_target_timeout_interval.yml": `bad_target_timeout_interval.yml:4: targets[0].timeout: 40s is longer than the interval 30s`,
-		"bad_target_timeout_zero.yml":     `bad_target_timeout_zero.yml:3: targets[0].timeout: must be positive, got 0s (leave it out to use the module's)`,
-		"bad_targets_type.yml":            `bad_targets_type.yml:2: targets: must be a list, got a mapping`,
-		"bad_timeout_interval.yml":        `bad_timeout_interval.yml:3: modules.default.timeout: 1m30s is longer than the interval 1m`,
-		"bad_timeout_zero.yml":            `bad_timeout_zero.yml:3: modules.default.timeout: must be positive, got 0s`,
-		"bad_trust_ad.yml":                `bad_trust_ad.yml:3: dns.trust_ad: must be true or false, got "yes"`,
-		"bad_two_documents.yml":           `bad_two_documents.yml:3: a second YAML document; the config is a single document`,
-		"bad_unknown_anchor.yml":          `bad_unknown_anchor.yml:2: invalid YAML: unknown anchor 'base' referenced`,
-		"bad_unknown_key.yml":             `bad_unknown_key.yml:3: targets[1].domian: unknown key (did you mean "domain"?)`,
-		"bad_unknown_key_far.yml":         `bad_unknown_key_far.yml:3: modules.default.colour: unknown key`,
-		"bad_unknown_key_top.yml":         `bad_unknown_key_top.yml:1: target: unknown key (did you mean "targets"?)`,
-		"bad_vrfy.yml":                    `bad_vrfy.yml:3: modules.default.vrfy: must be a user name or an address like postmaster@example.com, got "post master"`,
+		"bad_bool.yml":                       `bad_bool.yml:4: modules.default.tls.require_verified: must be true or false, got "yes"`,
+		"bad_ca_broken.yml":                  `bad_ca_broken.yml:4: modules.default.tls.ca_file: testdata/broken_cert.pem: certificate 1: x509: malformed certificate`,
+		"bad_ca_missing.yml":                 `bad_ca_missing.yml:4: modules.default.tls.ca_file: open testdata/missing.pem: no such file or directory`,
+		"bad_ca_not_pem.yml":                 `bad_ca_not_pem.yml:4: modules.default.tls.ca_file: testdata/not_a_cert.pem: no PEM certificates found`,
+		"bad_dane.yml":                       `bad_dane.yml:3: modules.default.dane: must be one of enforce, report, off, got "strict"`,
+		"bad_dane_bool.yml":                  `bad_dane_bool.yml:3: modules.default.dane: must be one of enforce, report, off, got "false"`,
+		"bad_mta_sts.yml":                    `bad_mta_sts.yml:3: modules.default.mta_sts: must be one of enforce, report, off, got "strict"`,
+		"bad_mta_sts_bool.yml":               `bad_mta_sts_bool.yml:3: modules.default.mta_sts: must be one of enforce, report, off, got "false"`,
+		"bad_mta_sts_refresh_short.yml":      `bad_mta_sts_refresh_short.yml:3: modules.default.mta_sts_refresh: must be between 1m and 24h, got 30s`,
+		"bad_mta_sts_refresh_long.yml":       `bad_mta_sts_refresh_long.yml:3: modules.default.mta_sts_refresh: must be between 1m and 24h, got 168h`,
+		"bad_mta_sts_refresh_number.yml":     `bad_mta_sts_refresh_number.yml:3: modules.default.mta_sts_refresh: invalid duration "3600" (use Go durations like 10s, 1m30s)`,
+		"bad_dnsbl_cache_ttl_number.yml":     `bad_dnsbl_cache_ttl_number.yml:2: dnsbl.cache_ttl: invalid duration "900" (use Go durations like 10s, 1m30s)`,
+		"bad_dnsbl_cache_ttl_short.yml":      `bad_dnsbl_cache_ttl_short.yml:2: dnsbl.cache_ttl: must be between 1m and 24h, got 30s`,
+		"bad_dnsbl_health_interval_long.yml": `bad_dnsbl_health_interval_long.yml:2: dnsbl.health_interval: must be between 1m and 24h, got 48h`,
+		"bad_dnsbl_key.yml":                  `bad_dnsbl_key.yml:2: dnsbl.zone: unknown key (did you mean "zones"?)`,
+		"bad_dnsbl_zone.yml":                 `bad_dnsbl_zone.yml:4: dnsbl.zones[1]: must be a DNS zone name like bl.example.org, got "bad_zone.example.org"`,
+		"bad_dnsbl_zone_both.yml":            `bad_dnsbl_zone_both.yml:6: dnsbl.domain_zones[0]: "bl.example.org" is an address zone too (dnsbl.zones[1]); a zone lists addresses or host names, not both (its name labels its series)`,
+		"bad_dnsbl_zone_duplicate.yml":       `bad_dnsbl_zone_duplicate.yml:4: dnsbl.zones[1]: duplicate of dnsbl.zones[0]`,
+		"bad_dnsbl_zone_idn.yml":             `bad_dnsbl_zone_idn.yml:3: dnsbl.domain_zones[0]: must be a DNS zone name in ASCII, got "dbl.bücher.example" (write internationalised names as xn--… A-labels)`,
+		"bad_dnsbl_zone_ip.yml":              `bad_dnsbl_zone_ip.yml:3: dnsbl.zones[0]: must be the name of a blocklist zone like bl.example.org, got the IP address "127.0.0.2" (resolvers are dns.resolvers)`,
+		"bad_dnsbl_zone_long.yml":            `bad_dnsbl_zone_long.yml:3: dnsbl.zones[0]: must be at most 189 characters, so that an IPv6 query (64 characters of address labels before the zone) is a DNS name, got 196`,
+		"bad_dnsbl_zones_type.yml":           `bad_dnsbl_zones_type.yml:2: dnsbl.zones: must be a list, got "zen.example.org"`,
+		"bad_reverse_dns.yml":                `bad_reverse_dns.yml:3: modules.default.reverse_dns: must be true or false, got "no"`,
+		"bad_dns_attempts.yml":               `bad_dns_attempts.yml:2: dns.attempts: must be at least 1, got 0`,
+		"bad_dns_check_name.yml":             `bad_dns_check_name.yml:3: dns.validation_check_name: must be a DNS name like example.com, or "." for the root zone, got "dnssec..example"`,
+		"bad_dns_check_name_empty.yml":       `bad_dns_check_name_empty.yml:3: dns.validation_check_name: must be a DNS name like example.com, or "." for the root zone, got ""`,
+		"bad_dns_check_name_idn.yml":         `bad_dns_check_name_idn.yml:3: dns.validation_check_name: must be a DNS name in ASCII, got "bücher.example" (write internationalised names as xn--… A-labels)`,
+		"bad_dns_check_name_ip.yml":          `bad_dns_check_name_ip.yml:3: dns.validation_check_name: must be the name of a signed zone like example.com, or "." for the root zone, got the IP address "127.0.0.1"`,
+		"bad_dns_timeout.yml":                `bad_dns_timeout.yml:2: dns.timeout: must be positive, got -1s`,
+		"bad_domain.yml":                     `bad_domain.yml:2: targets[0].domain: must be a DNS name like example.com, got "exa mple.com"`,
+		"bad_domain_idn.yml":                 `bad_domain_idn.yml:2: targets[0].domain: must be a DNS name in ASCII, got "bücher.example" (write internationalised names as xn--… A-labels)`,
+		"bad_domain_ip.yml":                  `bad_domain_ip.yml:2: targets[0].domain: "192.0.2.1" is an IP address; use host to probe an address`,
+		"bad_duplicate_key.yml":              `bad_duplicate_key.yml:5: modules.default.port: duplicate key (first on line 3)`,
+		"bad_duplicate_module.yml":           `bad_duplicate_module.yml:4: modules.a: duplicate key (first on line 2)`,
+		"bad_duration.yml":                   `bad_duration.yml:3: modules.default.timeout: invalid duration "10 seconds" (use Go durations like 10s, 1m30s)`,
+		"bad_duration_list.yml":              `bad_duration_list.yml:3: modules.default.interval: must be a duration like 10s or 1m30s, got a list`,
+		"bad_duration_number.yml":            `bad_duration_number.yml:3: modules.default.interval: invalid duration "60" (use Go durations like 10s, 1m30s)`,
+		"bad_ehlo.yml":                       `bad_ehlo.yml:3: modules.default.ehlo: must be a host name or an address literal like [192.0.2.1] or [IPv6:2001:db8::1], got "mail_1.example.com"`,
+		"bad_ehlo_v6.yml":                    `bad_ehlo_v6.yml:3: modules.default.ehlo: must be a host name or an address literal like [192.0.2.1] or [IPv6:2001:db8::1], got "[2001:db8::1]"`,
+		"bad_families_duplicate.yml":         `bad_families_duplicate.yml:3: modules.default.address_families[1]: ipv6 is listed twice`,
+		"bad_families_empty.yml":             `bad_families_empty.yml:3: modules.default.address_families: must list ipv4, ipv6 or both`,
+		"bad_families_unknown.yml":           `bad_families_unknown.yml:3: modules.default.address_families[1]: must be ipv4 or ipv6, got "ipx"`,
+		"bad_ignore_special.yml":             `bad_ignore_special.yml:4: modules.default.ignore_special_addresses: must be true or false, got "on"`,
+		"bad_host.yml":                       `bad_host.yml:2: targets[0].host: port must be a number from 1 to 65535, got "smtp" in "mx.example.com:smtp"`,
+		"bad_host_port.yml":                  `bad_host_port.yml:2: targets[0].host: port must be a number from 1 to 65535, got "0" in "mx.example.com:0"`,
+		"bad_host_v6.yml":                    `bad_host_v6.yml:2: targets[0].host: must be "host", "host:port", an IP address or "[ipv6]:port", got "2001:db8::zz"`,
+		"bad_interval_short.yml":             `bad_interval_short.yml:3: modules.default.interval: must be at least 1s, got 500ms`,
+		"bad_interval_timeout.yml":           `bad_interval_timeout.yml:3: modules.default.interval: 10s is shorter than the timeout 15s`,
+		"bad_key_type.yml":                   `bad_key_type.yml:3: modules.default: keys must be strings, got a list`,
+		"bad_list_type.yml":                  `bad_list_type.yml:3: modules.default.recipients: must be a list, got "postmaster@example.com"`,
+		"bad_mail_from.yml":                  `bad_mail_from.yml:3: modules.default.mail_from: must be an address like postmaster@example.com without <> (leave it empty for the null sender), got "<>"`,
+		"bad_mail_from_domain.yml":           `bad_mail_from_domain.yml:3: modules.default.mail_from: must be an address like postmaster@example.com (leave it empty for the null sender), got "probe@"`,
+		"bad_mapping_type.yml":               `bad_mapping_type.yml:2: modules.default: must be a mapping, got "smtp"`,
+		"bad_max_addresses.yml":              `bad_max_addresses.yml:3: modules.default.max_addresses_per_host: must be at least 1, got -1`,
+		"bad_max_mx_hosts.yml":               `bad_max_mx_hosts.yml:3: modules.default.max_mx_hosts: must be at least 1, got 0`,
+		"bad_merge.yml":                      `bad_merge.yml:3: modules.default: merge (<<) needs a mapping or a list of mappings, got "5"`,
+		"bad_merge_self.yml":                 `bad_merge_self.yml:2: modules.default: merge (<<) includes the mapping itself`,
+		"bad_module_blank.yml":               `bad_module_blank.yml:2: modules." ": module name must not be blank`,
+		"bad_module_unknown.yml":             `bad_module_unknown.yml:6: targets[0].module: unknown module "strct" (did you mean "strict"?); known modules: default, strict`,
+		"bad_modules_type.yml":               `bad_modules_type.yml:1: modules: must be a mapping, got a list`,
+		"bad_port_quoted.yml":                `bad_port_quoted.yml:3: modules.default.port: must be an integer, got "25"`,
+		"bad_port_range.yml":                 `bad_port_range.yml:3: modules.default.port: must be between 1 and 65535, got 70000`,
+		"bad_port_type.yml":                  `bad_port_type.yml:3: modules.default.port: must be an integer, got "abc"`,
+		"bad_recipient.yml":                  `bad_recipient.yml:5: modules.default.recipients[1]: must be an address like postmaster@example.com, got "postmaster"`,
+		"bad_recipient_duplicate.yml":        `bad_recipient_duplicate.yml:6: modules.default.recipients[2]: duplicate of recipients[0]`,
+		"bad_relay_check.yml":                `bad_relay_check.yml:3: modules.default.relay_check: must be an address like postmaster@example.com without spaces, got "relay test@example.net"`,
+		"bad_resolver.yml":                   `bad_resolver.yml:4: dns.resolvers[1]: must be "host", "host:port", an IP address or "[ipv6]:port", got "ns_1.example.net"`,
+		"bad_probe_host.yml":                 `bad_probe_host.yml:3: probe_endpoint.allow.hosts[0]: must be a host name, with * for any part of a label, got "mx[.example.com"`,
+		"bad_probe_key.yml":                  `bad_probe_key.yml:2: probe_endpoint.alow: unknown key (did you mean "allow"?)`,
+		"bad_probe_network.yml":              `bad_probe_network.yml:3: probe_endpoint.allow.networks[0]: must be a CIDR prefix such as 192.0.2.0/24 or 2001:db8::/32, got "192.0.2.0/33"`,
+		"bad_probe_port.yml":                 `bad_probe_port.yml:3: probe_endpoint.allow.ports[0]: must be a port from 1 to 65535, got 0`,
+		"bad_resolver_name.yml":              `bad_resolver_name.yml:4: dns.resolvers[1]: must be an IP address, optionally with a port (192.0.2.53, [2001:db8::53]:53), got "ns1.example.net"`,
+		"bad_resolver_port.yml":              `bad_resolver_port.yml:2: dns.resolvers[0]: port must be a number from 1 to 65535, got "99999" in "192.0.2.53:99999"`,
+		"bad_root_list.yml":                  `bad_root_list.yml:1: must be a mapping, got a list`,
+		"bad_server_name.yml":                `bad_server_name.yml:4: modules.default.tls.server_name: must be a host name, got "*.example.com"`,
+		"bad_slow_step.yml":                  `bad_slow_step.yml:3: modules.default.slow_step_threshold: must be positive, got 0s`,
+		"bad_slow_step_number.yml":           `bad_slow_step_number.yml:3: modules.default.slow_step_threshold: invalid duration "500" (use Go durations like 10s, 1m30s)`,
+		"bad_starttls.yml":                   `bad_starttls.yml:3: modules.default.starttls: must be one of off, opportunistic, required, got "sometimes"`,
+		"bad_starttls_bool.yml":              `bad_starttls_bool.yml:3: modules.default.starttls: must be one of off, opportunistic, required, got "false"`,
+		"bad_string_type.yml":                `bad_string_type.yml:3: modules.default.ehlo: must be a string, got a mapping`,
+		"bad_syntax.yml":                     `bad_syntax.yml:2: invalid YAML: did not find expected ',' or ']'`,
+		"bad_target_both.yml":                `bad_target_both.yml:2: targets[0]: has both domain and host; a target is one or the other`,
+		"bad_target_duplicate.yml":           `bad_target_duplicate.yml:4: targets[2]: same domain "example.com" as targets[0]; a target is probed by one module (its name labels its series)`,
+		"bad_target_duplicate_host.yml":      `bad_target_duplicate_host.yml:3: targets[1]: same host "2001:db8::25" as targets[0]; a target is probed by one module (its name labels its series)`,
+		"bad_target_empty.yml":               `bad_target_empty.yml:2: targets[0]: needs a domain (to look up its MX hosts) or a host (to probe directly)`,
+		"bad_target_interval.yml":            `bad_target_interval.yml:3: targets[0].interval: 10s is shorter than the timeout 15s of module "default"`,
+		"bad_target_interval_short.yml":      `bad_target_interval_short.yml:3: targets[0].interval: must be at least 1s, got 100ms`,
+		"bad_target_null.yml":                `bad_target_null.yml:2: targets[0]: needs a domain (to look up its MX hosts) or a host (to probe directly)`,
+		"bad_target_timeout.yml":             `bad_target_timeout.yml:3: targets[0].timeout: 1m30s is longer than the interval 1m of module "default"`,
+		"bad_target_timeout_interval.yml":    `bad_target_timeout_interval.yml:4: targets[0].timeout: 40s is longer than the interval 30s`,
+		"bad_target_timeout_zero.yml":        `bad_target_timeout_zero.yml:3: targets[0].timeout: must be positive, got 0s (leave it out to use the module's)`,
+		"bad_targets_type.yml":               `bad_targets_type.yml:2: targets: must be a list, got a mapping`,
+		"bad_timeout_interval.yml":           `bad_timeout_interval.yml:3: modules.default.timeout: 1m30s is longer than the interval 1m`,
+		"bad_timeout_zero.yml":               `bad_timeout_zero.yml:3: modules.default.timeout: must be positive, got 0s`,
+		"bad_trust_ad.yml":                   `bad_trust_ad.yml:3: dns.trust_ad: must be true or false, got "yes"`,
+		"bad_two_documents.yml":              `bad_two_documents.yml:3: a second YAML document; the config is a single document`,
+		"bad_unknown_anchor.yml":             `bad_unknown_anchor.yml:2: invalid YAML: unknown anchor 'base' referenced`,
+		"bad_unknown_key.yml":                `bad_unknown_key.yml:3: targets[1].domian: unknown key (did you mean "domain"?)`,
+		"bad_unknown_key_far.yml":            `bad_unknown_key_far.yml:3: modules.default.colour: unknown key`,
+		"bad_unknown_key_top.yml":            `bad_unknown_key_top.yml:1: target: unknown key (did you mean "targets"?)`,
+		"bad_vrfy.yml":                       `bad_vrfy.yml:3: modules.default.vrfy: must be a user name or an address like postmaster@example.com, got "post master"`,
 	}
 	for file, want := range bad {
 		t.Run(file, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
@@ -28,6 +29,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("dns: {trust_ad: on, validation_check_name: ..}\nmodules: {default: {dane: [enforce]}}\n"))
 	f.Add([]byte("modules: {default: {mta_sts: report, mta_sts_refresh: 24h}, b: {mta_sts: off, mta_sts_refresh: 1m}}\n"))
 	f.Add([]byte("modules: {default: {mta_sts: yes, mta_sts_refresh: 59s}, b: {mta_sts_refresh: 1}}\n"))
+	f.Add([]byte("dnsbl: {zones: [Zen.Example.ORG., bl.test], domain_zones: [dbl.test.], cache_ttl: 24h, health_interval: 1m}\nmodules: {default: {reverse_dns: false}, b: {reverse_dns: ~}}\n"))
+	f.Add([]byte("dnsbl: {zones: [bl.test, BL.test, 127.0.0.2, \"\"], domain_zones: [bl.test, [x]], cache_ttl: 59s, health_interval: 1}\nmodules: {default: {reverse_dns: yes}}\n"))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const file = "testdata/fuzz.yml" // so that "ca_file: ca.pem" resolves
@@ -90,6 +93,28 @@ func FuzzParse(f *testing.F) {
 			if again, err := ParseValidationCheckName(n); err != nil || again != n || !dnsname.Valid(n) {
 				t.Fatalf("validation_check_name %q accepted, not canonical: %q, %v", n, again, err)
 			}
+		}
+		// Blocklist zones are canonical (ParseDNSBLZone takes them as they
+		// are), each is one kind once (its name labels its series), and an
+		// address zone leaves room for the 32 nibble labels of an IPv6
+		// query.
+		seen := map[string]bool{}
+		for _, list := range []struct {
+			zones     []string
+			addresses bool
+		}{{c.DNSBL.Zones, true}, {c.DNSBL.DomainZones, false}} {
+			for _, z := range list.zones {
+				if again, err := ParseDNSBLZone(z, list.addresses); err != nil || again != z || seen[z] {
+					t.Fatalf("dnsbl zone %q accepted: not canonical (%q, %v) or listed twice", z, again, err)
+				}
+				seen[z] = true
+				if list.addresses && !dnsname.Valid(strings.Repeat("f.", 32)+z) {
+					t.Fatalf("address zone %q accepted, but an IPv6 query in it is no DNS name", z)
+				}
+			}
+		}
+		if d := c.DNSBL; d.CacheTTL < MinDNSBLCacheTTL || d.CacheTTL > MaxDNSBLCacheTTL || d.HealthInterval < MinDNSBLHealthInterval || d.HealthInterval > MaxDNSBLHealthInterval {
+			t.Fatalf("dnsbl accepted with cache_ttl %v, health_interval %v", d.CacheTTL, d.HealthInterval)
 		}
 		// What the config accepts, the daemon's resolver must take.
 		for _, r := range c.DNS.Resolvers {

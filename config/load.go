@@ -37,6 +37,10 @@ func Parse(data []byte, file string) (*Config, error) {
 			Attempts:            DefaultDNSAttempts,
 			ValidationCheckName: DefaultValidationCheckName,
 		},
+		DNSBL: DNSBL{
+			CacheTTL:       DefaultDNSBLCacheTTL,
+			HealthInterval: DefaultDNSBLHealthInterval,
+		},
 	}
 	d := newDecoder(file)
 	root, err := d.document(data)
@@ -75,6 +79,7 @@ func (m *Module) setDefaults() {
 		DANE:                DANEEnforce,
 		MTASTS:              MTASTSEnforce,
 		MTASTSRefresh:       DefaultMTASTSRefresh,
+		ReverseDNS:          true,
 		AddressFamilies:     []string{IPv4, IPv6},
 		MaxMXHosts:          DefaultMaxMXHosts,
 		MaxAddressesPerHost: DefaultMaxAddressesPerHost,

@@ -57,6 +57,7 @@ func (v *validator) set(path string) bool {
 
 func (v *validator) config(c *Config) {
 	v.dns(&c.DNS)
+	v.dnsbl(&c.DNSBL)
 	names := make([]string, 0, len(c.Modules))
 	for name := range c.Modules {
 		names = append(names, name)
@@ -117,6 +118,67 @@ func ParseValidationCheckName(s string) (string, error) {
 		return "", fmt.Errorf(`must be a DNS name like example.com, or "." for the root zone, got %q`, s)
 	case isIP(name):
 		return "", fmt.Errorf(`must be the name of a signed zone like example.com, or "." for the root zone, got the IP address %q`, s)
+	}
+	return name, nil
+}
+
+func (v *validator) dnsbl(d *DNSBL) {
+	// A zone is one kind or the other: its name labels the series of its
+	// listings and of its health, and the two kinds check their health
+	// with different test entries.
+	seen := map[string]string{} // zone name → path of its first entry
+	for _, list := range []struct {
+		key       string
+		zones     []string
+		addresses bool
+	}{{"dnsbl.zones", d.Zones, true}, {"dnsbl.domain_zones", d.DomainZones, false}} {
+		for i, z := range list.zones {
+			path := joinIndex(list.key, i)
+			name, err := ParseDNSBLZone(z, list.addresses)
+			if err != nil {
+				v.errorf(path, "", "%v", err)
+				continue
+			}
+			list.zones[i] = name
+			first, dup := seen[name]
+			switch {
+			case !dup:
+				seen[name] = path
+			case strings.HasPrefix(first, list.key+"["):
+				v.errorf(path, "", "duplicate of %s", first)
+			default:
+				// Domain zones come second: the first entry is an address zone.
+				v.errorf(path, "", "%q is an address zone too (%s); a zone lists addresses or host names, not both (its name labels its series)", name, first)
+			}
+		}
+	}
+	if d.CacheTTL < MinDNSBLCacheTTL || d.CacheTTL > MaxDNSBLCacheTTL {
+		v.errorf("dnsbl", "cache_ttl", "must be between %s and %s, got %s",
+			fmtDuration(MinDNSBLCacheTTL), fmtDuration(MaxDNSBLCacheTTL), fmtDuration(d.CacheTTL))
+	}
+	if d.HealthInterval < MinDNSBLHealthInterval || d.HealthInterval > MaxDNSBLHealthInterval {
+		v.errorf("dnsbl", "health_interval", "must be between %s and %s, got %s",
+			fmtDuration(MinDNSBLHealthInterval), fmtDuration(MaxDNSBLHealthInterval), fmtDuration(d.HealthInterval))
+	}
+}
+
+// ParseDNSBLZone checks the name of a blocklist zone, as dnsbl.zones and
+// dnsbl.domain_zones and the probe command's flags give it, and returns its
+// canonical form (dnsname.Normalize). addresses says it is an address zone,
+// whose IPv6 queries put 32 labels before it. An IP address is refused
+// although "127.0.0.2" is a valid DNS name: it would be a resolver put in
+// the wrong key.
+func ParseDNSBLZone(s string, addresses bool) (string, error) {
+	name := dnsname.Normalize(s)
+	switch {
+	case !isASCII(name):
+		return "", fmt.Errorf("must be a DNS zone name in ASCII, got %q (write internationalised names as xn--… A-labels)", s)
+	case !dnsname.Valid(name):
+		return "", fmt.Errorf("must be a DNS zone name like bl.example.org, got %q", s)
+	case isIP(name):
+		return "", fmt.Errorf("must be the name of a blocklist zone like bl.example.org, got the IP address %q (resolvers are dns.resolvers)", s)
+	case addresses && len(name) > MaxDNSBLAddressZoneLen:
+		return "", fmt.Errorf("must be at most %d characters, so that an IPv6 query (64 characters of address labels before the zone) is a DNS name, got %d", MaxDNSBLAddressZoneLen, len(name))
 	}
 	return name, nil
 }
