@@ -7,8 +7,10 @@ import (
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsbl"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
+	"github.com/mx-exporter/mx_exporter/collector/probe/rdns"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/probe/tlscheck"
 	"github.com/mx-exporter/mx_exporter/collector/probe/tlsrpt"
@@ -215,6 +217,7 @@ func fixtureEntries() []*store.Entry {
 
 	out = append(out, daneEntry())
 	out = append(out, mtaSTSEntries()...)
+	out = append(out, whoEntries()...)
 
 	vrfy := reply(252, "2.5.2", "Cannot VRFY user")
 	helo.VRFY = &vrfy
@@ -397,6 +400,114 @@ func mtaSTSEntries() []*store.Entry {
 		entry("sts.example", "default", fullModule, healthyReport),
 		entry("refused.example", "default", fullModule, refusedReport),
 		entry("dup.example", "default", fullModule, dupReport),
+	}
+}
+
+// The blocklist zones of the fixture, as a config would name them: two
+// address zones and a domain zone.
+const (
+	zoneBL      = "bl.example.net"
+	zoneRefused = "refused.example.net"
+	zoneDBL     = "dbl.example.net"
+)
+
+// confirmed is the reverse DNS of ip whose PTR name resolves back to it.
+func confirmed(ip, name string) *rdns.Check {
+	return &rdns.Check{
+		PTR:     dnsmx.PTRLookup{Addr: netip.MustParseAddr(ip), Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR", Names: []string{name}},
+		Forward: []rdns.Forward{{Name: name, Outcome: dnsmx.OutcomeAnswer, Confirmed: true}},
+		Name:    name, Status: rdns.StatusConfirmed,
+		Detail: ip + " is " + name + ", which resolves back to it",
+	}
+}
+
+// agreeing is the comparison of the names of an address whose PTR name,
+// greeting and EHLO reply all are its MX host name.
+func agreeing(mx string) *rdns.Names {
+	return &rdns.Names{MX: mx, PTR: []string{mx}, Banner: mx, EHLO: mx, Agree: true}
+}
+
+// blocklist is the result of subject in zone: listed with codes, not
+// listed without.
+func blocklist(zone, subject, reason string, codes ...string) dnsbl.Result {
+	r := dnsbl.Result{Zone: zone, Subject: subject, Verdict: dnsbl.VerdictNotListed, Checked: t0.Add(-5 * time.Minute), Cached: true}
+	for _, c := range codes {
+		r.Verdict = dnsbl.VerdictListed
+		r.Codes = append(r.Codes, netip.MustParseAddr(c))
+	}
+	r.Reason = reason
+	return r
+}
+
+// failedList is an error of zone for subject.
+func failedList(zone, subject string, e dnsbl.Error) dnsbl.Result {
+	return dnsbl.Result{Zone: zone, Subject: subject, Verdict: dnsbl.VerdictError, Error: e, Detail: string(e), Checked: t0}
+}
+
+// whoEntries are domains with reverse DNS, blocklists and IPv6 parity
+// (issue 13): one healthy on both address families, and one with every
+// fact worth a look.
+func whoEntries() []*store.Entry {
+	answer := func() *dnsmx.Domain { return &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR"} }
+
+	// who.example: mx.who.example on 192.0.2.31 and 2001:db8::31, both
+	// passing, forward-confirmed, its names agreeing, listed nowhere.
+	hosts := []probe.HostReport{host("mx.who.example", 10,
+		healthy("mx.who.example", "192.0.2.31", t0.Add(3*ms), true), healthy("mx.who.example", "2001:db8::31", t0.Add(3*ms), true))}
+	h := &hosts[0]
+	h.Reverse = []*rdns.Check{confirmed("192.0.2.31", "mx.who.example"), confirmed("2001:db8::31", "mx.who.example")}
+	h.Names = []*rdns.Names{agreeing("mx.who.example"), agreeing("mx.who.example")}
+	h.Listings = [][]dnsbl.Result{
+		{blocklist(zoneBL, "192.0.2.31", ""), blocklist(zoneRefused, "192.0.2.31", "")},
+		{blocklist(zoneBL, "2001:db8::31", ""), blocklist(zoneRefused, "2001:db8::31", "")},
+	}
+	h.NameListings = []dnsbl.Result{blocklist(zoneDBL, "mx.who.example", "")}
+	h.Parity = probe.ParityBothPass
+	who := domainReport("who.example", t0, answer(), hosts...)
+
+	// listed.example: mx1.listed.example passes on IPv4 and fails on IPv6
+	// (ipv6_failing). Its IPv4 address has a PTR of another name (the
+	// greeting and the MX name disagree with it) and is listed with two
+	// return codes; refused.example.net refuses the query. Its IPv6
+	// address has no PTR; bl.example.net times out for it and
+	// refused.example.net is unhealthy. The host name is listed in the
+	// domain zone. mx2.listed.example is IPv6 only, its reverse lookup
+	// failed, and no names were compared.
+	v4 := healthy("mx1.listed.example", "198.51.100.31", t0.Add(3*ms), true)
+	v6 := &smtp.Result{
+		Host: "mx1.listed.example", Addr: "2001:db8::32", Port: 25, Start: t0.Add(3 * ms), Duration: 1 * ms,
+		Reason: smtp.ReasonConnectRefused, Detail: "connection refused",
+		Steps: []smtp.Step{{Name: smtp.StepConnect, Duration: 1 * ms, Err: "connection refused"}},
+	}
+	only6 := healthy("mx2.listed.example", "2001:db8::33", t0.Add(3*ms), true)
+	hosts = []probe.HostReport{host("mx1.listed.example", 10, v4, v6), host("mx2.listed.example", 20, only6)}
+	h = &hosts[0]
+	h.Reverse = []*rdns.Check{
+		confirmed("198.51.100.31", "mail.other.example"),
+		{PTR: dnsmx.PTRLookup{Addr: netip.MustParseAddr("2001:db8::32"), Outcome: dnsmx.OutcomeNXDomain, Rcode: "NXDOMAIN"}, Status: rdns.StatusNoPTR, Detail: "2001:db8::32 has no PTR record"},
+	}
+	h.Names = []*rdns.Names{{
+		MX: "mx1.listed.example", PTR: []string{"mail.other.example"}, Banner: "mx1.listed.example", EHLO: "mx1.listed.example",
+		Mismatches: []rdns.Pair{rdns.PairBannerPTR, rdns.PairPTRMX},
+		Detail:     "banner says mx1.listed.example, PTR says mail.other.example",
+	}, nil}
+	h.Listings = [][]dnsbl.Result{
+		{blocklist(zoneBL, "198.51.100.31", "listed: see https://bl.example.net/lookup", "127.0.0.4", "127.0.0.10"), failedList(zoneRefused, "198.51.100.31", dnsbl.ErrorRefusedQuery)},
+		{failedList(zoneBL, "2001:db8::32", dnsbl.ErrorTimeout), failedList(zoneRefused, "2001:db8::32", dnsbl.ErrorZoneUnhealthy)},
+	}
+	h.NameListings = []dnsbl.Result{blocklist(zoneDBL, "mx1.listed.example", "spam source", "127.0.1.2")}
+	h.Parity = probe.ParityIPv6Failing
+	h = &hosts[1]
+	h.Reverse = []*rdns.Check{{PTR: dnsmx.PTRLookup{Addr: netip.MustParseAddr("2001:db8::33"), Outcome: dnsmx.OutcomeServFail, Rcode: "SERVFAIL"}, Status: rdns.StatusLookupFailed}}
+	h.Names = []*rdns.Names{nil}
+	h.Listings = [][]dnsbl.Result{{blocklist(zoneBL, "2001:db8::33", ""), failedList(zoneRefused, "2001:db8::33", dnsbl.ErrorZoneUnhealthy)}}
+	h.NameListings = []dnsbl.Result{failedList(zoneDBL, "mx2.listed.example", dnsbl.ErrorLookupFailed)}
+	h.Parity = probe.ParityIPv6Only
+	listed := domainReport("listed.example", t0, answer(), hosts...)
+
+	return []*store.Entry{
+		entry("who.example", "default", fullModule, who),
+		entry("listed.example", "default", fullModule, listed),
 	}
 }
 

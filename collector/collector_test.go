@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -17,8 +18,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsbl"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
+	"github.com/mx-exporter/mx_exporter/collector/probe/rdns"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/probe/tlsrpt"
 	"github.com/mx-exporter/mx_exporter/collector/store"
@@ -266,7 +269,46 @@ func TestEndpointSeries(t *testing.T) {
 		{`mx_mta_sts_failure{domain="smtp.example.net:587"}`, -1},
 		{`mx_mta_sts_failure{domain="example.org"}`, -1},
 		{`mx_tlsrpt_records{domain="example.org"}`, -1},
-		{`mx_exporter_endpoints{}`, 19},
+		// Reverse DNS, names, blocklists and IPv6 parity (issue 13).
+		{`mx_ptr_info{domain="who.example",ip="2001:db8::31",mx="mx.who.example",ptr="mx.who.example",status="confirmed"}`, 1},
+		{`mx_names_agree{domain="who.example",ip="192.0.2.31",mx="mx.who.example"}`, 1},
+		{`mx_dnsbl_listed{domain="who.example",ip="2001:db8::31",mx="mx.who.example",zone="bl.example.net"}`, 0},
+		{`mx_dnsbl_listed{domain="who.example",ip="192.0.2.31",mx="mx.who.example",zone="refused.example.net"}`, 0},
+		{`mx_dnsbl_host_listed{domain="who.example",mx="mx.who.example",zone="dbl.example.net"}`, 0},
+		{`mx_ip_parity_info{domain="who.example",mx="mx.who.example",parity="both_pass"}`, 1},
+		{`mx_ipv6_mx_hosts{domain="who.example"}`, 1},
+		{`mx_ptr_info{domain="listed.example",ip="198.51.100.31",mx="mx1.listed.example",ptr="mail.other.example",status="confirmed"}`, 1},
+		{`mx_names_agree{domain="listed.example",ip="198.51.100.31",mx="mx1.listed.example"}`, 0},
+		{`mx_name_mismatch_info{domain="listed.example",ip="198.51.100.31",mx="mx1.listed.example",pair="banner_ptr"}`, 1},
+		{`mx_name_mismatch_info{domain="listed.example",ip="198.51.100.31",mx="mx1.listed.example",pair="ptr_mx"}`, 1},
+		{`mx_name_mismatch_info{domain="listed.example",ip="198.51.100.31",mx="mx1.listed.example",pair="banner_mx"}`, -1},
+		{`mx_dnsbl_listed{domain="listed.example",ip="198.51.100.31",mx="mx1.listed.example",zone="bl.example.net"}`, 1},
+		{`mx_dnsbl_return_code_info{code="127.0.0.4",domain="listed.example",ip="198.51.100.31",mx="mx1.listed.example",zone="bl.example.net"}`, 1},
+		{`mx_dnsbl_return_code_info{code="127.0.0.10",domain="listed.example",ip="198.51.100.31",mx="mx1.listed.example",zone="bl.example.net"}`, 1},
+		// An error of the list is no verdict: no mx_dnsbl_listed, 0 or 1.
+		{`mx_dnsbl_listed{domain="listed.example",ip="198.51.100.31",mx="mx1.listed.example",zone="refused.example.net"}`, -1},
+		{`mx_dnsbl_error_info{domain="listed.example",error="query_refused",ip="198.51.100.31",mx="mx1.listed.example",zone="refused.example.net"}`, 1},
+		{`mx_ptr_info{domain="listed.example",ip="2001:db8::32",mx="mx1.listed.example",ptr="",status="no_ptr"}`, 1},
+		{`mx_names_agree{domain="listed.example",ip="2001:db8::32",mx="mx1.listed.example"}`, -1},
+		{`mx_dnsbl_listed{domain="listed.example",ip="2001:db8::32",mx="mx1.listed.example",zone="bl.example.net"}`, -1},
+		{`mx_dnsbl_error_info{domain="listed.example",error="timeout",ip="2001:db8::32",mx="mx1.listed.example",zone="bl.example.net"}`, 1},
+		{`mx_dnsbl_error_info{domain="listed.example",error="zone_unhealthy",ip="2001:db8::32",mx="mx1.listed.example",zone="refused.example.net"}`, 1},
+		{`mx_dnsbl_host_listed{domain="listed.example",mx="mx1.listed.example",zone="dbl.example.net"}`, 1},
+		{`mx_dnsbl_host_return_code_info{code="127.0.1.2",domain="listed.example",mx="mx1.listed.example",zone="dbl.example.net"}`, 1},
+		{`mx_dnsbl_host_listed{domain="listed.example",mx="mx2.listed.example",zone="dbl.example.net"}`, -1},
+		{`mx_dnsbl_host_error_info{domain="listed.example",error="lookup_failed",mx="mx2.listed.example",zone="dbl.example.net"}`, 1},
+		{`mx_ip_parity_info{domain="listed.example",mx="mx1.listed.example",parity="ipv6_failing"}`, 1},
+		{`mx_ip_parity_info{domain="listed.example",mx="mx2.listed.example",parity="ipv6_only"}`, 1},
+		{`mx_ptr_info{domain="listed.example",ip="2001:db8::33",mx="mx2.listed.example",ptr="",status="lookup_failed"}`, 1},
+		{`mx_ipv6_mx_hosts{domain="listed.example"}`, 2},
+		{`mx_ipv6_mx_hosts{domain="example.org"}`, 1},
+		{`mx_ipv6_mx_hosts{domain="relay.example"}`, 0},
+		// Reports without them (reverse_dns off, no zones configured, a
+		// host target): no series, and none per domain for a host target.
+		{`mx_ptr_info{domain="example.org",ip="192.0.2.10",mx="mx1.example.org",ptr="",status="lookup_failed"}`, -1},
+		{`mx_ip_parity_info{domain="example.org",mx="mx1.example.org",parity="ipv4_only"}`, -1},
+		{`mx_ipv6_mx_hosts{domain="smtp.example.net:587"}`, -1},
+		{`mx_exporter_endpoints{}`, 24},
 		{`mx_exporter_duplicate_targets{}`, 0},
 	} {
 		v, ok := got[tc.series]
@@ -281,7 +323,7 @@ func TestEndpointSeries(t *testing.T) {
 	}
 	// Remote-controlled text never becomes a label.
 	for s := range got {
-		for _, text := range []string{"not welcome", "Relay access denied", "greets you", "ESMTP", "CN="} {
+		for _, text := range []string{"not welcome", "Relay access denied", "greets you", "ESMTP", "CN=", "spam source", "https://", "resolves back", "says"} {
 			if strings.Contains(s, text) {
 				t.Fatalf("series %s carries server text %q", s, text)
 			}
@@ -609,6 +651,21 @@ func TestHostileText(t *testing.T) {
 	r.TLS.Version = "TLS \xff"
 	hr := host("mx.hostile.example", 10, r)
 	hr.MTASTS = &probe.MXPolicy{Pattern: "evil.pattern", Covered: true, TLS: []mtasts.TLSStatus{"evil tls"}}
+	// Reverse DNS, names and blocklists: remote text in the PTR name, the
+	// TXT reason and the details, values outside the bounded sets, return
+	// codes that are no listing.
+	hr.Reverse = []*rdns.Check{{Name: "evil\x00ptr.example", Status: rdns.StatusNotConfirmed, Detail: "evil \x1b[31m detail"}}
+	hr.Names = []*rdns.Names{{MX: "mx.hostile.example", Banner: "evil.banner", Mismatches: []rdns.Pair{"evil pair", rdns.PairBannerMX, rdns.PairBannerMX}, Detail: "evil\r\nnames"}}
+	hr.Listings = [][]dnsbl.Result{{
+		{Zone: "bl.example.net", Verdict: dnsbl.VerdictListed, Reason: "evil\x00reason\n", Detail: "evil detail",
+			Codes: []netip.Addr{netip.MustParseAddr("192.0.2.66"), netip.MustParseAddr("127.255.255.254"), netip.MustParseAddr("::1"), netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.2")}},
+		{Zone: "bl.example.net", Verdict: dnsbl.VerdictNotListed}, // the zone twice: its first result counts
+		{Zone: "err.example.net", Verdict: dnsbl.VerdictError, Error: "evil error"},
+		{Zone: "odd.example.net", Verdict: "evil verdict"},
+		{Zone: "", Verdict: dnsbl.VerdictListed},
+	}}
+	hr.NameListings = []dnsbl.Result{{Zone: "dbl.example.net", Verdict: dnsbl.VerdictListed, Reason: "evil", Codes: []netip.Addr{netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.3"), netip.MustParseAddr("127.0.0.4"), netip.MustParseAddr("127.0.0.5"), netip.MustParseAddr("127.0.0.6")}}}
+	hr.Parity = "evil parity"
 	report := domainReport("hostile.example", t0, &dnsmx.Domain{Outcome: "weird"}, hr)
 	// Values outside the bounded sets never become labels.
 	report.MTASTS = &probe.MTASTSReport{
@@ -635,6 +692,54 @@ func TestHostileText(t *testing.T) {
 	}
 	if _, ok := got[`mx_dns_lookup_outcome_info{domain="hostile.example",outcome="error"}`]; !ok {
 		t.Fatalf("unknown DNS outcome: want outcome=\"error\", got %v", got)
+	}
+	const addr = `domain="hostile.example",ip="192.0.2.66",mx="mx.hostile.example"`
+	for _, tc := range []struct {
+		series string
+		want   float64 // -1: must be absent
+	}{
+		// A PTR name that is no host name is no label; the status stays.
+		{`mx_ptr_info{` + addr + `,ptr="",status="not_confirmed"}`, 1},
+		{`mx_name_mismatch_info{` + addr + `,pair="banner_mx"}`, 1},
+		{`mx_names_agree{` + addr + `}`, 0},
+		{`mx_dnsbl_listed{` + addr + `,zone="bl.example.net"}`, 1},
+		{`mx_dnsbl_return_code_info{code="127.0.0.2",` + addr + `,zone="bl.example.net"}`, 1},
+		{`mx_dnsbl_return_code_info{code="127.255.255.254",` + addr + `,zone="bl.example.net"}`, -1},
+		{`mx_dnsbl_return_code_info{code="192.0.2.66",` + addr + `,zone="bl.example.net"}`, -1},
+		{`mx_dnsbl_return_code_info{code="::1",` + addr + `,zone="bl.example.net"}`, -1},
+		{`mx_dnsbl_listed{` + addr + `,zone="err.example.net"}`, -1},
+		{`mx_dnsbl_listed{` + addr + `,zone="odd.example.net"}`, -1},
+		{`mx_dnsbl_host_listed{domain="hostile.example",mx="mx.hostile.example",zone="dbl.example.net"}`, 1},
+	} {
+		v, ok := got[tc.series]
+		switch {
+		case tc.want < 0 && ok:
+			t.Fatalf("%s: want absent, got %v", tc.series, v)
+		case tc.want >= 0 && !ok:
+			t.Fatalf("%s: want %v, got no such series", tc.series, tc.want)
+		case tc.want >= 0 && v != tc.want:
+			t.Fatalf("%s: want %v, got %v", tc.series, tc.want, v)
+		}
+	}
+	counts := map[string]int{}
+	for s := range got {
+		name, _, _ := strings.Cut(s, "{")
+		counts[name]++
+		if strings.Contains(s, `zone=""`) {
+			t.Fatalf("a result without zone became series %s", s)
+		}
+	}
+	for name, want := range map[string]int{
+		"mx_dnsbl_return_code_info":      1,              // 127.0.0.2 once
+		"mx_dnsbl_host_return_code_info": maxReturnCodes, // of five
+		"mx_name_mismatch_info":          1,              // banner_mx once
+		"mx_dnsbl_listed":                1,              // bl.example.net once
+		"mx_dnsbl_error_info":            0,
+		"mx_ip_parity_info":              0,
+	} {
+		if counts[name] != want {
+			t.Fatalf("%s: want %d series, got %d", name, want, counts[name])
+		}
 	}
 	sameSeries(t, "hostile text", scrape(t, registryHandler(t, StaticEntries{e})), fast)
 }

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,8 +12,10 @@ import (
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsbl"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
+	"github.com/mx-exporter/mx_exporter/collector/probe/rdns"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/probe/tlsrpt"
 	"github.com/mx-exporter/mx_exporter/collector/store"
@@ -70,10 +73,14 @@ func emit(en *store.Entry, s sink) (endpoints int) {
 			em.rcpts = append(em.rcpts, recipient{rc, clean(rc)})
 		}
 	}
+	ipv6Hosts := 0
 	for _, h := range r.Hosts {
 		name := clean(dnsname.Normalize(h.Name))
 		if name == "" || em.seen(name, "") {
 			continue // a host listed twice would make duplicate series
+		}
+		if slices.ContainsFunc(h.Addrs, isIPv6) {
+			ipv6Hosts++
 		}
 		s.subject(domain, name, "")
 		// An implicit MX is no MX record: mx_records says 0, and so must
@@ -97,6 +104,10 @@ func emit(en *store.Entry, s sink) (endpoints int) {
 		if h.MTASTS != nil {
 			em.gauge(famMTASTSCovered, bool01(h.MTASTS.Covered))
 		}
+		if slices.Contains(probe.Parities, h.Parity) {
+			em.gauge(famIPParity, 1, string(h.Parity))
+		}
+		em.listings(h.NameListings, famDNSBLHostListed, famDNSBLHostCode, famDNSBLHostError)
 		for j, res := range h.Results {
 			if res == nil {
 				continue
@@ -115,9 +126,108 @@ func emit(en *store.Entry, s sink) (endpoints int) {
 			if p := h.MTASTS; p != nil && p.Covered && j < len(p.TLS) && slices.Contains(mtasts.TLSStatuses, p.TLS[j]) {
 				em.gauge(famMTASTSTLS, 1, string(p.TLS[j]))
 			}
+			if j < len(h.Reverse) {
+				em.reverse(h.Reverse[j])
+			}
+			if j < len(h.Names) {
+				em.names(h.Names[j])
+			}
+			if j < len(h.Listings) {
+				em.listings(h.Listings[j], famDNSBLListed, famDNSBLCode, famDNSBLError)
+			}
 		}
 	}
+	if r.DNS != nil { // a domain target: its MX hosts
+		s.subject(domain, "", "")
+		em.gauge(famIPv6MXHosts, float64(ipv6Hosts))
+	}
 	return endpoints
+}
+
+// isIPv6 reports whether a is an IPv6 address proper: an IPv4-mapped one
+// reaches the host over IPv4.
+func isIPv6(a netip.Addr) bool { return a.Is6() && !a.Is4In6() }
+
+// reverse emits an address's reverse DNS: its status, with the PTR name
+// the status speaks of when it is a valid host name.
+func (em *emitter) reverse(c *rdns.Check) {
+	if c == nil || !slices.Contains(rdns.Statuses, c.Status) {
+		return
+	}
+	ptr := dnsname.Normalize(c.Name)
+	if !dnsname.Valid(ptr) {
+		ptr = ""
+	}
+	em.gauge(famPTR, 1, ptr, string(c.Status))
+}
+
+// names emits whether an address's names agree, and each pair that does
+// not (once, in the order of rdns.Pairs).
+func (em *emitter) names(n *rdns.Names) {
+	if n == nil {
+		return
+	}
+	mismatch := false
+	for _, p := range rdns.Pairs {
+		if slices.Contains(n.Mismatches, p) {
+			em.gauge(famNameMismatch, 1, string(p))
+			mismatch = true
+		}
+	}
+	em.gauge(famNamesAgree, bool01(n.Agree && !mismatch))
+}
+
+// maxReturnCodes bounds the return codes of one listing that become
+// series: lists answer with one or two.
+const maxReturnCodes = 4
+
+// listings emits a subject's blocklist results, one zone each: listed or
+// not, or the error of the list, and the return codes of a listing. The
+// zone comes from the config; a zone named twice is emitted once.
+func (em *emitter) listings(rs []dnsbl.Result, listed, code, failure fam) {
+	for i := range rs {
+		r := &rs[i]
+		zone := clean(r.Zone)
+		if zone == "" || slices.ContainsFunc(rs[:i], func(o dnsbl.Result) bool { return o.Zone == r.Zone }) {
+			continue
+		}
+		switch r.Verdict {
+		case dnsbl.VerdictListed, dnsbl.VerdictNotListed:
+			em.gauge(listed, bool01(r.Verdict == dnsbl.VerdictListed), zone)
+		case dnsbl.VerdictError:
+			if slices.Contains(dnsbl.Errors, r.Error) {
+				em.gauge(failure, 1, string(r.Error), zone)
+			}
+			continue
+		default:
+			continue
+		}
+		if r.Verdict != dnsbl.VerdictListed {
+			continue
+		}
+		n := 0
+		for j, c := range r.Codes {
+			if n == maxReturnCodes {
+				break
+			}
+			if !listingCode(c) || slices.Contains(r.Codes[:j], c) {
+				continue
+			}
+			em.gauge(code, 1, c.String(), zone)
+			n++
+		}
+	}
+}
+
+// listingCode reports whether a is a return code that means a listing
+// (RFC 5782 section 2.1): in 127.0.0.0/8, outside 127.255.255.0/24, which
+// lists use for errors. Nothing else becomes a label.
+func listingCode(a netip.Addr) bool {
+	if !a.Is4() {
+		return false
+	}
+	b := a.As4()
+	return b[0] == 127 && (b[1] != 255 || b[2] != 255)
 }
 
 // The findings of a domain's MX records and of an MX host: label values of
