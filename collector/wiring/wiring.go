@@ -10,6 +10,7 @@ import (
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsbl"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
@@ -26,6 +27,7 @@ func ModuleSettings(m *config.Module) (probe.Settings, error) {
 		DANE:          dane.Mode(m.DANE),
 		MTASTS:        mtasts.Mode(m.MTASTS),
 		MTASTSRefresh: m.MTASTSRefresh,
+		ReverseDNS:    m.ReverseDNS,
 		SMTP: smtp.Options{
 			Port:               m.Port,
 			EHLOName:           m.EHLO,
@@ -81,16 +83,32 @@ func Resolver(dns config.DNS) (*dnsmx.Resolver, error) {
 	return r, nil
 }
 
+// DNSBLZones are the blocklists of a config's dnsbl section, the address
+// zones first, each in its config order; nil when none is configured. The
+// section is global, like dns: every module looks up the same zones.
+func DNSBLZones(d config.DNSBL) []dnsbl.Zone {
+	var zones []dnsbl.Zone
+	for _, z := range d.Zones {
+		zones = append(zones, dnsbl.Zone{Name: z, Kind: dnsbl.KindAddress})
+	}
+	for _, z := range d.DomainZones {
+		zones = append(zones, dnsbl.Zone{Name: z, Kind: dnsbl.KindDomain})
+	}
+	return zones
+}
+
 // Settings builds the settings of every module of cfg once, with
-// resolver for all of them.
+// resolver and the blocklists of the dnsbl section for all of them.
 func Settings(cfg *config.Config, resolver *dnsmx.Resolver) (map[string]probe.Settings, error) {
 	out := make(map[string]probe.Settings, len(cfg.Modules))
+	zones := DNSBLZones(cfg.DNSBL) // shared and never written: read-only for the engine
 	for name, m := range cfg.Modules {
 		s, err := ModuleSettings(m)
 		if err != nil {
 			return nil, fmt.Errorf("module %s: %w", name, err)
 		}
 		s.Resolver = resolver
+		s.DNSBLZones = zones
 		out[name] = s
 	}
 	return out, nil
@@ -119,12 +137,17 @@ func Jobs(cfg *config.Config, settings map[string]probe.Settings) ([]scheduler.J
 		}
 		// The fingerprint is a digest, not the JSON itself: it is kept
 		// for every job, and a copy of the module per job would count in
-		// the daemon's memory (see BenchmarkScale10k).
+		// the daemon's memory (see BenchmarkScale10k). Of the dnsbl
+		// section only the zones are the job's (as its settings have
+		// them: an empty list is none): cache_ttl and health_interval
+		// are the daemon's blocklist checker's, and a change of theirs
+		// need not restart every job.
 		spec, err := json.Marshal(struct {
-			Target *config.Target
-			Module *config.Module
-			DNS    config.DNS
-		}{t, mod, cfg.DNS})
+			Target     *config.Target
+			Module     *config.Module
+			DNS        config.DNS
+			DNSBLZones []dnsbl.Zone
+		}{t, mod, cfg.DNS, s.DNSBLZones})
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsbl"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
 	"github.com/mx-exporter/mx_exporter/collector/store"
@@ -268,6 +269,139 @@ func TestJobsFingerprintDNSSEC(t *testing.T) {
 	} {
 		if fingerprint(dns) == base {
 			t.Errorf("%q: the job's fingerprint is the one without it", dns)
+		}
+	}
+}
+
+// TestModuleSettingsReverseDNS: each module's reverse_dns becomes its
+// settings, on when the module sets none.
+func TestModuleSettingsReverseDNS(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+modules:
+  quiet: {reverse_dns: false}
+  loud: {reverse_dns: true}
+targets:
+  - domain: example.com
+    module: quiet
+`), "wiring.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, err := Settings(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for module, want := range map[string]bool{"default": true, "quiet": false, "loud": true} {
+		if got := settings[module].ReverseDNS; got != want {
+			t.Errorf("module %s: ReverseDNS %v, want %v", module, got, want)
+		}
+	}
+	jobs, err := Jobs(cfg, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || jobs[0].Settings.ReverseDNS {
+		t.Fatalf("the job of module quiet: want ReverseDNS false, got %+v", jobs)
+	}
+}
+
+// TestSettingsDNSBLZones: the dnsbl section is global, like dns: every
+// module gets the same zones, the address zones as KindAddress and the
+// domain zones as KindDomain, in config order and normalised as the config
+// left them; none configured is none looked up.
+func TestSettingsDNSBLZones(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+dnsbl:
+  zones: [BL.test., zen.example.org]
+  domain_zones: [dbl.test]
+modules:
+  other: {reverse_dns: false}
+targets:
+  - domain: example.com
+    module: other
+`), "wiring.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, err := Settings(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []dnsbl.Zone{
+		{Name: "bl.test", Kind: dnsbl.KindAddress},
+		{Name: "zen.example.org", Kind: dnsbl.KindAddress},
+		{Name: "dbl.test", Kind: dnsbl.KindDomain},
+	}
+	for _, module := range []string{"default", "other"} {
+		if got := settings[module].DNSBLZones; !slices.Equal(got, want) {
+			t.Errorf("module %s: DNSBLZones %+v, want %+v", module, got, want)
+		}
+	}
+	jobs, err := Jobs(cfg, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || !slices.Equal(jobs[0].Settings.DNSBLZones, want) {
+		t.Fatalf("the job: want DNSBLZones %+v, got %+v", want, jobs)
+	}
+
+	none, err := config.Parse([]byte("dnsbl: {cache_ttl: 1h}\n"), "wiring.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, err = Settings(none, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := settings["default"].DNSBLZones; got != nil {
+		t.Fatalf("no zones configured: DNSBLZones %+v, want none", got)
+	}
+	if got := DNSBLZones(config.DNSBL{DomainZones: []string{"dbl.test"}}); !slices.Equal(got, []dnsbl.Zone{{Name: "dbl.test", Kind: dnsbl.KindDomain}}) {
+		t.Fatalf("domain zones only: %+v", got)
+	}
+}
+
+// TestJobsFingerprintDNSBL: a reload that changes the zones changes every
+// job, so that no listing of a zone the new config dropped is kept as a
+// job's last result; the cache and health intervals are the daemon's
+// checker's, not the jobs', and leave them alone.
+func TestJobsFingerprintDNSBL(t *testing.T) {
+	fingerprint := func(section string) string {
+		t.Helper()
+		cfg, err := config.Parse([]byte(section+"targets: [{domain: example.com}]\n"), "wiring.yml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		settings, err := Settings(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := Jobs(cfg, settings)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return jobs[0].Fingerprint
+	}
+	base := fingerprint("dnsbl: {zones: [bl.test]}\n")
+	for _, same := range []string{
+		"dnsbl: {zones: [BL.Test.]}\n",
+		"dnsbl: {zones: [bl.test], cache_ttl: 1h, health_interval: 2h}\n",
+		"dnsbl: {zones: [bl.test], domain_zones: []}\n",
+	} {
+		if fingerprint(same) != base {
+			t.Errorf("%q: the job's fingerprint changed", same)
+		}
+	}
+	for _, other := range []string{
+		"",
+		"dnsbl: {zones: [bl.test, zen.example.org]}\n",
+		"dnsbl: {zones: [zen.example.org]}\n",
+		"dnsbl: {domain_zones: [bl.test]}\n",
+		"dnsbl: {zones: [bl.test], domain_zones: [dbl.test]}\n",
+		"dnsbl: {zones: [bl.test]}\nmodules: {default: {reverse_dns: false}}\n",
+	} {
+		if fingerprint(other) == base {
+			t.Errorf("%q: the job's fingerprint is the one without it", other)
 		}
 	}
 }
