@@ -10,10 +10,11 @@
 package dnsbl
 
 import (
-	"context"
+	"fmt"
 	"net/netip"
 	"time"
 
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 )
 
@@ -33,10 +34,82 @@ type Zone struct {
 	Kind Kind
 }
 
-// QueryName is what is asked of zone for addr (the reversed address labels,
-// dnsmx.ReversedLabels, then the zone) or for a host name (the name, then
-// the zone); "" when the result would be no valid DNS name.
-func QueryName(zone, subject string) string { panic("dnsbl.QueryName: not built yet") }
+// QueryName is what is asked of zone for subject: for an IP address
+// (subject parses as one) its reversed labels (dnsmx.ReversedLabels: four
+// octets for IPv4, an IPv4-mapped IPv6 address included, 32 nibbles for
+// IPv6; RFC 5782 sections 2.1 and 2.4), then the zone; for a host name the
+// name, then the zone. Both are lower case, without a trailing dot. It is ""
+// when the result would be no valid host name (RFC 1123: labels of at most
+// 63 octets, 253 in all): 64 octets of IPv6 nibbles leave 189 for the zone.
+// It is "" too when the result reads as an IPv4 address ("1.2" in zone
+// "3.4"), which a resolver would take for one rather than ask.
+func QueryName(zone, subject string) string {
+	if a, err := netip.ParseAddr(subject); err == nil {
+		return addrQueryName(zone, a)
+	}
+	return nameQueryName(zone, subject)
+}
+
+// addrQueryName is QueryName for an address.
+func addrQueryName(zone string, a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return joinQueryName(dnsmx.ReversedLabels(a.WithZone("")), zone)
+}
+
+// nameQueryName is QueryName for a host name, even one that spells an
+// address.
+func nameQueryName(zone, name string) string {
+	return joinQueryName(dnsname.Normalize(name), zone)
+}
+
+func joinQueryName(labels, zone string) string {
+	zone = dnsname.Normalize(zone)
+	if labels == "" || zone == "" {
+		return ""
+	}
+	q := labels + "." + zone
+	if !dnsname.Valid(q) {
+		return ""
+	}
+	if _, err := netip.ParseAddr(q); err == nil {
+		return ""
+	}
+	return q
+}
+
+// maxIPv6Labels is the length of the 32 nibbles of an IPv6 address with
+// their dots and the dot before the zone: what an address zone's name must
+// leave room for.
+const maxIPv6Labels = 32 * 2
+
+// CheckZone says why z cannot be used, in words; nil when it can. The
+// config reads zones with it, so that a zone it accepts is one every query
+// fits in: the name must be a host name (letters, digits, hyphens, a key
+// included) short enough that every subject's query name is valid: 189
+// octets for an address zone (the 64 octets of IPv6 nibbles come first),
+// and room for the health entry "invalid" in a domain zone.
+func CheckZone(z Zone) error {
+	name := dnsname.Normalize(z.Name)
+	if !dnsname.Valid(name) {
+		return fmt.Errorf("zone %q is not a valid DNS name (letters, digits and hyphens, labels of 1 to 63 octets)", z.Name)
+	}
+	switch z.Kind {
+	case KindAddress:
+		if len(name) > 253-maxIPv6Labels {
+			return fmt.Errorf("address zone %q is %d octets long: at most %d leave room for the 32 nibbles of an IPv6 address",
+				z.Name, len(name), 253-maxIPv6Labels)
+		}
+	case KindDomain:
+		if nameQueryName(name, domainUnlisted) == "" {
+			return fmt.Errorf("domain zone %q is too long to ask for any host name", z.Name)
+		}
+	default:
+		return fmt.Errorf("zone %q: unknown kind %q (want %q or %q)", z.Name, z.Kind, KindAddress, KindDomain)
+	}
+	return nil
+}
 
 // Verdict is the outcome of one lookup in one zone. Fixed set, label value.
 type Verdict string
@@ -87,33 +160,3 @@ type Health struct {
 	Checked time.Time // zero until the first check
 	Detail  string    // in words, what failed
 }
-
-// Checker looks subjects up in zones, caches the answers for TTL and keeps
-// each zone's health, checked on first use and again every HealthInterval.
-// One Checker lives as long as the daemon; zones come with each call, so a
-// reload that changes them needs no new Checker. Safe for concurrent use.
-type Checker struct{}
-
-// NewChecker returns a Checker that caches answers for ttl and checks a
-// zone's health every healthInterval.
-func NewChecker(ttl, healthInterval time.Duration) *Checker { panic("dnsbl.NewChecker: not built yet") }
-
-// CheckAddr looks addr up in every zone of kind address, side by side.
-func (c *Checker) CheckAddr(ctx context.Context, r *dnsmx.Resolver, zones []Zone, addr netip.Addr) []Result {
-	panic("dnsbl.Checker.CheckAddr: not built yet")
-}
-
-// CheckName looks a host name up in every zone of kind domain.
-func (c *Checker) CheckName(ctx context.Context, r *dnsmx.Resolver, zones []Zone, name string) []Result {
-	panic("dnsbl.Checker.CheckName: not built yet")
-}
-
-// CheckZones runs the health checks of zones now (at start and from the
-// daemon's periodic loop).
-func (c *Checker) CheckZones(ctx context.Context, r *dnsmx.Resolver, zones []Zone) {
-	panic("dnsbl.Checker.CheckZones: not built yet")
-}
-
-// Zones returns the health of every zone checked so far, by zone name, for
-// the daemon's self metrics.
-func (c *Checker) Zones() []Health { panic("dnsbl.Checker.Zones: not built yet") }
