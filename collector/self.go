@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsbl"
 	"github.com/mx-exporter/mx_exporter/collector/scheduler"
 )
 
@@ -26,6 +27,12 @@ type SelfStats struct {
 
 	ConfigReloadSuccessful bool
 	ConfigReloadSuccess    time.Time // last successful load; zero exports 0
+
+	// BlocklistZones is the health of each configured blocklist zone
+	// checked so far (dnsbl.Checker.Zones, of the zones the config in
+	// force names). A zone's name comes from the config only, so it may
+	// be a label value; a zone listed twice is exported once.
+	BlocklistZones []dnsbl.Health
 }
 
 var (
@@ -41,6 +48,10 @@ var (
 		"1 when the last configuration load succeeded, else 0.", nil, nil)
 	descReloadTime = prometheus.NewDesc("mx_exporter_config_last_reload_success_timestamp_seconds",
 		"Unix time of the last successful configuration load.", nil, nil)
+	descZoneHealthy = prometheus.NewDesc("mx_dnsbl_zone_healthy",
+		"1 when the configured blocklist zone passed its last health check (RFC 5782 section 5: an address zone lists 127.0.0.2 and not 127.0.0.1, a domain zone lists test and not invalid), else 0: its answers are then not trusted and every look-up in it is the error zone_unhealthy (a list that shut down or lists everything, a resolver it refuses, a typo or a wrong key in the zone name). Checked at start, at each config load and every dnsbl.health_interval; absent until the zone's first check.", []string{labelZone}, nil)
+	descZoneChecked = prometheus.NewDesc("mx_dnsbl_zone_check_timestamp_seconds",
+		"Unix time of the configured blocklist zone's last health check (see mx_dnsbl_zone_healthy).", []string{labelZone}, nil)
 )
 
 // SelfCollector exports SelfStats.
@@ -55,7 +66,7 @@ func NewSelfCollector(stats func() SelfStats) *SelfCollector {
 
 // Describe implements prometheus.Collector.
 func (c *SelfCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descProbes, descInFlight, descTargets, descLag, descReloadOK, descReloadTime} {
+	for _, d := range []*prometheus.Desc{descProbes, descInFlight, descTargets, descLag, descReloadOK, descReloadTime, descZoneHealthy, descZoneChecked} {
 		ch <- d
 	}
 }
@@ -70,6 +81,18 @@ func (c *SelfCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- lagHistogram(s.SchedulerLag)
 	ch <- prometheus.MustNewConstMetric(descReloadOK, prometheus.GaugeValue, bool01(s.ConfigReloadSuccessful))
 	ch <- prometheus.MustNewConstMetric(descReloadTime, prometheus.GaugeValue, unixSeconds(s.ConfigReloadSuccess))
+	seen := make(map[string]bool, len(s.BlocklistZones))
+	for _, h := range s.BlocklistZones {
+		// Never checked has no verdict yet; a name twice would be a
+		// duplicate series, which fails the whole scrape.
+		zone := clean(h.Zone.Name)
+		if h.Checked.IsZero() || zone == "" || seen[zone] {
+			continue
+		}
+		seen[zone] = true
+		ch <- prometheus.MustNewConstMetric(descZoneHealthy, prometheus.GaugeValue, bool01(h.Healthy), zone)
+		ch <- prometheus.MustNewConstMetric(descZoneChecked, prometheus.GaugeValue, unixSeconds(h.Checked), zone)
+	}
 }
 
 func lagHistogram(h scheduler.LagSnapshot) prometheus.Metric {
