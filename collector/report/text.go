@@ -59,6 +59,7 @@ func (t *textWriter) report(rep *probe.Report) {
 		t.printf("%s%s%s\n", p.warn, ResolverWords(rep.Validation), p.reset)
 		t.resolverSaid = true
 	}
+	t.unhealthyZones(rep)
 	if d := rep.DNS; d != nil {
 		t.dns(d, len(rep.Hosts))
 	}
@@ -67,14 +68,17 @@ func (t *textWriter) report(rep *probe.Report) {
 	for i := range rep.Hosts {
 		t.host(rep, &rep.Hosts[i])
 	}
+	t.ipv6(rep)
 	t.summary(rep)
 }
 
 // summary is the last line: the verdict, how many addresses failed and
-// whether mail still gets through, which is what the on-call asks first.
+// whether mail still gets through, which is what the on-call asks first;
+// then listings, a missing FCrDNS and IPv6 gaps, which fail nothing.
 func (t *textWriter) summary(rep *probe.Report) {
 	p := t.p
 	s := summarise(rep)
+	id := t.identityNote(rep)
 	name, took := rep.Target.Name(), ms(rep.Duration)
 	switch {
 	case rep.DNS != nil && rep.DNS.NullMX:
@@ -86,19 +90,19 @@ func (t *textWriter) summary(rep *probe.Report) {
 		if s.daneReported > 0 {
 			reported = fmt.Sprintf("; DANE fails on %d of them, which the module only reports (dane: report)", s.daneReported)
 		}
-		t.printf("\n%sOK%s %s: %s passed%s%s (%s)\n", p.ok, p.reset, name, count(s.addresses, "address", "addresses"), reported, policyNote(rep), took)
+		t.printf("\n%sOK%s %s: %s passed%s%s%s (%s)\n", p.ok, p.reset, name, count(s.addresses, "address", "addresses"), reported, policyNote(rep), id, took)
 	case s.through != nil:
-		t.printf("\n%sDEGRADED%s %s: %s; delivery works through %s%s (%s)\n", p.warn, p.reset, name, s.failures(), s.throughName(rep), policyNote(rep), took)
+		t.printf("\n%sDEGRADED%s %s: %s; delivery works through %s%s%s (%s)\n", p.warn, p.reset, name, s.failures(), s.throughName(rep), policyNote(rep), id, took)
 	case s.addresses == 0:
 		t.printf("\n%sFAIL%s %s: no MX host has an address to deliver to (%s)\n", p.bad, p.reset, name, took)
 	case s.policy() > 0 && s.policy() == s.failed && s.daneTookMail+s.mtaSTSTookMail == s.policy():
-		t.printf("\n%sFAIL%s %s: %s; mail from %s senders stops, other senders still deliver (%s)\n", p.bad, p.reset, name, s.failures(), s.policySenders(), took)
+		t.printf("\n%sFAIL%s %s: %s; mail from %s senders stops, other senders still deliver%s (%s)\n", p.bad, p.reset, name, s.failures(), s.policySenders(), id, took)
 	case s.policy() > 0:
-		t.printf("\n%sFAIL%s %s: %s; mail from %s senders stops (%s)\n", p.bad, p.reset, name, s.failures(), s.policySenders(), took)
+		t.printf("\n%sFAIL%s %s: %s; mail from %s senders stops%s (%s)\n", p.bad, p.reset, name, s.failures(), s.policySenders(), id, took)
 	case s.takesMail:
-		t.printf("\n%sFAIL%s %s: %s (%s)\n", p.bad, p.reset, name, s.failures(), took)
+		t.printf("\n%sFAIL%s %s: %s%s (%s)\n", p.bad, p.reset, name, s.failures(), id, took)
 	default:
-		t.printf("\n%sFAIL%s %s: %s; no address takes mail (%s)\n", p.bad, p.reset, name, s.failures(), took)
+		t.printf("\n%sFAIL%s %s: %s; no address takes mail%s (%s)\n", p.bad, p.reset, name, s.failures(), id, took)
 	}
 }
 
@@ -151,6 +155,7 @@ func (t *textWriter) host(rep *probe.Report, h *probe.HostReport) {
 	}
 	t.security("address records", h.Security)
 	t.hostMTASTS(rep, h)
+	t.hostListings(rep, h)
 	if len(h.Addrs) == 0 {
 		msg := h.Err
 		if msg == "" {
@@ -171,7 +176,7 @@ func (t *textWriter) host(rep *probe.Report, h *probe.HostReport) {
 
 func (t *textWriter) address(rep *probe.Report, h *probe.HostReport, r *smtp.Result) {
 	p := t.p
-	t.printf("\n  %s%s port %d%s\n", p.bold, r.Addr, r.Port, p.reset)
+	t.printf("\n  %s%s port %d%s%s\n", p.bold, r.Addr, r.Port, p.reset, t.reverseLabel(h, r))
 	if len(r.Transcript) > 0 && !r.Start.IsZero() {
 		t.printf("    %stranscript of the probe started %s; times count from that start%s\n", p.note, r.Start.UTC().Format("2006-01-02 15:04:05.000 UTC"), p.reset)
 	}
@@ -208,6 +213,7 @@ func (t *textWriter) address(rep *probe.Report, h *probe.HostReport, r *smtp.Res
 		}
 	}
 	t.findings(r)
+	t.identity(rep, h, r)
 	if r.Success {
 		t.printf("    verdict:    %sOK%s in %s\n", p.ok, p.reset, ms(r.Duration))
 	} else {
