@@ -18,7 +18,9 @@ import (
 // a key whose fact was not looked at is left out rather than given a zero
 // that reads as a finding. DNSSEC states are those of dnsmx.Securities,
 // DANE statuses those of dane.Statuses, MTA-STS statuses those of
-// mtasts.Statuses.
+// mtasts.Statuses, reverse DNS statuses those of rdns.Statuses, name pairs
+// those of rdns.Pairs, blocklist errors those of dnsbl.Errors and parities
+// those of probe.Parities.
 type Document struct {
 	Target          string    `json:"target"`
 	Kind            string    `json:"kind"` // "domain" or "host"
@@ -34,7 +36,10 @@ type Document struct {
 	// for a host target and when the module's mta_sts is off.
 	MTASTS *MTASTS `json:"mta_sts,omitempty"`
 	TLSRPT *TLSRPT `json:"tls_rpt,omitempty"`
-	Hosts  []Host  `json:"hosts"`
+	// IPv6MXHosts counts the MX hosts with an IPv6 address among those
+	// probed; absent for a host target and when no parity was judged.
+	IPv6MXHosts *int   `json:"ipv6_mx_hosts,omitempty"`
+	Hosts       []Host `json:"hosts"`
 }
 
 // Validation is the resolver self-check behind every DNSSEC state.
@@ -80,8 +85,14 @@ type Host struct {
 	TLSA *TLSALookup `json:"tlsa,omitempty"`
 	// MTASTS is what the domain's MTA-STS policy says of this host;
 	// absent when no valid policy with mx patterns judged it.
-	MTASTS    *HostMTASTS `json:"mta_sts,omitempty"`
-	Addresses []Address   `json:"addresses"`
+	MTASTS *HostMTASTS `json:"mta_sts,omitempty"`
+	// DNSBL are the host name's results in the domain blocklists (RFC
+	// 5782 section 2.3); absent when none is configured.
+	DNSBL []DNSBLResult `json:"dnsbl,omitempty"`
+	// IPParity compares the host's IPv4 and IPv6 dialogues, one of
+	// probe.Parities; absent for a host without addresses.
+	IPParity  probe.Parity `json:"ip_parity,omitempty"`
+	Addresses []Address    `json:"addresses"`
 }
 
 // TLSALookup is the TLSA RRset of an MX host, as DNS gave it. Each
@@ -177,6 +188,13 @@ type Address struct {
 	VRFY            *Reply          `json:"vrfy,omitempty"`
 	Transcript      []TranscriptRow `json:"transcript"`
 	Truncated       bool            `json:"transcript_truncated,omitempty"`
+	// Reverse is the address's reverse DNS (absent when reverse_dns is
+	// off), Names the comparison of the names it goes by (absent when
+	// the dialogue gave none), DNSBL its results in the address
+	// blocklists (absent when none is configured).
+	Reverse *Reverse      `json:"reverse,omitempty"`
+	Names   *Names        `json:"names,omitempty"`
+	DNSBL   []DNSBLResult `json:"dnsbl,omitempty"`
 }
 
 // Slowest is the step behind a slow_step finding.
@@ -272,6 +290,7 @@ func NewDocument(rep *probe.Report) Document {
 		}
 	}
 	doc.MTASTS, doc.TLSRPT = newMTASTS(rep), newTLSRPT(rep.TLSRPT)
+	doc.IPv6MXHosts = ipv6Hosts(rep)
 	for i := range rep.Hosts {
 		h := &rep.Hosts[i]
 		host := Host{
@@ -288,6 +307,7 @@ func NewDocument(rep *probe.Report) Document {
 				host.Addresses = append(host.Addresses, newAddress(res))
 			}
 		}
+		addIdentity(&host, h)
 		doc.Hosts = append(doc.Hosts, host)
 	}
 	return doc
