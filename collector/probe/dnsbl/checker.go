@@ -164,17 +164,37 @@ func (c *Checker) check(ctx context.Context, r *dnsmx.Resolver, z Zone, res Resu
 		return gaveUp(res, c.now(), "before the health check of "+z.Name+" was over")
 	}
 	if !h.Healthy {
-		res.Verdict, res.Error, res.Checked, res.Cached = VerdictError, ErrorZoneUnhealthy, h.Checked, cached
-		res.Detail = "not asked: " + h.Detail
-		return res
+		return c.unhealthy(res, h, cached)
 	}
 	a, cached, ok := c.answer(ctx, r, z, res.Query)
 	if !ok {
 		return gaveUp(res, c.now(), "before an answer for "+res.Query)
 	}
+	if h, known := c.lastHealth(z); known && !h.Healthy {
+		// The zone turned unhealthy while its answer was on the way.
+		return c.unhealthy(res, h, false)
+	}
 	a.Subject, a.Cached = res.Subject, cached
 	a.Codes = slices.Clone(a.Codes) // the cache's own stays untouched
 	return a
+}
+
+// unhealthy is res for a zone of health h: an error, without a question.
+func (c *Checker) unhealthy(res Result, h Health, cached bool) Result {
+	res.Verdict, res.Error, res.Checked, res.Cached = VerdictError, ErrorZoneUnhealthy, h.Checked, cached
+	res.Codes, res.Reason = nil, ""
+	res.Detail = "not asked: " + h.Detail
+	return res
+}
+
+// lastHealth returns z's last health check, if there is one.
+func (c *Checker) lastHealth(z Zone) (Health, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st := c.zones[z]; st != nil {
+		return st.health, true
+	}
+	return Health{}, false
 }
 
 // gaveUp is res when the caller's context ended before its answer came:
@@ -194,6 +214,10 @@ func (c *Checker) answer(ctx context.Context, r *dnsmx.Resolver, z Zone, query s
 		return e.res, true, true
 	}
 	f, joined := c.lookups[query]
+	if !joined && ctx.Err() != nil {
+		c.mu.Unlock() // nobody would wait for the answer
+		return Result{}, false, false
+	}
 	if !joined {
 		f = &flight[Result]{done: make(chan struct{})}
 		c.lookups[query] = f
@@ -268,6 +292,10 @@ func (c *Checker) health(ctx context.Context, r *dnsmx.Resolver, z Zone, force b
 		return st.health, true, true
 	}
 	f, joined := c.checks[z]
+	if !joined && ctx.Err() != nil {
+		c.mu.Unlock()
+		return Health{}, false, false
+	}
 	if !joined {
 		f = &flight[Health]{done: make(chan struct{})}
 		c.checks[z] = f
