@@ -93,6 +93,9 @@ const (
 	// IPv6 address is asked as 32 one-character labels (64 characters
 	// with their dots) before the zone, and a DNS name has at most 253.
 	MaxDNSBLAddressZoneLen = 253 - 64
+	// MaxDNSBLDomainZoneLen is the longest name of a domain zone: its
+	// health check (RFC 5782 section 5) asks "invalid" before the zone.
+	MaxDNSBLDomainZoneLen = 253 - len("invalid.")
 
 	// DefaultValidationCheckName is the resolver self-check's name: the
 	// root zone, signed and answered by every validating resolver that has

@@ -422,10 +422,15 @@ func TestParseDNSBL(t *testing.T) {
 			t.Errorf("Parse(%q):\n got %v\nwant %s", in, err, want)
 		}
 	}
-	// The longest address zone passes; a domain zone has no such bound
-	// (a host name of any length may come before it).
-	if _, err := Parse([]byte("dnsbl: {zones: ["+longest+"], domain_zones: ["+longest+"x]}\n"), "mx.yml"); err != nil {
-		t.Errorf("a %d-character address zone and a %d-character domain zone: %v", len(longest), len(longest)+1, err)
+	// The longest zones pass: 189 characters for an address zone, 245 for
+	// a domain zone (its health entry "invalid" comes before it).
+	longestDomain := longest + "." + strings.Repeat("d", 55)
+	if _, err := Parse([]byte("dnsbl: {zones: ["+longest+"], domain_zones: ["+longestDomain+"]}\n"), "mx.yml"); err != nil || len(longestDomain) != 245 {
+		t.Errorf("a %d-character address zone and a %d-character domain zone: %v", len(longest), len(longestDomain), err)
+	}
+	want := `mx.yml:1: dnsbl.domain_zones[0]: must be at most 245 characters, so that its health check ("invalid" before the zone) is a DNS name, got 246`
+	if _, err := Parse([]byte("dnsbl: {domain_zones: ["+longestDomain+"x]}\n"), "mx.yml"); err == nil || err.Error() != want {
+		t.Errorf("a 246-character domain zone:\n got %v\nwant %s", err, want)
 	}
 }
 

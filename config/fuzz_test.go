@@ -95,9 +95,9 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		// Blocklist zones are canonical (ParseDNSBLZone takes them as they
-		// are), each is one kind once (its name labels its series), and an
+		// are), each is one kind once (its name labels its series), an
 		// address zone leaves room for the 32 nibble labels of an IPv6
-		// query.
+		// query and a domain zone for its health entry.
 		seen := map[string]bool{}
 		for _, list := range []struct {
 			zones     []string
@@ -110,6 +110,9 @@ func FuzzParse(f *testing.F) {
 				seen[z] = true
 				if list.addresses && !dnsname.Valid(strings.Repeat("f.", 32)+z) {
 					t.Fatalf("address zone %q accepted, but an IPv6 query in it is no DNS name", z)
+				}
+				if !list.addresses && !dnsname.Valid("invalid."+z) {
+					t.Fatalf("domain zone %q accepted, but its health check asks no DNS name", z)
 				}
 			}
 		}

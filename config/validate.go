@@ -165,7 +165,10 @@ func (v *validator) dnsbl(d *DNSBL) {
 // ParseDNSBLZone checks the name of a blocklist zone, as dnsbl.zones and
 // dnsbl.domain_zones and the probe command's flags give it, and returns its
 // canonical form (dnsname.Normalize). addresses says it is an address zone,
-// whose IPv6 queries put 32 labels before it. An IP address is refused
+// whose IPv6 queries put 32 labels before it; a domain zone must leave room
+// for its health entry. These are dnsbl.CheckZone's rules, which config
+// cannot import; the wiring's tests hold the two in step. An IP address is
+// refused
 // although "127.0.0.2" is a valid DNS name: it would be a resolver put in
 // the wrong key.
 func ParseDNSBLZone(s string, addresses bool) (string, error) {
@@ -179,6 +182,8 @@ func ParseDNSBLZone(s string, addresses bool) (string, error) {
 		return "", fmt.Errorf("must be the name of a blocklist zone like bl.example.org, got the IP address %q (resolvers are dns.resolvers)", s)
 	case addresses && len(name) > MaxDNSBLAddressZoneLen:
 		return "", fmt.Errorf("must be at most %d characters, so that an IPv6 query (64 characters of address labels before the zone) is a DNS name, got %d", MaxDNSBLAddressZoneLen, len(name))
+	case !addresses && len(name) > MaxDNSBLDomainZoneLen:
+		return "", fmt.Errorf(`must be at most %d characters, so that its health check ("invalid" before the zone) is a DNS name, got %d`, MaxDNSBLDomainZoneLen, len(name))
 	}
 	return name, nil
 }
