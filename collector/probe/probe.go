@@ -110,19 +110,23 @@ type HostReport struct {
 	TLSA    *dnsmx.TLSALookup
 	Results []*smtp.Result // same order as Addrs
 	// Reverse is each address's reverse DNS (same order as Addrs); nil
-	// when the module's reverse_dns is off or the host is an IP target
-	// without a name.
+	// when the module's reverse_dns is off, the host has no address or the
+	// probe has no resolver. An IP target's address is looked up too.
 	Reverse []*rdns.Check
 	// Names compares, per address, the names the address goes by (MX host,
 	// PTR, greeting, EHLO); nil entries where the dialogue gave no names.
+	// An IP target has no MX name: its other names are compared.
 	Names []*rdns.Names
 	// Listings are, per address, its results in the configured address
-	// blocklists (one per zone); nil when none is configured.
+	// blocklists (one per zone); nil when none is configured or the
+	// Prober has no Blocklists.
 	Listings [][]dnsbl.Result
 	// NameListings are the host name's results in the configured domain
-	// blocklists; nil when none is configured.
+	// blocklists; nil when none is configured, the Prober has no
+	// Blocklists, or the target is an IP address (it has no host name).
 	NameListings []dnsbl.Result
-	// Parity compares the host's IPv4 and IPv6 dialogues.
+	// Parity compares the host's IPv4 and IPv6 dialogues; "" for a host
+	// without addresses.
 	Parity Parity
 	// MTASTS is what the domain's MTA-STS policy says of this host; nil
 	// when no valid policy with mx patterns applies (no policy, mode none,
@@ -204,6 +208,7 @@ func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
 		rep.Hosts = []HostReport{{Host: resolver.Host(ctx, target.Host, s.DNS)}}
 	}
 
+	identity := p.startIdentityLookups(ctx, target, rep.Hosts, s)
 	if rep.Asked.DANE != "" && resolver != nil {
 		port := opts.Port
 		if port == 0 {
@@ -217,6 +222,8 @@ func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
 		judgeMTASTS(rep)
 		logMTASTS(logger, rep)
 	}
+	identity.wait(rep.Hosts)
+	judgeIdentity(logger, target, rep.Hosts)
 	rep.Duration = time.Since(rep.Start)
 	logger.Debug("probe finished", "success", rep.Success(), "duration_seconds", rep.Duration.Seconds())
 	return rep
