@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -404,4 +405,55 @@ func TestJobsFingerprintDNSBL(t *testing.T) {
 			t.Errorf("%q: the job's fingerprint is the one without it", other)
 		}
 	}
+}
+
+// TestDNSBLZoneRules: the config checks zone names with rules of its own
+// (it imports no engine package); a zone it accepts must be one dnsbl can
+// ask every query and health check in, and the lengths where the two refuse
+// must be the same.
+func TestDNSBLZoneRules(t *testing.T) {
+	names := []string{
+		"bl.test", "Zen.Example.ORG.", "abcdefghijklmnopqrstuvwxyz.zen.dq.example.net", "bl", "xn--bcher-kva.example",
+		"bad_zone.test", "bl..test", "", ".", "-bl.test", "127.0.0.2",
+		nameOfLen(189), nameOfLen(190), nameOfLen(245), nameOfLen(246),
+	}
+	for _, name := range names {
+		for _, kind := range []dnsbl.Kind{dnsbl.KindAddress, dnsbl.KindDomain} {
+			canonical, err := config.ParseDNSBLZone(name, kind == dnsbl.KindAddress)
+			if err != nil {
+				continue
+			}
+			if engineErr := dnsbl.CheckZone(dnsbl.Zone{Name: canonical, Kind: kind}); engineErr != nil {
+				t.Errorf("%s zone %q: the config accepts it as %q, dnsbl refuses it: %v", kind, name, canonical, engineErr)
+			}
+		}
+	}
+	for _, tt := range []struct {
+		kind    dnsbl.Kind
+		longest int
+	}{{dnsbl.KindAddress, config.MaxDNSBLAddressZoneLen}, {dnsbl.KindDomain, config.MaxDNSBLDomainZoneLen}} {
+		if err := dnsbl.CheckZone(dnsbl.Zone{Name: nameOfLen(tt.longest), Kind: tt.kind}); err != nil {
+			t.Errorf("%s zone of %d characters, the config's longest: dnsbl refuses it: %v", tt.kind, tt.longest, err)
+		}
+		if err := dnsbl.CheckZone(dnsbl.Zone{Name: nameOfLen(tt.longest + 1), Kind: tt.kind}); err == nil {
+			t.Errorf("%s zone of %d characters, one more than the config's longest: dnsbl takes it", tt.kind, tt.longest+1)
+		}
+	}
+}
+
+// nameOfLen is a valid host name of n characters: labels of at most 63.
+func nameOfLen(n int) string {
+	var b strings.Builder
+	for rest := n; rest > 0; {
+		l := min(63, rest)
+		if rest-l == 1 {
+			l-- // the dot after it would leave no room for a label
+		}
+		b.WriteString(strings.Repeat("a", l))
+		if rest -= l; rest > 0 {
+			b.WriteByte('.')
+			rest--
+		}
+	}
+	return b.String()
 }
