@@ -44,6 +44,9 @@ type overviewPage struct {
 	// Policy counts the domains whose MTA-STS fails or warns; Text ""
 	// when none does.
 	Policy fact
+	// Identity counts the targets with a blocklist listing and the
+	// domains with an IPv6 gap; Text "" when there are none.
+	Identity fact
 
 	// Paging: targets First to Last (1-based) of Listed are on page Page of
 	// Pages; Prev and Next are links, "" at either end.
@@ -77,10 +80,14 @@ type targetView struct {
 	MTASTS     *mtastsView
 	TLSRPT     *tlsrptView
 	PolicyMark fact
-	Notes      []string
-	Rows       []rowView
-	Report     string // relative link to the text report
-	JSON       string // relative link to the JSON report
+	// Marks are the badges of a listing or an IPv6 gap (identityMarks);
+	// IPv6 is the domain's IPv6 parity, nil when none was judged.
+	Marks  []fact
+	IPv6   *ipv6View
+	Notes  []string
+	Rows   []rowView
+	Report string // relative link to the text report
+	JSON   string // relative link to the JSON report
 }
 
 // fact is a piece of text and how it should look.
@@ -112,8 +119,10 @@ type rowView struct {
 	// MTASTS is the MX host's coverage by the domain's policy, MTASTSTLS
 	// whether this address's TLS satisfies it; Text "" when no policy
 	// judged them.
-	MTASTS     fact
-	MTASTSTLS  fact
+	MTASTS    fact
+	MTASTSTLS fact
+	// Who is the address's reverse DNS, names and blocklist results.
+	Who        identityRow
 	Transcript string // relative link, "" when there is no dialogue
 }
 
@@ -154,6 +163,7 @@ func buildOverview(entries []*store.Entry, now time.Time, sub string, failingOnl
 	page := overviewPage{FailingOnly: failingOnly, TargetsTotal: len(entries)}
 	page.Resolver = resolverFact(entries)
 	page.Policy = policySummary(entries)
+	page.Identity = identitySummary(entries)
 	for _, e := range entries {
 		total, bad := countRows(e.Report)
 		page.AddrsTotal += total
@@ -296,6 +306,8 @@ func newTargetView(e *store.Entry, now time.Time, sub string) targetView {
 	}
 	t.DANE = rep.Asked.DANE != ""
 	t.MTASTS, t.TLSRPT, t.PolicyMark = newMTASTSView(rep), newTLSRPTView(rep.TLSRPT), policyMark(rep)
+	t.Marks, t.IPv6 = identityMarks(rep), newIPv6View(rep)
+	t.Notes = append(t.Notes, unhealthyNotes(rep)...)
 	for i := range rep.Hosts {
 		h := &rep.Hosts[i]
 		pref := ""
@@ -324,6 +336,7 @@ func newTargetView(e *store.Entry, now time.Time, sub string) targetView {
 			row.DNSSEC = securityFact("addresses", h.Security)
 			row.DANE = newDANEView(h, res)
 			row.MTASTS, row.MTASTSTLS = hostMTASTSFact(rep, h), addressMTASTSFact(rep, h, res)
+			row.Who = newIdentityRow(rep, h, res)
 			row.Transcript = sub + "transcript?" + addressQuery(e, h.Name, res.Addr)
 			t.Rows = append(t.Rows, row)
 		}
@@ -600,6 +613,8 @@ type transcriptPage struct {
 	// MTASTS is what the domain's policy says of the MX host and of this
 	// address's TLS; empty when no policy judged them.
 	MTASTS []fact
+	// Who is the address's reverse DNS, names and blocklist results.
+	Who identityRow
 }
 
 type lineView struct {
@@ -698,6 +713,7 @@ func newTranscriptPage(e *store.Entry, doc report.Document, now time.Time, q url
 			p.TLS = append(p.TLS, tlsFailureFacts(res)...)
 			p.Findings = findingFacts(res)
 			p.DANE = newDANEView(h, res)
+			p.Who = newIdentityRow(e.Report, h, res)
 			for _, f := range []fact{hostMTASTSFact(e.Report, h), addressMTASTSFact(e.Report, h, res)} {
 				if f.Text != "" {
 					p.MTASTS = append(p.MTASTS, f)
