@@ -140,17 +140,23 @@ var Errors = []Error{ErrorRefusedQuery, ErrorOutsideLoopback, ErrorLookupFailed,
 type Result struct {
 	Zone    string
 	Subject string // the address or host name looked up
-	Query   string // the name asked
+	Query   string // the name asked; "" when subject and zone make no valid name (QueryName)
 	Verdict Verdict
 	Error   Error
-	// Codes are the 127.0.0.0/8 answers (the list's return codes), capped.
+	// Codes are the 127.0.0.0/8 answers (the list's return codes, and its
+	// refusal codes for query_refused), sorted, at most 8.
 	Codes []netip.Addr
-	// Reason is the zone's TXT record for the listing, sanitised and capped
-	// (remote text: for reports only, never a label); "" when none.
-	Reason  string
-	Detail  string    // in words
-	Checked time.Time // when the lookup was made (earlier than the probe when cached)
-	Cached  bool
+	// Reason is the zone's TXT records for a listing, joined with "; ",
+	// sanitised and capped (remote text: for reports only, never a label);
+	// "" when none.
+	Reason string
+	Detail string // in words
+	// Checked is when the lookup was made (earlier than the probe when
+	// cached); for zone_unhealthy, when the zone's health check was.
+	Checked time.Time
+	// Cached is true when the answer (or, for zone_unhealthy, the health
+	// check) is from before this call: the Checker's cache.
+	Cached bool
 }
 
 // Health is a zone's health check (RFC 5782 section 5).
