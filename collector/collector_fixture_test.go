@@ -404,11 +404,12 @@ func mtaSTSEntries() []*store.Entry {
 }
 
 // The blocklist zones of the fixture, as a config would name them: two
-// address zones and a domain zone.
+// address zones, of which broken.example.net fails its health check (see
+// fixtureStats), and a domain zone.
 const (
-	zoneBL      = "bl.example.net"
-	zoneRefused = "refused.example.net"
-	zoneDBL     = "dbl.example.net"
+	zoneBL     = "bl.example.net"
+	zoneBroken = "broken.example.net"
+	zoneDBL    = "dbl.example.net"
 )
 
 // confirmed is the reverse DNS of ip whose PTR name resolves back to it.
@@ -451,15 +452,16 @@ func whoEntries() []*store.Entry {
 	answer := func() *dnsmx.Domain { return &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR"} }
 
 	// who.example: mx.who.example on 192.0.2.31 and 2001:db8::31, both
-	// passing, forward-confirmed, its names agreeing, listed nowhere.
+	// passing, forward-confirmed, its names agreeing, listed nowhere (and
+	// broken.example.net's answers not trusted).
 	hosts := []probe.HostReport{host("mx.who.example", 10,
 		healthy("mx.who.example", "192.0.2.31", t0.Add(3*ms), true), healthy("mx.who.example", "2001:db8::31", t0.Add(3*ms), true))}
 	h := &hosts[0]
 	h.Reverse = []*rdns.Check{confirmed("192.0.2.31", "mx.who.example"), confirmed("2001:db8::31", "mx.who.example")}
 	h.Names = []*rdns.Names{agreeing("mx.who.example"), agreeing("mx.who.example")}
 	h.Listings = [][]dnsbl.Result{
-		{blocklist(zoneBL, "192.0.2.31", ""), blocklist(zoneRefused, "192.0.2.31", "")},
-		{blocklist(zoneBL, "2001:db8::31", ""), blocklist(zoneRefused, "2001:db8::31", "")},
+		{blocklist(zoneBL, "192.0.2.31", ""), failedList(zoneBroken, "192.0.2.31", dnsbl.ErrorZoneUnhealthy)},
+		{blocklist(zoneBL, "2001:db8::31", ""), failedList(zoneBroken, "2001:db8::31", dnsbl.ErrorZoneUnhealthy)},
 	}
 	h.NameListings = []dnsbl.Result{blocklist(zoneDBL, "mx.who.example", "")}
 	h.Parity = probe.ParityBothPass
@@ -468,11 +470,11 @@ func whoEntries() []*store.Entry {
 	// listed.example: mx1.listed.example passes on IPv4 and fails on IPv6
 	// (ipv6_failing). Its IPv4 address has a PTR of another name (the
 	// greeting and the MX name disagree with it) and is listed with two
-	// return codes; refused.example.net refuses the query. Its IPv6
-	// address has no PTR; bl.example.net times out for it and
-	// refused.example.net is unhealthy. The host name is listed in the
-	// domain zone. mx2.listed.example is IPv6 only, its reverse lookup
-	// failed, and no names were compared.
+	// return codes. Its IPv6 address has no PTR, and bl.example.net times
+	// out for it. The host name is listed in the domain zone.
+	// mx2.listed.example is IPv6 only, its reverse lookup failed, no names
+	// were compared, bl.example.net refuses the query (too many) and the
+	// domain zone fails. broken.example.net's answers are not trusted.
 	v4 := healthy("mx1.listed.example", "198.51.100.31", t0.Add(3*ms), true)
 	v6 := &smtp.Result{
 		Host: "mx1.listed.example", Addr: "2001:db8::32", Port: 25, Start: t0.Add(3 * ms), Duration: 1 * ms,
@@ -492,15 +494,15 @@ func whoEntries() []*store.Entry {
 		Detail:     "banner says mx1.listed.example, PTR says mail.other.example",
 	}, nil}
 	h.Listings = [][]dnsbl.Result{
-		{blocklist(zoneBL, "198.51.100.31", "listed: see https://bl.example.net/lookup", "127.0.0.4", "127.0.0.10"), failedList(zoneRefused, "198.51.100.31", dnsbl.ErrorRefusedQuery)},
-		{failedList(zoneBL, "2001:db8::32", dnsbl.ErrorTimeout), failedList(zoneRefused, "2001:db8::32", dnsbl.ErrorZoneUnhealthy)},
+		{blocklist(zoneBL, "198.51.100.31", "listed: see https://bl.example.net/lookup", "127.0.0.4", "127.0.0.10"), failedList(zoneBroken, "198.51.100.31", dnsbl.ErrorZoneUnhealthy)},
+		{failedList(zoneBL, "2001:db8::32", dnsbl.ErrorTimeout), failedList(zoneBroken, "2001:db8::32", dnsbl.ErrorZoneUnhealthy)},
 	}
 	h.NameListings = []dnsbl.Result{blocklist(zoneDBL, "mx1.listed.example", "spam source", "127.0.1.2")}
 	h.Parity = probe.ParityIPv6Failing
 	h = &hosts[1]
 	h.Reverse = []*rdns.Check{{PTR: dnsmx.PTRLookup{Addr: netip.MustParseAddr("2001:db8::33"), Outcome: dnsmx.OutcomeServFail, Rcode: "SERVFAIL"}, Status: rdns.StatusLookupFailed}}
 	h.Names = []*rdns.Names{nil}
-	h.Listings = [][]dnsbl.Result{{blocklist(zoneBL, "2001:db8::33", ""), failedList(zoneRefused, "2001:db8::33", dnsbl.ErrorZoneUnhealthy)}}
+	h.Listings = [][]dnsbl.Result{{failedList(zoneBL, "2001:db8::33", dnsbl.ErrorRefusedQuery), failedList(zoneBroken, "2001:db8::33", dnsbl.ErrorZoneUnhealthy)}}
 	h.NameListings = []dnsbl.Result{failedList(zoneDBL, "mx2.listed.example", dnsbl.ErrorLookupFailed)}
 	h.Parity = probe.ParityIPv6Only
 	listed := domainReport("listed.example", t0, answer(), hosts...)
@@ -529,5 +531,12 @@ func fixtureStats() SelfStats {
 		},
 		ConfigReloadSuccessful: true,
 		ConfigReloadSuccess:    t0.Add(-time.Hour),
+		// The fixture's zones, checked at start and every hour; broken
+		// fails its check (it lists everything, 127.0.0.1 too).
+		BlocklistZones: []dnsbl.Health{
+			{Zone: dnsbl.Zone{Name: zoneBL, Kind: dnsbl.KindAddress}, Healthy: true, Checked: t0.Add(-20 * time.Minute)},
+			{Zone: dnsbl.Zone{Name: zoneBroken, Kind: dnsbl.KindAddress}, Checked: t0.Add(-20 * time.Minute), Detail: "1.0.0.127.broken.example.net is listed: the zone lists everything"},
+			{Zone: dnsbl.Zone{Name: zoneDBL, Kind: dnsbl.KindDomain}, Healthy: true, Checked: t0.Add(-20 * time.Minute)},
+		},
 	}
 }
