@@ -174,7 +174,7 @@ func (c *Checker) check(ctx context.Context, r *dnsmx.Resolver, z Zone, res Resu
 		// The zone turned unhealthy while its answer was on the way.
 		return c.unhealthy(res, h, false)
 	}
-	a.Subject, a.Cached = res.Subject, cached
+	a.Zone, a.Subject, a.Cached = res.Zone, res.Subject, cached // the name is shared, zone spelling and subject are the call's
 	a.Codes = slices.Clone(a.Codes) // the cache's own stays untouched
 	return a
 }
