@@ -174,8 +174,10 @@ func (c *Checker) check(ctx context.Context, r *dnsmx.Resolver, z Zone, res Resu
 		// The zone turned unhealthy while its answer was on the way.
 		return c.unhealthy(res, h, false)
 	}
-	a.Zone, a.Subject, a.Cached = res.Zone, res.Subject, cached // the name is shared, zone spelling and subject are the call's
-	a.Codes = slices.Clone(a.Codes) // the cache's own stays untouched
+	// The answer is the query name's; the zone's spelling and the
+	// subject are this call's, and the codes its own copy.
+	a.Zone, a.Subject, a.Cached = res.Zone, res.Subject, cached
+	a.Codes = slices.Clone(a.Codes)
 	return a
 }
 
