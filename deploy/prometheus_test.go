@@ -49,8 +49,9 @@ type ruleTestFile struct {
 
 var templateQueryRE = regexp.MustCompile("`([^`]*)`")
 
-// The alerts issue 5 asks for, those of issue 11 (DNSSEC and DANE) and
-// those of issue 12 (MTA-STS and TLS-RPT).
+// The alerts issue 5 asks for, those of issue 11 (DNSSEC and DANE), of
+// issue 12 (MTA-STS and TLS-RPT) and of issue 13 (blocklists, reverse DNS,
+// IPv6 parity).
 var wantAlerts = []string{
 	"MXGatewayNotAnswering220", "MXAllGatewaysFailing", "MXProbeFailing", "MXOpenRelay",
 	"MXStartTLSNoLongerOffered", "MXCertificateExpiringSoon", "MXCertificateNotVerified",
@@ -61,6 +62,7 @@ var wantAlerts = []string{
 	"MXMTASTSMXUncovered", "MXMTASTSTLSInvalid", "MXMTASTSTestingPolicyGap",
 	"MXMTASTSPolicyHostCertificateExpiringSoon", "MXMTASTSPolicyUnfetchable", "MXMTASTSPolicyInvalid",
 	"MXMTASTSRecordInvalid", "MXTLSRPTInvalid", "MXTLSRPTMissing",
+	"MXListedOnBlocklist", "MXReverseDNSNotConfirmed", "MXIPv6FailingWhileIPv4Works", "MXBlocklistZoneUnhealthy",
 }
 
 func TestAlertRulesPromtool(t *testing.T) {
@@ -237,6 +239,14 @@ func TestAlertmanagerInhibitRules(t *testing.T) {
 		{endpoint("MXCertificateNotVerified", "warning", "expiredmx.sts.test", "mx.expired.test", "127.0.1.12"), true},
 		{endpoint("MXCertificateExpiringSoon", "critical", "expiredmx.sts.test", "mx.expired.test", "127.0.1.12"), false},
 		{map[string]string{"alertname": "MXMTASTSRecordInvalid", "severity": "info", "domain": "duptxt.sts.test", "defect": "duplicate", "instance": inst, "job": "mx_exporter"}, false},
+		// IPv6 failing while IPv4 works: the IPv6 address's probe failure,
+		// not that of another host's IPv4 address.
+		{endpoint("MXIPv6FailingWhileIPv4Works", "warning", "v6broken.test", "mx.v6broken.test", "::1"), false},
+		{endpoint("MXProbeFailing", "warning", "v6broken.test", "mx.v6broken.test", "::1"), true},
+		{endpoint("MXProbeFailing", "warning", "v4broken.test", "mx.v4broken.test", "127.0.1.2"), false},
+		// A listing mutes nothing, and the open relay that caused it stands.
+		{map[string]string{"alertname": "MXListedOnBlocklist", "severity": "warning", "domain": "relay.test", "mx": "mx.relay.test", "ip": "127.0.1.3", "zone": "bl.test", "instance": inst, "job": "mx_exporter"}, false},
+		{map[string]string{"alertname": "MXBlocklistZoneUnhealthy", "severity": "info", "zone": "brokenbl.test", "instance": inst, "job": "mx_exporter"}, false},
 	}
 	var post []map[string]any
 	for _, a := range alerts {
