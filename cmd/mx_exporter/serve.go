@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -20,6 +21,8 @@ import (
 
 	"github.com/mx-exporter/mx_exporter/collector"
 	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsbl"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
 	"github.com/mx-exporter/mx_exporter/collector/scheduler"
 	"github.com/mx-exporter/mx_exporter/collector/store"
@@ -63,22 +66,58 @@ type daemon struct {
 	// once per refresh interval whatever asks for it, and a reload does
 	// not fetch every policy again (a changed TXT id still does).
 	policies *mtasts.Cache
+	// blocklists caches blocklist answers and keeps each zone's health
+	// for the daemon's whole life, shared by the scheduler's probes and
+	// /probe like policies: an address shared by many targets is asked
+	// once per zone and cache_ttl, and a reload asks no list again. It is
+	// built with the first config's cache_ttl and health_interval; the
+	// scheduler keeps its own copy of the Prober, so a Checker cannot be
+	// swapped under it, and a reload that changes the two says they take
+	// effect at restart.
+	blocklists *dnsbl.Checker
+	// blocklistTimes are the cache_ttl and health_interval blocklists was
+	// built with.
+	blocklistTimes [2]time.Duration
+	// zonesLoaded asks checkZones for a health check now: a config was
+	// loaded, with zones or a resolver that may be new.
+	zonesLoaded chan struct{}
 
 	reloadMu        sync.Mutex // one reload at a time
 	mu              sync.RWMutex
 	gen             *ondemand.Generation
 	reloadOK        bool
 	reloadSuccessAt time.Time
+	// The blocklist zones of the config in force and the resolver they
+	// are asked through, for checkZones and the self metrics.
+	zones    []dnsbl.Zone
+	resolver *dnsmx.Resolver
 }
 
 func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 	logger.Info("starting mx_exporter", "version", version.Info(), "build_context", version.BuildContext())
-	d := &daemon{logger: logger, configFile: *c.configFile, store: store.New(), policies: mtasts.NewCache()}
-	d.sched = scheduler.New(&probe.Prober{Logger: logger, Policies: d.policies}, d.store, scheduler.Options{
-		MaxConcurrent: *c.maxConcurrent,
-		Logger:        logger,
-	})
-	if err := d.reload(); err != nil {
+	d := &daemon{
+		logger:      logger,
+		configFile:  *c.configFile,
+		store:       store.New(),
+		policies:    mtasts.NewCache(),
+		zonesLoaded: make(chan struct{}, 1),
+	}
+	// The first config is read before the scheduler exists: its dnsbl
+	// section says how long the blocklist checker the probers share
+	// keeps answers.
+	cfg, err := config.Load(d.configFile)
+	if err == nil {
+		d.blocklists = dnsbl.NewChecker(cfg.DNSBL.CacheTTL, cfg.DNSBL.HealthInterval)
+		d.blocklistTimes = [2]time.Duration{cfg.DNSBL.CacheTTL, cfg.DNSBL.HealthInterval}
+		d.sched = scheduler.New(&probe.Prober{Logger: logger, Policies: d.policies, Blocklists: d.blocklists}, d.store, scheduler.Options{
+			MaxConcurrent: *c.maxConcurrent,
+			Logger:        logger,
+		})
+		d.reloadMu.Lock()
+		err = d.apply(cfg, nil)
+		d.reloadMu.Unlock()
+	}
+	if err != nil {
 		logger.Error("cannot load config", "file", d.configFile, "err", err)
 		return exitFailure
 	}
@@ -87,6 +126,7 @@ func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { d.sched.Run(ctx) })
+	wg.Go(func() { d.checkZones(ctx, cfg.DNSBL.HealthInterval) })
 	// Registered before anything runs, so that a SIGHUP from now on
 	// reloads instead of killing the process.
 	hup := make(chan os.Signal, 1)
@@ -135,7 +175,18 @@ func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 func (d *daemon) reload() error {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
-	err := d.load()
+	cfg, err := config.Load(d.configFile)
+	return d.apply(cfg, err)
+}
+
+// apply puts cfg in force, or keeps the running config when loadErr (the
+// error of reading cfg) or building it fails, and records which. The
+// caller holds reloadMu.
+func (d *daemon) apply(cfg *config.Config, loadErr error) error {
+	err := loadErr
+	if err == nil {
+		err = d.load(cfg)
+	}
 	d.mu.Lock()
 	d.reloadOK = err == nil
 	if err == nil {
@@ -151,11 +202,7 @@ func (d *daemon) reload() error {
 	return nil
 }
 
-func (d *daemon) load() error {
-	cfg, err := config.Load(d.configFile)
-	if err != nil {
-		return err
-	}
+func (d *daemon) load(cfg *config.Config) error {
 	// A new resolver per load: dns.trust_ad and the self-check name take
 	// effect on reload, with a self-check of their own.
 	resolver, err := wiring.Resolver(cfg.DNS)
@@ -173,11 +220,51 @@ func (d *daemon) load() error {
 	d.sched.Update(jobs)
 	d.mu.Lock()
 	d.gen = &ondemand.Generation{Settings: settings, Allow: ondemand.NewAllowlist(cfg)}
+	d.zones, d.resolver = wiring.DNSBLZones(cfg.DNSBL), resolver
 	d.mu.Unlock()
+	// The zones' health is checked at once: new zones, or a resolver a
+	// list may refuse, show in mx_dnsbl_zone_healthy before the first
+	// probe has to trust their answers.
+	select {
+	case d.zonesLoaded <- struct{}{}:
+	default: // a check is asked for already
+	}
 	// Without trust_ad every DANE verdict is not_checked: the log says
 	// which it is, as nothing else at start does.
-	d.logger.Info("config loaded", "file", d.configFile, "targets", len(jobs), "modules", len(cfg.Modules), "dns_trust_ad", cfg.DNS.TrustAD)
+	d.logger.Info("config loaded", "file", d.configFile, "targets", len(jobs), "modules", len(cfg.Modules), "dns_trust_ad", cfg.DNS.TrustAD,
+		"dnsbl_zones", len(cfg.DNSBL.Zones), "dnsbl_domain_zones", len(cfg.DNSBL.DomainZones))
+	if times := [2]time.Duration{cfg.DNSBL.CacheTTL, cfg.DNSBL.HealthInterval}; times != d.blocklistTimes {
+		d.logger.Warn("dnsbl.cache_ttl and dnsbl.health_interval take effect at restart; the blocklist cache keeps the ones it started with",
+			"cache_ttl", d.blocklistTimes[0], "health_interval", d.blocklistTimes[1],
+			"configured_cache_ttl", cfg.DNSBL.CacheTTL, "configured_health_interval", cfg.DNSBL.HealthInterval)
+	}
 	return nil
+}
+
+// checkZones checks the health of the blocklist zones of the config in
+// force (RFC 5782 section 5) whenever a config is loaded and every
+// interval (the checker's health_interval) after the last check, until ctx
+// ends. The checker would check a zone on first use anyway; doing it
+// here keeps mx_dnsbl_zone_healthy current when no probe asks, and spares
+// the first probes the wait.
+func (d *daemon) checkZones(ctx context.Context, interval time.Duration) {
+	timer := time.NewTimer(interval)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.zonesLoaded:
+		case <-timer.C:
+		}
+		d.mu.RLock()
+		zones, resolver := d.zones, d.resolver
+		d.mu.RUnlock()
+		if len(zones) > 0 {
+			d.blocklists.CheckZones(ctx, resolver, zones)
+		}
+		timer.Reset(interval)
+	}
 }
 
 // generation is what /probe works with: the config in force.
@@ -202,8 +289,16 @@ func (d *daemon) reloadOnSignal(ctx context.Context, hup <-chan os.Signal) {
 func (d *daemon) selfStats() collector.SelfStats {
 	st := d.sched.Stats()
 	d.mu.RLock()
-	ok, at := d.reloadOK, d.reloadSuccessAt
+	ok, at, zones := d.reloadOK, d.reloadSuccessAt, d.zones
 	d.mu.RUnlock()
+	// The checker remembers every zone it ever checked; the series are
+	// those of the config in force, each of the kind it names now.
+	var health []dnsbl.Health
+	for _, h := range d.blocklists.Zones() {
+		if slices.Contains(zones, h.Zone) {
+			health = append(health, h)
+		}
+	}
 	return collector.SelfStats{
 		ProbesSucceeded:        st.ProbesSuccess,
 		ProbesFailed:           st.ProbesFailure,
@@ -212,6 +307,7 @@ func (d *daemon) selfStats() collector.SelfStats {
 		SchedulerLag:           st.Lag,
 		ConfigReloadSuccessful: ok,
 		ConfigReloadSuccess:    at,
+		BlocklistZones:         health,
 	}
 }
 
@@ -224,7 +320,7 @@ func (d *daemon) handler(telemetryPath string) (http.Handler, error) {
 	mux.Handle(telemetryPath, collector.NewExporter(d.store).Handler(self, d.logger))
 	mux.Handle("/probe", &ondemand.Handler{
 		Current: d.generation,
-		Prober:  &probe.Prober{Logger: d.logger, Gate: d.sched.Gate(), Policies: d.policies},
+		Prober:  &probe.Prober{Logger: d.logger, Gate: d.sched.Gate(), Policies: d.policies, Blocklists: d.blocklists},
 		Logger:  d.logger,
 	})
 	statusPages := status.NewHandler(d.store, status.Options{Logger: d.logger})
