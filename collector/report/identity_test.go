@@ -19,8 +19,8 @@ import (
 
 // The fixtures of this file are the reverse DNS, blocklist and IPv6
 // scenarios of the test environment (brief of issue 13), made by hand:
-// what the engine reports for each. Their goldens are in
-// testdata/identity.
+// what the engine reports for each, with the details in its words. Their
+// goldens are in testdata/identity.
 
 // idDialogue is a dialogue with addr that delivered: its greeting and EHLO
 // reply name banner, STARTTLS with a certificate verified for host.
@@ -105,14 +105,17 @@ func confirmed(addr, name string) *rdns.Check {
 
 func notConfirmed(addr, name string, forward dnsmx.Outcome, detail string) *rdns.Check {
 	f := rdns.Forward{Name: name, Outcome: forward}
-	if forward == dnsmx.OutcomeNXDomain {
+	switch forward {
+	case dnsmx.OutcomeNXDomain:
 		f.Err = "NXDOMAIN"
+	case dnsmx.OutcomeNoData:
+		f.Err = "no A record"
 	}
 	return &rdns.Check{PTR: ptrLookup(addr, dnsmx.OutcomeAnswer, name), Forward: []rdns.Forward{f}, Name: name, Status: rdns.StatusNotConfirmed, Detail: detail}
 }
 
 func agree(mx string, ptr []string, banner string) *rdns.Names {
-	return &rdns.Names{MX: mx, PTR: ptr, Banner: banner, EHLO: banner, Agree: true}
+	return &rdns.Names{MX: mx, PTR: ptr, Banner: banner, EHLO: banner, Agree: true, Detail: "banner, EHLO, MX and PTR agree on " + mx}
 }
 
 func disagree(mx string, ptr []string, banner, detail string, pairs ...rdns.Pair) *rdns.Names {
@@ -128,12 +131,12 @@ func query(zone, subject string) string {
 
 func listedIn(zone, subject, code, reason string) dnsbl.Result {
 	return dnsbl.Result{Zone: zone, Subject: subject, Query: query(zone, subject), Verdict: dnsbl.VerdictListed,
-		Codes: []netip.Addr{netip.MustParseAddr(code)}, Reason: reason, Detail: subject + " is listed in " + zone + " (" + code + ")", Checked: start}
+		Codes: []netip.Addr{netip.MustParseAddr(code)}, Reason: reason, Detail: "listed in " + zone + " (" + code + ")", Checked: start}
 }
 
 func notListedIn(zone, subject string) dnsbl.Result {
 	return dnsbl.Result{Zone: zone, Subject: subject, Query: query(zone, subject), Verdict: dnsbl.VerdictNotListed,
-		Detail: subject + " is not listed in " + zone, Checked: start}
+		Detail: "not listed in " + zone, Checked: start}
 }
 
 func listError(zone, subject string, e dnsbl.Error, detail string, codes ...string) dnsbl.Result {
@@ -192,7 +195,7 @@ func relayReport() *probe.Report {
 	h := idHost("mx.relay.test", 10, probe.ParityIPv4Only, idDialogue("mx.relay.test", "127.0.1.3", "mx.relay.test"))
 	h.Reverse = []*rdns.Check{confirmed("127.0.1.3", "mail.other.test")}
 	h.Names = []*rdns.Names{disagree("mx.relay.test", []string{"mail.other.test"}, "mx.relay.test",
-		"banner says mx.relay.test, PTR says mail.other.test", rdns.PairBannerPTR, rdns.PairPTRMX)}
+		"banner and MX say mx.relay.test, PTR says mail.other.test", rdns.PairBannerPTR, rdns.PairPTRMX)}
 	h.Listings = [][]dnsbl.Result{{listedIn("bl.test", "127.0.1.3", "127.0.0.4", "127.0.1.3 listed: open relay (test listing)")}}
 	h.NameListings = []dnsbl.Result{listedIn("dbl.test", "mx.relay.test", "127.0.1.2", "mx.relay.test listed (test listing)")}
 	return idReport("relay.test", h)
@@ -202,12 +205,13 @@ func relayReport() *probe.Report {
 // address of its own, and bl.test refuses the query (127.255.255.254).
 func greylistReport() *probe.Report {
 	h := idHost("mx.greylist.test", 10, probe.ParityIPv4Only, idDialogue("mx.greylist.test", "127.0.1.8", "mx.greylist.test"))
-	h.Reverse = []*rdns.Check{notConfirmed("127.0.1.8", "ptronly.other.test", dnsmx.OutcomeNXDomain,
-		"127.0.1.8 is ptronly.other.test, which does not resolve back to it")}
+	h.Reverse = []*rdns.Check{notConfirmed("127.0.1.8", "ptronly.other.test", dnsmx.OutcomeNoData,
+		"127.0.1.8 has PTR ptronly.other.test, which has no address (no A record): not forward-confirmed; receivers that require FCrDNS reject mail this gateway sends")}
 	h.Names = []*rdns.Names{disagree("mx.greylist.test", []string{"ptronly.other.test"}, "mx.greylist.test",
-		"banner says mx.greylist.test, PTR says ptronly.other.test", rdns.PairBannerPTR, rdns.PairPTRMX)}
+		"banner and MX say mx.greylist.test, PTR says ptronly.other.test", rdns.PairBannerPTR, rdns.PairPTRMX)}
 	h.Listings = [][]dnsbl.Result{{listError("bl.test", "127.0.1.8", dnsbl.ErrorRefusedQuery,
-		"bl.test answered 127.255.255.254: the list refuses the query", "127.255.255.254")}}
+		"bl.test refused the query (127.255.255.254): it answers so to queries through a public or open resolver, "+
+			"to too many queries, or to a typo or a missing key in the zone name; not a listing", "127.255.255.254")}}
 	h.NameListings = []dnsbl.Result{notListedIn("dbl.test", "mx.greylist.test")}
 	return idReport("greylist.test", h)
 }
@@ -216,9 +220,11 @@ func greylistReport() *probe.Report {
 // answers it outside 127.0.0.0/8.
 func slowReport() *probe.Report {
 	h := idHost("mx.slow.test", 10, probe.ParityIPv4Only, idDialogue("mx.slow.test", "127.0.1.9", "mx.slow.test"))
-	h.Reverse = []*rdns.Check{{PTR: ptrLookup("127.0.1.9", dnsmx.OutcomeNXDomain), Status: rdns.StatusNoPTR, Detail: "127.0.1.9 has no PTR record (NXDOMAIN)"}}
-	h.Names = []*rdns.Names{{MX: "mx.slow.test", Banner: "mx.slow.test", EHLO: "mx.slow.test", Agree: true}}
-	h.Listings = [][]dnsbl.Result{{listError("bl.test", "127.0.1.9", dnsbl.ErrorOutsideLoopback, "bl.test answered 192.0.2.9, outside 127.0.0.0/8")}}
+	h.Reverse = []*rdns.Check{{PTR: ptrLookup("127.0.1.9", dnsmx.OutcomeNXDomain), Status: rdns.StatusNoPTR,
+		Detail: "127.0.1.9 has no PTR record (9.1.0.127.in-addr.arpa does not exist): receivers that require reverse DNS reject mail this gateway sends"}}
+	h.Names = []*rdns.Names{{MX: "mx.slow.test", Banner: "mx.slow.test", EHLO: "mx.slow.test", Agree: true, Detail: "banner, EHLO and MX agree on mx.slow.test"}}
+	h.Listings = [][]dnsbl.Result{{listError("bl.test", "127.0.1.9", dnsbl.ErrorOutsideLoopback,
+		"bl.test answered 192.0.2.9, outside 127.0.0.0/8: no list's answer (a resolver rewriting answers, or a zone that is no blocklist); not a listing")}}
 	return idReport("slow.test", h)
 }
 
@@ -227,13 +233,14 @@ func slowReport() *probe.Report {
 // nothing is said to be listed.
 func lookupFailedReport() *probe.Report {
 	h := idHost("mx.ptrfail.test", 10, probe.ParityIPv4Only, idDialogue("mx.ptrfail.test", "127.0.1.20", "mx.ptrfail.test"))
-	h.Reverse = []*rdns.Check{{PTR: ptrLookup("127.0.1.20", dnsmx.OutcomeServFail), Status: rdns.StatusLookupFailed, Detail: "the PTR lookup of 127.0.1.20 failed: SERVFAIL"}}
-	h.Names = []*rdns.Names{{MX: "mx.ptrfail.test", Banner: "mx.ptrfail.test", EHLO: "mx.ptrfail.test", Agree: true}}
+	h.Reverse = []*rdns.Check{{PTR: ptrLookup("127.0.1.20", dnsmx.OutcomeServFail), Status: rdns.StatusLookupFailed,
+		Detail: "the PTR lookup of 127.0.1.20 failed (SERVFAIL from every server): whether it has reverse DNS is not known"}}
+	h.Names = []*rdns.Names{{MX: "mx.ptrfail.test", Banner: "mx.ptrfail.test", EHLO: "mx.ptrfail.test", Agree: true, Detail: "banner, EHLO and MX agree on mx.ptrfail.test"}}
 	h.Listings = [][]dnsbl.Result{{
-		listError("bl.test", "127.0.1.20", dnsbl.ErrorLookupFailed, "SERVFAIL from every server"),
+		listError("bl.test", "127.0.1.20", dnsbl.ErrorLookupFailed, "the lookup of 20.1.0.127.bl.test failed: A lookup: SERVFAIL"),
 		notListedIn("other.test", "127.0.1.20"),
 	}}
-	h.NameListings = []dnsbl.Result{listError("dbl.test", "mx.ptrfail.test", dnsbl.ErrorTimeout, "no answer within the deadline")}
+	h.NameListings = []dnsbl.Result{listError("dbl.test", "mx.ptrfail.test", dnsbl.ErrorTimeout, "deadline reached before an answer for mx.ptrfail.test.dbl.test")}
 	return idReport("ptrfail.test", h)
 }
 
@@ -242,7 +249,8 @@ func lookupFailedReport() *probe.Report {
 // under each address.
 func unhealthyReport() *probe.Report {
 	rep := goodReport()
-	const detail = "brokenbl.test lists 127.0.0.1, which no list may list (RFC 5782 section 5)"
+	const detail = "not asked: brokenbl.test lists 127.0.0.1, which no list may: it answers everything " +
+		"(a wildcard, or a resolver rewriting NXDOMAIN); its answers are not trusted"
 	for i := range rep.Hosts {
 		h := &rep.Hosts[i]
 		h.Listings[0] = append(h.Listings[0], listError("brokenbl.test", h.Results[0].Addr, dnsbl.ErrorZoneUnhealthy, detail))
@@ -257,8 +265,8 @@ func v6brokenReport() *probe.Report {
 		idDialogue("mx.v6broken.test", "127.0.1.1", "mx1.good.test"), refusedAt(idDialogue("mx.v6broken.test", "::1", "mx.v6.test")))
 	h.Reverse = []*rdns.Check{confirmed("127.0.1.1", "mx1.good.test"), confirmed("::1", "mx.v6.test")}
 	h.Names = []*rdns.Names{
-		disagree("mx.v6broken.test", []string{"mx1.good.test"}, "mx1.good.test", "banner says mx1.good.test, MX is mx.v6broken.test", rdns.PairBannerMX, rdns.PairPTRMX),
-		disagree("mx.v6broken.test", []string{"mx.v6.test"}, "mx.v6.test", "banner says mx.v6.test, MX is mx.v6broken.test", rdns.PairBannerMX, rdns.PairPTRMX),
+		disagree("mx.v6broken.test", []string{"mx1.good.test"}, "mx1.good.test", "banner and PTR say mx1.good.test, MX says mx.v6broken.test", rdns.PairBannerMX, rdns.PairPTRMX),
+		disagree("mx.v6broken.test", []string{"mx.v6.test"}, "mx.v6.test", "banner and PTR say mx.v6.test, MX says mx.v6broken.test", rdns.PairBannerMX, rdns.PairPTRMX),
 	}
 	h.Listings = [][]dnsbl.Result{
 		{notListedIn("bl.test", "127.0.1.1")},
@@ -285,6 +293,13 @@ func v6OnlyReport() *probe.Report {
 	h.Reverse = []*rdns.Check{confirmed("::1", "mx.v6.test")}
 	h.Names = []*rdns.Names{agree("mx.v6.test", []string{"mx.v6.test"}, "mx.v6.test")}
 	return idReport("v6.test", h)
+}
+
+// hostTargetReport is mx.v6broken.test probed as a host target.
+func hostTargetReport() *probe.Report {
+	rep := v6brokenReport()
+	rep.Target, rep.DNS = probe.Target{Host: "mx.v6broken.test"}, nil
+	return rep
 }
 
 var identityScenarios = []struct {
@@ -343,36 +358,36 @@ func TestWriteTextIdentity(t *testing.T) {
 		}, []string{"names:", "PTR:", "LISTED"}},
 		{relayReport, []string{
 			"  127.0.1.3 port 25 (PTR mail.other.test, forward-confirmed)\n",
-			"    names:      banner says mx.relay.test, PTR says mail.other.test; MX is mx.relay.test\n",
+			"    names:      banner and MX say mx.relay.test, PTR says mail.other.test\n",
 			"    blocklist:  LISTED in bl.test (127.0.0.4): \"127.0.1.3 listed: open relay (test listing)\"\n",
 			"MX 10 mx.relay.test\n  blocklist: LISTED in dbl.test (127.0.1.2): \"mx.relay.test listed (test listing)\"\n",
 			"\nOK relay.test: 1 address passed; 1 address listed in bl.test; 1 MX host name listed in dbl.test (14.0 ms)\n",
 		}, nil},
 		{greylistReport, []string{
 			"  127.0.1.8 port 25 (PTR ptronly.other.test, NOT forward-confirmed)\n",
-			"    PTR:        ptronly.other.test does not exist (NXDOMAIN): " + FCrDNSConsequence + "\n",
-			"    blocklist:  bl.test: the list refused the query (127.255.255.254): it refuses public or open resolvers or too many queries; not a listing\n",
+			"    PTR:        127.0.1.8 has PTR ptronly.other.test, which has no address (no A record): not forward-confirmed; receivers that require FCrDNS reject mail this gateway sends\n",
+			"    blocklist:  bl.test refused the query (127.255.255.254): it answers so to queries through a public or open resolver, to too many queries, or to a typo or a missing key in the zone name; not a listing\n",
 			"; 1 address without forward-confirmed reverse DNS (14.0 ms)\n",
 		}, []string{"LISTED", "listed in bl.test"}},
 		{slowReport, []string{
 			"  127.0.1.9 port 25 (no PTR)\n",
-			"    PTR:        9.1.0.127.in-addr.arpa does not exist (NXDOMAIN): " + FCrDNSConsequence + "\n",
-			"    blocklist:  bl.test: the answer is outside 127.0.0.0/8, so it is no blocklist answer (bl.test answered 192.0.2.9, outside 127.0.0.0/8); not a listing\n",
+			"    PTR:        127.0.1.9 has no PTR record (9.1.0.127.in-addr.arpa does not exist): receivers that require reverse DNS reject mail this gateway sends\n",
+			"    blocklist:  bl.test answered 192.0.2.9, outside 127.0.0.0/8: no list's answer (a resolver rewriting answers, or a zone that is no blocklist); not a listing\n",
 		}, []string{"names:", "LISTED"}},
 		{lookupFailedReport, []string{
 			"  127.0.1.20 port 25 (PTR lookup failed: SERVFAIL)\n",
-			"    PTR:        the PTR lookup of 20.1.0.127.in-addr.arpa failed: SERVFAIL from every server; nothing is known of its reverse DNS\n",
-			"    blocklist:  bl.test: the lookup failed: SERVFAIL from every server; not a listing\n",
+			"    PTR:        the PTR lookup of 127.0.1.20 failed (SERVFAIL from every server): whether it has reverse DNS is not known\n",
+			"    blocklist:  bl.test: the lookup of 20.1.0.127.bl.test failed: A lookup: SERVFAIL; not a listing\n",
 			"                not listed in other.test\n",
-			"  blocklist: dbl.test: no answer in time; not a listing\n",
+			"  blocklist: dbl.test: deadline reached before an answer for mx.ptrfail.test.dbl.test; not a listing\n",
 			"\nOK ptrfail.test: 1 address passed (14.0 ms)\n",
 		}, []string{"without forward-confirmed"}},
 		{unhealthyReport, []string{
-			"good.test\nblocklist brokenbl.test is UNHEALTHY: brokenbl.test lists 127.0.0.1, which no list may list (RFC 5782 section 5); its answers are not trusted, so 2 results in it are left out\n",
+			"good.test\nblocklist brokenbl.test is UNHEALTHY: brokenbl.test lists 127.0.0.1, which no list may: it answers everything (a wildcard, or a resolver rewriting NXDOMAIN); its answers are not trusted (2 results left out)\n",
 		}, []string{"brokenbl.test: the zone"}},
 		{v6brokenReport, []string{
 			"  ::1 port 25 (PTR mx.v6.test, forward-confirmed)\n",
-			"    names:      banner and PTR say mx.v6.test; MX is mx.v6broken.test\n",
+			"    names:      banner and PTR say mx.v6.test, MX says mx.v6broken.test\n",
 			"    blocklist:  LISTED in bl.test (127.0.0.3): \"::1 listed (IPv6 test listing)\"\n",
 			"\nIPv6: the MX host has IPv6 addresses\n  IPv6 broken for mx.v6broken.test while IPv4 works: ::1 failed (rcpt_rejected)\n",
 			"\nDEGRADED v6broken.test: 1 of 2 addresses failed; delivery works through MX 10 mx.v6broken.test; 1 address listed in bl.test; IPv6 broken for mx.v6broken.test while IPv4 works (14.0 ms)\n",
@@ -383,6 +398,7 @@ func TestWriteTextIdentity(t *testing.T) {
 		}, []string{"PTR", "blocklist", "names:"}},
 		{dualReport, []string{"\nIPv6: the MX host has IPv6 addresses\n  mx.dual.test works over IPv4 and IPv6\n", "\nOK dual.test: 2 addresses passed (14.0 ms)\n"}, nil},
 		{v6OnlyReport, []string{"  mx.v6.test has IPv6 addresses only: senders without IPv6 cannot reach it\n", "\nOK v6.test: 1 address passed (14.0 ms)\n"}, nil},
+		{hostTargetReport, []string{"\nIPv6: IPv6 broken for mx.v6broken.test while IPv4 works: ::1 failed (rcpt_rejected)\n"}, []string{"MX host has"}},
 	} {
 		rep := tc.rep()
 		t.Run(rep.Target.Name(), func(t *testing.T) {
@@ -415,7 +431,7 @@ func TestWriteTextIdentityColour(t *testing.T) {
 		{relayReport, []string{
 			" (" + colours.ok + "PTR mail.other.test, forward-confirmed" + colours.reset + ")",
 			colours.warn + "LISTED in bl.test",
-			colours.warn + "banner says mx.relay.test",
+			colours.warn + "banner and MX say mx.relay.test",
 			colours.ok + "OK" + colours.reset + " relay.test: 1 address passed; " + colours.warn + "1 address listed in bl.test",
 		}},
 		{greylistReport, []string{" (" + colours.warn + "PTR ptronly.other.test, NOT forward-confirmed" + colours.reset + ")"}},
@@ -470,6 +486,11 @@ func TestNamesWords(t *testing.T) {
 		{disagree("mx.a.test", nil, "gw.a.test", "", rdns.PairBannerMX), "banner says gw.a.test; MX is mx.a.test"},
 		{&rdns.Names{MX: "mx.a.test", Banner: "mx.a.test", EHLO: "other.a.test", Mismatches: []rdns.Pair{rdns.PairEHLOBanner}},
 			"banner says mx.a.test, EHLO says other.a.test"},
+		{disagree("mx.a.test", []string{"mx.a.test"}, "gw.a.test", "", rdns.PairBannerMX, rdns.PairBannerPTR),
+			"banner says gw.a.test, PTR says mx.a.test; MX is mx.a.test"},
+		// The engine's detail, when there is one, is the words.
+		{disagree("mx.a.test", []string{"mail.b.test"}, "mx.a.test", "banner and MX say mx.a.test, PTR says mail.b.test", rdns.PairBannerPTR, rdns.PairPTRMX),
+			"banner and MX say mx.a.test, PTR says mail.b.test"},
 	} {
 		if got := NamesWords(tc.names); got != tc.want {
 			t.Fatalf("NamesWords(%+v):\nwant %q\ngot  %q", tc.names, tc.want, got)
@@ -490,6 +511,12 @@ func TestListingWords(t *testing.T) {
 		{listError("bl.test", "192.0.2.1", dnsbl.ErrorOutsideLoopback, "", "192.0.2.9"),
 			"bl.test: the answer (192.0.2.9) is outside 127.0.0.0/8, so it is no blocklist answer; not a listing"},
 		{listError("bl.test", "192.0.2.1", dnsbl.ErrorTimeout, ""), "bl.test: no answer in time; not a listing"},
+		{listError("bl.test", "192.0.2.1", dnsbl.ErrorRefusedQuery, "bl.test refused the query (127.255.255.254): …; not a listing", "127.255.255.254"),
+			"bl.test refused the query (127.255.255.254): …; not a listing"},
+		{listError("bl.test", "192.0.2.1", dnsbl.ErrorRefusedQuery, "", "127.255.255.254"),
+			"bl.test: the list refused the query (127.255.255.254): it refuses public or open resolvers or too many queries; not a listing"},
+		{listError("bl.test", "192.0.2.1", dnsbl.ErrorTimeout, "deadline reached before an answer for 1.2.0.192.bl.test"),
+			"bl.test: deadline reached before an answer for 1.2.0.192.bl.test; not a listing"},
 		{listError("bl.test", "192.0.2.1", dnsbl.ErrorZoneUnhealthy, ""), "bl.test: the zone fails its health check, its answers are not trusted; not a listing"},
 	} {
 		if got := ListingWords(&tc.r, start); got != tc.want {
@@ -501,6 +528,9 @@ func TestListingWords(t *testing.T) {
 func TestReverseWords(t *testing.T) {
 	two := confirmed("192.0.2.1", "a.test")
 	two.PTR.Names = []string{"a.test", "b.test"}
+	two.Detail = "192.0.2.1 is a.test, which resolves back to it (and 1 other PTR name)"
+	twoBare := confirmed("192.0.2.1", "a.test")
+	twoBare.PTR.Names, twoBare.Detail = []string{"a.test", "b.test"}, ""
 	wrong := notConfirmed("127.0.1.10", "wrongaddr.other.test", dnsmx.OutcomeAnswer, "")
 	v6 := notConfirmed("2001:db8::1", "v6.test", dnsmx.OutcomeNoData, "")
 	invalid := &rdns.Check{PTR: ptrLookup("192.0.2.1", dnsmx.OutcomeAnswer), Status: rdns.StatusNoPTR}
@@ -510,7 +540,8 @@ func TestReverseWords(t *testing.T) {
 		label, more string
 	}{
 		{confirmed("192.0.2.1", "a.test"), "PTR a.test, forward-confirmed", ""},
-		{two, "PTR a.test (1 of 2 names), forward-confirmed", "PTR names a.test, b.test; a.test resolves back to 192.0.2.1"},
+		{two, "PTR a.test (1 of 2 names), forward-confirmed", "192.0.2.1 is a.test, which resolves back to it (and 1 other PTR name)"},
+		{twoBare, "PTR a.test (1 of 2 names), forward-confirmed", "PTR names a.test, b.test; a.test resolves back to 192.0.2.1"},
 		{wrong, "PTR wrongaddr.other.test, NOT forward-confirmed", "wrongaddr.other.test resolves to other addresses, not 127.0.1.10: " + FCrDNSConsequence},
 		{v6, "PTR v6.test, NOT forward-confirmed", "v6.test has no AAAA record: " + FCrDNSConsequence},
 		{invalid, "no valid PTR", "1.2.0.192.in-addr.arpa: 2 PTR targets are not host names: " + FCrDNSConsequence},

@@ -47,7 +47,7 @@ func TestDocumentIdentity(t *testing.T) {
 		a.Reverse.PTR.Query != "3.1.0.127.in-addr.arpa" || len(a.Reverse.Forward) != 1 || !a.Reverse.Forward[0].Confirmed:
 		t.Fatalf("reverse: got %+v", a.Reverse)
 	case a.Names == nil || a.Names.Agree || len(a.Names.Mismatches) != 2 || a.Names.Mismatches[0] != rdns.PairBannerPTR ||
-		a.Names.Detail != "banner says mx.relay.test, PTR says mail.other.test":
+		a.Names.Detail != "banner and MX say mx.relay.test, PTR says mail.other.test":
 		t.Fatalf("names: got %+v", a.Names)
 	case len(a.DNSBL) != 1 || a.DNSBL[0].Verdict != dnsbl.VerdictListed || a.DNSBL[0].Zone != "bl.test" ||
 		a.DNSBL[0].Codes[0] != "127.0.0.4" || a.DNSBL[0].Reason != "127.0.1.3 listed: open relay (test listing)" ||

@@ -75,12 +75,18 @@ func (t *textWriter) unhealthyZones(rep *probe.Report) {
 
 // ipv6 is the domain's IPv6 parity, before the last line: how many MX
 // hosts have IPv6 addresses and, when some do, how each host's two
-// families compare.
+// families compare; for a host target, how its own compare.
 func (t *textWriter) ipv6(rep *probe.Report) {
 	if !ParityKnown(rep) {
 		return
 	}
 	p := t.p
+	if rep.DNS == nil {
+		// A host target: its own parity, without counting MX hosts.
+		h := &rep.Hosts[0]
+		t.printf("\n%sIPv6:%s %s%s%s\n", p.bold, p.reset, t.style(ParityTone(h.Parity)), ParityWords(h), p.reset)
+		return
+	}
 	t.printf("\n%sIPv6:%s %s\n", p.bold, p.reset, IPv6Words(rep))
 	if IPv6Hosts(rep) == 0 {
 		return

@@ -102,8 +102,15 @@ func ReverseTone(c *rdns.Check) Tone {
 // ReverseWords explains an address's reverse DNS when the label is not the
 // whole story: why a PTR name is not forward-confirmed, why there is no
 // PTR, how the lookup failed, or every name when there are several; ""
-// for a confirmed address with one PTR name.
+// for a confirmed address with one PTR name. The engine's detail says it
+// when there is one; these words stand in for a check that has none.
 func ReverseWords(c *rdns.Check) string {
+	if c.Status == rdns.StatusConfirmed && len(c.PTR.Names) <= 1 {
+		return ""
+	}
+	if c.Detail != "" {
+		return c.Detail
+	}
 	switch c.Status {
 	case rdns.StatusConfirmed:
 		if len(c.PTR.Names) > 1 {
@@ -188,11 +195,16 @@ func lookupFailure(o dnsmx.Outcome, rcode, err string) string {
 }
 
 // NamesWords says which names of a gateway disagree, each as its source
-// gives it: "banner says mx.relay.test, PTR says mail.other.test; MX is
-// mx.relay.test". "" when they agree (or nothing could be compared).
+// gives it: the engine's detail ("banner and MX say mx.relay.test, PTR
+// says mail.other.test"), or for a comparison without one "banner says
+// mx.relay.test, PTR says mail.other.test; MX is mx.relay.test". "" when
+// they agree (or nothing could be compared).
 func NamesWords(n *rdns.Names) string {
 	if n == nil || n.Agree || len(n.Mismatches) == 0 {
 		return ""
+	}
+	if n.Detail != "" {
+		return n.Detail
 	}
 	var banner, ehlo, ptr, mx bool
 	for _, m := range n.Mismatches {
@@ -241,9 +253,6 @@ func NamesWords(n *rdns.Names) string {
 		}
 		s += "MX is " + n.MX
 	}
-	if s == "" {
-		return n.Detail
-	}
 	return s
 }
 
@@ -262,7 +271,7 @@ func ListingWords(r *dnsbl.Result, at time.Time) string {
 	case dnsbl.VerdictNotListed:
 		s = "not listed in " + r.Zone
 	default:
-		s = r.Zone + ": " + ListErrorWords(r) + "; not a listing"
+		s = ListErrorWords(r)
 	}
 	if r.Cached {
 		s += " (" + listingCachedWords(r, at) + ")"
@@ -289,29 +298,40 @@ func codesWords(codes []netip.Addr) string {
 }
 
 // ListErrorWords says what an error of a list means (RFC 5782 and the
-// lists' own usage rules): why no verdict could be had.
+// lists' own usage rules), why no verdict could be had, and that it is no
+// listing: "bl.test refused the query (127.255.255.254): …; not a
+// listing". The engine's detail says it when there is one, led by the
+// zone's name and closed by "not a listing" when it lacks them.
 func ListErrorWords(r *dnsbl.Result) string {
+	const notListing = "not a listing"
+	s := r.Detail
+	if s == "" {
+		s = listErrorMeaning(r)
+	}
+	if !strings.HasPrefix(s, r.Zone+" ") {
+		s = r.Zone + ": " + s
+	}
+	if !strings.HasSuffix(s, notListing) {
+		s += "; " + notListing
+	}
+	return s
+}
+
+// listErrorMeaning says what an error of a list means, for a result
+// without a detail.
+func listErrorMeaning(r *dnsbl.Result) string {
 	codes := codesWords(r.Codes)
 	switch r.Error {
 	case dnsbl.ErrorRefusedQuery:
 		return "the list refused the query" + codes + ": it refuses public or open resolvers or too many queries"
 	case dnsbl.ErrorOutsideLoopback:
-		if codes == "" && r.Detail != "" {
-			return "the answer is outside 127.0.0.0/8, so it is no blocklist answer (" + r.Detail + ")"
-		}
 		return "the answer" + codes + " is outside 127.0.0.0/8, so it is no blocklist answer"
 	case dnsbl.ErrorLookupFailed:
-		if r.Detail != "" {
-			return "the lookup failed: " + r.Detail
-		}
 		return "the lookup failed"
 	case dnsbl.ErrorTimeout:
 		return "no answer in time"
 	case dnsbl.ErrorZoneUnhealthy:
 		return "the zone fails its health check, its answers are not trusted"
-	}
-	if r.Detail != "" {
-		return string(r.Error) + ": " + r.Detail
 	}
 	return string(r.Error)
 }
@@ -368,12 +388,16 @@ func UnhealthyZones(rep *probe.Report) []UnhealthyZone {
 // UnhealthyZoneWords says that a zone failed its health check and what
 // that means for the probe's results.
 func UnhealthyZoneWords(z UnhealthyZone) string {
-	why := z.Detail
+	// The engine's detail is that of each result: "not asked: bl.test
+	// lists 127.0.0.1, …; its answers are not trusted".
+	why := strings.TrimPrefix(z.Detail, "not asked: ")
 	if why == "" {
 		why = "it fails its health check (RFC 5782 section 5: the test entry must be listed, the \"not listed\" entry must not)"
 	}
-	return "blocklist " + z.Zone + " is UNHEALTHY: " + why + "; its answers are not trusted, so " +
-		count(z.Subjects, "result in it is", "results in it are") + " left out"
+	if !strings.Contains(why, "not trusted") {
+		why += "; its answers are not trusted"
+	}
+	return "blocklist " + z.Zone + " is UNHEALTHY: " + why + " (" + count(z.Subjects, "result", "results") + " left out)"
 }
 
 // ListingGroups splits results into those worth a line each (listings and

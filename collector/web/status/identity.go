@@ -166,7 +166,7 @@ func identitySummary(entries []*store.Entry) fact {
 		parts = append(parts, domains(listed, "target has", "targets have")+" an address or MX host name on a blocklist")
 	}
 	if gaps > 0 {
-		parts = append(parts, domains(gaps, "domain has", "domains have")+" an MX host whose IPv6 (or IPv4) fails while the other works")
+		parts = append(parts, domains(gaps, "domain has", "domains have")+" an MX host that fails over IPv6 or IPv4 while the other family works")
 	}
 	switch len(parts) {
 	case 0:

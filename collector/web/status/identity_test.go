@@ -76,7 +76,8 @@ func identityStore() *store.Store {
 	h = &broken.Hosts[0]
 	h.Listings = [][]dnsbl.Result{{
 		zoneResult("bl.example", "192.0.2.11", dnsbl.VerdictNotListed, "", "", "", ""),
-		zoneResult("brokenbl.example", "192.0.2.11", dnsbl.VerdictError, dnsbl.ErrorZoneUnhealthy, "", "", "brokenbl.example lists 127.0.0.1"),
+		zoneResult("brokenbl.example", "192.0.2.11", dnsbl.VerdictError, dnsbl.ErrorZoneUnhealthy, "", "",
+			"not asked: brokenbl.example lists 127.0.0.1, which no list may: it answers everything (a wildcard, or a resolver rewriting NXDOMAIN); its answers are not trusted"),
 	}}
 	st.Put(entry("default", broken))
 
@@ -103,7 +104,7 @@ func TestIdentityOnTheOverview(t *testing.T) {
 		t.Fatalf("status %d:\n%s", p.status, p.body)
 	}
 	body := strings.ReplaceAll(p.body, "<wbr>", "")
-	if want := `<p class="identity-count warn" data-identity-count>2 targets have an address or MX host name on a blocklist; 1 domain has an MX host whose IPv6 (or IPv4) fails while the other works</p>`; !strings.Contains(section(t, body, "summary"), want) {
+	if want := `<p class="identity-count warn" data-identity-count>2 targets have an address or MX host name on a blocklist; 1 domain has an MX host that fails over IPv6 or IPv4 while the other family works</p>`; !strings.Contains(section(t, body, "summary"), want) {
 		t.Errorf("the summary lacks %s", want)
 	}
 	for _, tc := range []struct {
@@ -131,7 +132,7 @@ func TestIdentityOnTheOverview(t *testing.T) {
 			`<div class="ipv6" data-ipv6><span class="label">IPv6</span> <span class="warn">the MX host has IPv6 addresses</span><ul class="facts"><li class="warn">IPv6 broken for mx.v6broken.example while IPv4 works: 2001:db8::1 failed (rcpt_rejected)</li></ul></div>`,
 		}, []string{"LISTED", "data-ptr"}},
 		{"brokenbl.example", []string{
-			`<li>blocklist brokenbl.example is UNHEALTHY: brokenbl.example lists 127.0.0.1; its answers are not trusted, so 1 result in it is left out</li>`,
+			`<li>blocklist brokenbl.example is UNHEALTHY: brokenbl.example lists 127.0.0.1, which no list may: it answers everything (a wildcard, or a resolver rewriting NXDOMAIN); its answers are not trusted (1 result left out)</li>`,
 			`<li class="neutral" data-dnsbl>not listed in bl.example</li>`,
 		}, []string{"brokenbl.example: the zone", "data-identity-mark", "data-ipv6"}},
 		{"plain.example", []string{
