@@ -119,6 +119,10 @@ func TestDashboardIsWellFormed(t *testing.T) {
 		"mx_mta_sts_policy_max_age_seconds", "mx_mta_sts_policy_host_cert_expiry_timestamp_seconds", "mx_mta_sts_mx_covered",
 		"mx_mta_sts_tls_status_info", "mx_mta_sts_policy_fetch_error_info", "mx_mta_sts_policy_defect_info",
 		"mx_mta_sts_txt_defect_info", "mx_tlsrpt_records", "mx_tlsrpt_valid", "mx_tlsrpt_defect_info",
+		// and issue 13: reverse DNS, names, blocklists and IPv6 parity.
+		"mx_ptr_info", "mx_names_agree", "mx_name_mismatch_info", "mx_dnsbl_listed", "mx_dnsbl_return_code_info",
+		"mx_dnsbl_error_info", "mx_dnsbl_host_listed", "mx_dnsbl_host_return_code_info", "mx_dnsbl_host_error_info",
+		"mx_dnsbl_zone_healthy", "mx_dnsbl_zone_check_timestamp_seconds", "mx_ip_parity_info", "mx_ipv6_mx_hosts",
 	} {
 		if !usedMetrics[m] {
 			t.Errorf("no panel shows %s", m)
