@@ -97,3 +97,17 @@ func plainText(s string) bool {
 	}
 	return true
 }
+
+// GreetingHostname is the host name a server names itself by in the first
+// line of its 220 greeting or its EHLO reply (RFC 5321 sections 4.2 and
+// 4.1.1.1: the first word), normalised; "" when that word is not a valid
+// host name. It is validated before it is lower-cased: strings.ToLower
+// would turn the Kelvin sign into "k", and non-ASCII text would pass.
+func GreetingHostname(line string) string {
+	word, _, _ := strings.Cut(line, " ")
+	word = strings.TrimSuffix(word, ".")
+	if !Valid(word) {
+		return ""
+	}
+	return Normalize(word)
+}

@@ -79,3 +79,22 @@ func FuzzSMTPRules(f *testing.F) {
 		}
 	})
 }
+
+func TestGreetingHostname(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{"mx1.Good.Test ESMTP Postfix", "mx1.good.test"},
+		{"mx1.good.test.", "mx1.good.test"},
+		{"mx1.good.test", "mx1.good.test"},
+		{"", ""},
+		{" mx1.good.test", ""},                  // the first word is empty
+		{"**********************", ""},          // a middlebox's mask
+		{"\u212aelvin.test ESMTP", ""},          // the Kelvin sign is no ASCII letter
+		{"[192.0.2.1] ESMTP", ""},               // an address literal is no host name
+		{"mx\x1b[31m.test ESMTP", ""},           // control bytes
+		{strings.Repeat("a", 64) + ".test", ""}, // label too long
+	} {
+		if got := GreetingHostname(tc.line); got != tc.want {
+			t.Fatalf("GreetingHostname(%q) = %q, want %q", tc.line, got, tc.want)
+		}
+	}
+}

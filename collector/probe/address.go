@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
@@ -208,14 +207,7 @@ func ehloHostname(ext *smtp.Extensions) string {
 	if ext == nil {
 		return ""
 	}
-	word, _, _ := strings.Cut(ext.Greeting, " ")
-	word = strings.TrimSuffix(word, ".")
-	// Validate before lower-casing: strings.ToLower turns the Kelvin sign
-	// into "k", and non-ASCII text would pass for a host name.
-	if !dnsname.Valid(word) {
-		return ""
-	}
-	return dnsname.Normalize(word)
+	return dnsname.GreetingHostname(ext.Greeting)
 }
 
 // parity compares a host's dialogues by address family; an IPv4-mapped

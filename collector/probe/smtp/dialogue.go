@@ -662,10 +662,5 @@ func bannerHostname(r Reply) string {
 	if len(r.Lines) == 0 {
 		return ""
 	}
-	word, _, _ := strings.Cut(r.Lines[0], " ")
-	word = strings.TrimSuffix(word, ".")
-	if !dnsname.Valid(word) {
-		return ""
-	}
-	return strings.ToLower(word)
+	return dnsname.GreetingHostname(r.Lines[0])
 }
