@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsbl"
 	"github.com/mx-exporter/mx_exporter/collector/report"
 	"github.com/mx-exporter/mx_exporter/collector/wiring"
 	"github.com/mx-exporter/mx_exporter/config"
@@ -29,6 +31,9 @@ type probeCommand struct {
 	checkName     *string
 	dane          *string
 	mtaSTS        *string
+	reverseDNS    *bool
+	dnsblZones    *[]string
+	dnsblDomains  *[]string
 	port          *uint16
 	ehlo          *string
 	mailFrom      *string
@@ -46,6 +51,11 @@ type probeCommand struct {
 	colour        *string
 
 	set map[string]*bool // which overriding flags the user gave
+
+	// blocklists is the dnsbl section prepare settled on (the config's,
+	// with the zone flags): run builds the probe's checker with its
+	// cache_ttl and health_interval.
+	blocklists config.DNSBL
 }
 
 func addProbeCommand(app *kingpin.Application) *probeCommand {
@@ -63,6 +73,12 @@ func addProbeCommand(app *kingpin.Application) *probeCommand {
 		PlaceHolder(config.DANEEnforce).IsSetByUser(c.flag("dane")).Enum(config.DANEEnforce, config.DANEReport, config.DANEOff)
 	c.mtaSTS = c.cmd.Flag("mta-sts", "MTA-STS of a domain target (RFC 8461; host targets have no policy): enforce (an enforce policy that does not cover an MX host, or whose covered MX fails its TLS, fails the probe; the module's default), report (reported, never a failure) or off (no _mta-sts or _smtp._tls lookup, no policy fetch). The policy is fetched from https://mta-sts.<domain>/ at every run, its certificate verified like the MX's (--tls.ca-file).").
 		PlaceHolder(config.MTASTSEnforce).IsSetByUser(c.flag("mta-sts")).Enum(config.MTASTSEnforce, config.MTASTSReport, config.MTASTSOff)
+	c.reverseDNS = c.cmd.Flag("reverse-dns", "Look up the PTR names of every probed address and whether they resolve back to it (forward-confirmed reverse DNS), and compare them with the MX name and the greeting; never a failure. On unless the module's reverse_dns is off; --no-reverse-dns skips it.").
+		IsSetByUser(c.flag("reverse-dns")).Bool()
+	c.dnsblZones = c.cmd.Flag("dnsbl.zone", "DNS blocklist zone (RFC 5782) to look every probed address up in, IPv4 and IPv6 (repeatable; replaces the config's dnsbl.zones). None by default: many lists refuse queries through public resolvers (answering 127.255.255.x, reported as query_refused, never as a listing) and some need a key in the zone name (Spamhaus DQS: KEY.zen.dq.spamhaus.net), so ask through a resolver of your own (--resolver). Each zone's health (RFC 5782 section 5) is checked before its answers are trusted.").
+		PlaceHolder("ZONE").IsSetByUser(c.flag("dnsbl.zone")).Strings()
+	c.dnsblDomains = c.cmd.Flag("dnsbl.domain-zone", "DNS blocklist zone of host names (RFC 5782 section 2.3) to look every MX host name up in (repeatable; replaces the config's dnsbl.domain_zones). None by default, for the same reasons as --dnsbl.zone.").
+		PlaceHolder("ZONE").IsSetByUser(c.flag("dnsbl.domain-zone")).Strings()
 	c.port = c.cmd.Flag("port", "SMTP port.").PlaceHolder("25").IsSetByUser(c.flag("port")).Uint16()
 	c.ehlo = c.cmd.Flag("ehlo", "Name to send in EHLO/HELO (default: this machine's host name).").IsSetByUser(c.flag("ehlo")).String()
 	c.mailFrom = c.cmd.Flag("mail-from", "Reverse path for MAIL FROM; empty is the null sender <>.").IsSetByUser(c.flag("mail-from")).String()
@@ -99,7 +115,10 @@ func (c *probeCommand) run(ctx context.Context, logger *slog.Logger, stdout, std
 		fmt.Fprintf(stderr, "mx_exporter probe: %v\n", err)
 		return exitUsage
 	}
-	p := &probe.Prober{Logger: logger}
+	// No daemon keeps a checker for this probe: it gets its own, which
+	// checks each zone's health before trusting its answers and asks a
+	// name shared by several MX hosts once.
+	p := &probe.Prober{Logger: logger, Blocklists: dnsbl.NewChecker(c.blocklists.CacheTTL, c.blocklists.HealthInterval)}
 	rep := p.Probe(ctx, target, settings)
 
 	if *c.asJSON {
@@ -168,7 +187,53 @@ func (c *probeCommand) prepare() (probe.Target, probe.Settings, error) {
 	if err != nil {
 		return probe.Target{}, probe.Settings{}, err
 	}
+	c.blocklists, err = c.overrideDNSBL(cfg.DNSBL)
+	if err != nil {
+		return probe.Target{}, probe.Settings{}, err
+	}
+	settings.DNSBLZones = wiring.DNSBLZones(c.blocklists)
 	return target, settings, nil
+}
+
+// overrideDNSBL applies the zone flags to the config's dnsbl section: a
+// flag given replaces the config's list. The flags bypass the config's
+// checks, so they get the same ones here: a zone name is a label value of
+// every listing series, and a zone lists addresses or host names.
+func (c *probeCommand) overrideDNSBL(d config.DNSBL) (config.DNSBL, error) {
+	var err error
+	if c.given("dnsbl.zone") {
+		if d.Zones, err = parseZoneFlags("--dnsbl.zone", *c.dnsblZones, true); err != nil {
+			return config.DNSBL{}, err
+		}
+	}
+	if c.given("dnsbl.domain-zone") {
+		if d.DomainZones, err = parseZoneFlags("--dnsbl.domain-zone", *c.dnsblDomains, false); err != nil {
+			return config.DNSBL{}, err
+		}
+	}
+	for _, z := range d.DomainZones {
+		if slices.Contains(d.Zones, z) {
+			return config.DNSBL{}, fmt.Errorf("--dnsbl.domain-zone: %q is an address zone too (--dnsbl.zone or the config's dnsbl.zones); a zone lists addresses or host names, not both", z)
+		}
+	}
+	return d, nil
+}
+
+// parseZoneFlags checks the zones of one repeatable flag and returns them
+// in canonical form.
+func parseZoneFlags(flag string, zones []string, addresses bool) ([]string, error) {
+	out := make([]string, 0, len(zones))
+	for _, z := range zones {
+		name, err := config.ParseDNSBLZone(z, addresses)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flag, err)
+		}
+		if slices.Contains(out, name) {
+			return nil, fmt.Errorf("%s: %q is given twice", flag, name)
+		}
+		out = append(out, name)
+	}
+	return out, nil
 }
 
 // overrideDNS applies the DNS flags to the config's dns section. The check
@@ -217,6 +282,9 @@ func (c *probeCommand) override(m *config.Module) {
 	}
 	if c.given("mta-sts") {
 		m.MTASTS = *c.mtaSTS
+	}
+	if c.given("reverse-dns") {
+		m.ReverseDNS = *c.reverseDNS
 	}
 	if c.given("tls.ca-file") {
 		m.TLS.CAFile = *c.caFile
