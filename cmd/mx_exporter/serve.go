@@ -69,15 +69,10 @@ type daemon struct {
 	// blocklists caches blocklist answers and keeps each zone's health
 	// for the daemon's whole life, shared by the scheduler's probes and
 	// /probe like policies: an address shared by many targets is asked
-	// once per zone and cache_ttl, and a reload asks no list again. It is
-	// built with the first config's cache_ttl and health_interval; the
-	// scheduler keeps its own copy of the Prober, so a Checker cannot be
-	// swapped under it, and a reload that changes the two says they take
-	// effect at restart.
+	// once per zone and cache_ttl, and a reload asks no list again. A
+	// reload that changes cache_ttl or health_interval hands them to it
+	// (SetIntervals) rather than replacing it, so nothing cached is lost.
 	blocklists *dnsbl.Checker
-	// blocklistTimes are the cache_ttl and health_interval blocklists was
-	// built with.
-	blocklistTimes [2]time.Duration
 	// zonesLoaded asks checkZones for a health check now: a config was
 	// loaded, with zones or a resolver that may be new.
 	zonesLoaded chan struct{}
@@ -108,7 +103,6 @@ func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 	cfg, err := config.Load(d.configFile)
 	if err == nil {
 		d.blocklists = dnsbl.NewChecker(cfg.DNSBL.CacheTTL, cfg.DNSBL.HealthInterval)
-		d.blocklistTimes = [2]time.Duration{cfg.DNSBL.CacheTTL, cfg.DNSBL.HealthInterval}
 		d.sched = scheduler.New(&probe.Prober{Logger: logger, Policies: d.policies, Blocklists: d.blocklists}, d.store, scheduler.Options{
 			MaxConcurrent: *c.maxConcurrent,
 			Logger:        logger,
@@ -126,7 +120,7 @@ func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { d.sched.Run(ctx) })
-	wg.Go(func() { d.checkZones(ctx, cfg.DNSBL.HealthInterval) })
+	wg.Go(func() { d.checkZones(ctx, d.blocklists.HealthInterval) })
 	// Registered before anything runs, so that a SIGHUP from now on
 	// reloads instead of killing the process.
 	hup := make(chan os.Signal, 1)
@@ -222,6 +216,7 @@ func (d *daemon) load(cfg *config.Config) error {
 	d.gen = &ondemand.Generation{Settings: settings, Allow: ondemand.NewAllowlist(cfg)}
 	d.zones, d.resolver = wiring.DNSBLZones(cfg.DNSBL), resolver
 	d.mu.Unlock()
+	d.blocklists.SetIntervals(cfg.DNSBL.CacheTTL, cfg.DNSBL.HealthInterval)
 	// The zones' health is checked at once: new zones, or a resolver a
 	// list may refuse, show in mx_dnsbl_zone_healthy before the first
 	// probe has to trust their answers.
@@ -232,12 +227,8 @@ func (d *daemon) load(cfg *config.Config) error {
 	// Without trust_ad every DANE verdict is not_checked: the log says
 	// which it is, as nothing else at start does.
 	d.logger.Info("config loaded", "file", d.configFile, "targets", len(jobs), "modules", len(cfg.Modules), "dns_trust_ad", cfg.DNS.TrustAD,
-		"dnsbl_zones", len(cfg.DNSBL.Zones), "dnsbl_domain_zones", len(cfg.DNSBL.DomainZones))
-	if times := [2]time.Duration{cfg.DNSBL.CacheTTL, cfg.DNSBL.HealthInterval}; times != d.blocklistTimes {
-		d.logger.Warn("dnsbl.cache_ttl and dnsbl.health_interval take effect at restart; the blocklist cache keeps the ones it started with",
-			"cache_ttl", d.blocklistTimes[0], "health_interval", d.blocklistTimes[1],
-			"configured_cache_ttl", cfg.DNSBL.CacheTTL, "configured_health_interval", cfg.DNSBL.HealthInterval)
-	}
+		"dnsbl_zones", len(cfg.DNSBL.Zones), "dnsbl_domain_zones", len(cfg.DNSBL.DomainZones),
+		"dnsbl_cache_ttl", cfg.DNSBL.CacheTTL, "dnsbl_health_interval", cfg.DNSBL.HealthInterval)
 	return nil
 }
 
@@ -247,8 +238,8 @@ func (d *daemon) load(cfg *config.Config) error {
 // ends. The checker would check a zone on first use anyway; doing it
 // here keeps mx_dnsbl_zone_healthy current when no probe asks, and spares
 // the first probes the wait.
-func (d *daemon) checkZones(ctx context.Context, interval time.Duration) {
-	timer := time.NewTimer(interval)
+func (d *daemon) checkZones(ctx context.Context, interval func() time.Duration) {
+	timer := time.NewTimer(interval())
 	defer timer.Stop()
 	for {
 		select {
@@ -263,7 +254,7 @@ func (d *daemon) checkZones(ctx context.Context, interval time.Duration) {
 		if len(zones) > 0 {
 			d.blocklists.CheckZones(ctx, resolver, zones)
 		}
-		timer.Reset(interval)
+		timer.Reset(interval())
 	}
 }
 

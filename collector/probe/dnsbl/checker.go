@@ -105,6 +105,31 @@ func NewChecker(ttl, healthInterval time.Duration) *Checker {
 	}
 }
 
+// SetIntervals changes the cache TTL and the health interval, for a reload
+// that changes them; a value that is not positive takes its default.
+// Answers and health checks made before keep the expiry they were given:
+// the new values apply from the next answer and the next check, so a
+// reload asks no list again.
+func (c *Checker) SetIntervals(ttl, healthInterval time.Duration) {
+	if ttl <= 0 {
+		ttl = DefaultCacheTTL
+	}
+	if healthInterval <= 0 {
+		healthInterval = DefaultHealthInterval
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ttl, c.errorTTL = ttl, min(ttl, maxErrorTTL)
+	c.healthInterval, c.healthRetry = healthInterval, min(healthInterval, maxErrorTTL)
+}
+
+// HealthInterval is how often each zone's health is checked.
+func (c *Checker) HealthInterval() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.healthInterval
+}
+
 // CheckAddr looks addr up in every zone of kind address, side by side,
 // within ctx. The results are in the order of zones; nil when no zone is
 // of kind address or addr is not valid.
@@ -322,11 +347,11 @@ func (c *Checker) runHealth(ctx context.Context, r *dnsmx.Resolver, z Zone, serv
 	healthy, retry, detail := probeHealth(ctx, r, z)
 	h := Health{Zone: z, Healthy: healthy, Checked: checked, Detail: detail}
 	f.val = h
+	c.mu.Lock()
 	due := checked.Add(c.healthInterval)
 	if retry {
 		due = checked.Add(c.healthRetry)
 	}
-	c.mu.Lock()
 	now := c.now()
 	c.zones[z] = &zoneState{health: h, servers: servers, due: due, used: now}
 	// Zones nobody asked about for two intervals are no longer

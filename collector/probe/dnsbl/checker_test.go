@@ -469,3 +469,36 @@ func wantZones(t *testing.T, c *Checker, want ...string) {
 		t.Fatalf("Zones\nwant %q\ngot  %q", want, got)
 	}
 }
+
+// TestCheckerSetIntervals: a reload's new cache TTL and health interval
+// apply from the next answer and the next check; what was cached keeps its
+// expiry, so the reload itself asks nothing again.
+func TestCheckerSetIntervals(t *testing.T) {
+	s := newFakeSetup(t)
+	s.one(t, blFake, "127.0.1.3", "")
+	s.c.SetIntervals(time.Hour, 2*time.Hour)
+	if got := s.c.HealthInterval(); got != 2*time.Hour {
+		t.Fatalf("HealthInterval after SetIntervals: %v, want 2h", got)
+	}
+	// Cached for the old 15 minutes: asked again after them.
+	s.clock.advance(16 * time.Minute)
+	s.one(t, blFake, "127.0.1.3", "")
+	s.wantCount(t, "A", "3.1.0.127.bl.fake", 2)
+	// The new answer keeps the new hour; the health check made before
+	// keeps its old hour, and the one made then is due two hours later.
+	s.clock.advance(50 * time.Minute) // 66 min
+	s.one(t, blFake, "127.0.1.3", "")
+	s.wantCount(t, "A", "3.1.0.127.bl.fake", 2)
+	s.wantCount(t, "A", "2.0.0.127.bl.fake", 2)
+	s.clock.advance(100 * time.Minute) // 166 min
+	s.one(t, blFake, "127.0.1.3", "")
+	s.wantCount(t, "A", "2.0.0.127.bl.fake", 2)
+	s.clock.advance(25 * time.Minute) // 191 min
+	s.one(t, blFake, "127.0.1.3", "")
+	s.wantCount(t, "A", "2.0.0.127.bl.fake", 3)
+
+	s.c.SetIntervals(0, -1)
+	if got := s.c.HealthInterval(); got != DefaultHealthInterval {
+		t.Fatalf("HealthInterval after SetIntervals(0, -1): %v, want the default %v", got, DefaultHealthInterval)
+	}
+}

@@ -85,8 +85,9 @@ func joinQueryName(labels, zone string) string {
 const maxIPv6Labels = 32 * 2
 
 // CheckZone says why z cannot be used, in words; nil when it can. The
-// config reads zones with it, so that a zone it accepts is one every query
-// fits in: the name must be a host name (letters, digits, hyphens, a key
+// config, which imports no engine package, applies the same rules (a
+// wiring test holds the two in step), so that a zone it accepts is one
+// every query fits in: the name must be a host name (letters, digits, hyphens, a key
 // included) short enough that every subject's query name is valid: 189
 // octets for an address zone (the 64 octets of IPv6 nibbles come first),
 // and room for the health entry "invalid" in a domain zone.
