@@ -61,6 +61,13 @@ type Options struct {
 	// report, and never fail anything.
 	DANE *dane.Policy
 
+	// Pipelining sends MAIL, every RCPT, the relay RCPT, RSET and QUIT as
+	// one group (RFC 2920) when the server advertises PIPELINING in its
+	// last EHLO reply, then reads and checks every reply in order; the
+	// group's time is the step StepPipeline. Never before the greeting or
+	// without the keyword: the dialogue stays lock-step then.
+	Pipelining bool
+
 	// SlowStepThreshold: a step whose reply takes longer while the dialogue
 	// still completes is reported as FindingSlowStep. Zero means
 	// DefaultSlowStepThreshold.

@@ -139,6 +139,10 @@ const (
 	StepVRFY         = "vrfy"
 	StepRSET         = "rset"
 	StepQuit         = "quit"
+	// StepPipeline is a pipelined group (Options.Pipelining): from
+	// sending it to reading its last reply. Each command of the group
+	// keeps its own step for its reply code.
+	StepPipeline = "pipeline"
 )
 
 // Reply is one complete SMTP reply (RFC 5321 section 4.2).
