@@ -46,6 +46,9 @@ type Settings struct {
 	// the Prober, because it comes from the same config: a reload that
 	// names other DNS servers brings new settings and the resolver with them.
 	Resolver *dnsmx.Resolver
+	// Detail is the module's metrics setting: carried into the report's
+	// Asked for its readers; the probe does the same either way.
+	Detail Detail
 }
 
 // Gate bounds concurrency. Acquire blocks until the address may be probed
@@ -100,6 +103,27 @@ type Asked struct {
 	RelayCheck string        // "" when the module checks no relay
 	VRFY       string        // "" when the module sends no VRFY
 	StartTLS   smtp.StartTLS // "" is smtp's default, opportunistic
+	// Pipelining: the module asked for pipelined groups, so a reader
+	// may expect the pipeline step even where the server offered none.
+	Pipelining bool
+	// Detail is what the module asked readers to show of each dialogue
+	// besides what most users look at.
+	Detail Detail
+}
+
+// Detail names the details of a dialogue that a reader shows only when
+// asked (module key metrics): every address costs their share at every
+// probe, and most users never look at them. The report and the transcript
+// hold them either way; the probe itself runs the same.
+type Detail struct {
+	// AllExtensions: every known extension before and after STARTTLS,
+	// not only STARTTLS and the ones senders act on.
+	AllExtensions bool
+	// EnhancedStatus: the RFC 3463 status of each command's reply.
+	EnhancedStatus bool
+	// AllSteps: every step's time and reply code, not only those where
+	// time goes and verdicts rest.
+	AllSteps bool
 }
 
 // HostReport is one MX host: its resolution and one dialogue per address.
@@ -176,6 +200,8 @@ func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
 		RelayCheck: s.SMTP.RelayCheck,
 		VRFY:       s.SMTP.VRFY,
 		StartTLS:   s.SMTP.StartTLS,
+		Pipelining: s.SMTP.Pipelining,
+		Detail:     s.Detail,
 	}}
 	if s.DANE != dane.ModeOff {
 		rep.Asked.DANE = s.DANE
