@@ -43,6 +43,7 @@ var roles = map[string]string{
 	// Test certificates, beside the test servers; the tests of deploy/
 	// files, beside them, with the dashboard reader they share with cmd's.
 	"collector/testenv/testcert": "test",
+	"collector/testenv/fakedns":  "test",
 	"deploy":                     "test",
 }
 
