@@ -1,7 +1,7 @@
 package dnsmx
 
-// The tests of this file run against fakeZone playing a validating resolver
-// (see fake_test.go for why fakes): AD per zone, SERVFAIL with and without
+// The tests of this file run against fakedns.Zone playing a validating
+// resolver (see its package for why fakes): AD per zone, SERVFAIL with and without
 // data under CD, timeouts, a slow or flipping self-check. The real unbound
 // is asked in integration_test.go.
 
@@ -17,6 +17,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
+	"github.com/mx-exporter/mx_exporter/collector/testenv/fakedns"
 )
 
 // A SHA-256 worth of association data, and a record of it.
@@ -26,8 +27,8 @@ var (
 )
 
 // secRecords: "sig.fake." is signed (AD), "plain.fake." is not. Names in
-// bogusNames fail validation; those in brokenNames fail with CD too (see
-// fakeZone.bogus for the form).
+// bogusNames fail validation; those in brokenNames fail with CD too (names,
+// or a type and a name: see fakedns.Zone.Fail for the form).
 var secRecords = `
 sig.fake.                       SOA   ns.sig.fake. hostmaster.sig.fake. 1 3600 600 86400 60
 sig.fake.                       MX    10 mx.sig.fake.
@@ -70,18 +71,16 @@ var (
 	brokenNames = []string{"deadmx.sig.fake.", "_25._tcp.dead.sig.fake.", "AAAA deadaaaa.sig.fake."}
 )
 
-func set(names []string) map[string]bool {
-	m := make(map[string]bool, len(names))
-	for _, n := range names {
-		m[n] = true
-	}
-	return m
-}
-
 // newSecZone is a fake validating resolver for secRecords.
-func newSecZone(t testing.TB, extra string) *fakeZone {
-	return &fakeZone{rrs: parseZone(t, secRecords+extra), signed: []string{"sig.fake."},
-		bogus: set(bogusNames), broken: set(brokenNames)}
+func newSecZone(t testing.TB, extra string) *fakedns.Zone {
+	z := &fakedns.Zone{Records: fakedns.Parse(t, secRecords+extra), Signed: []string{"sig.fake."}}
+	for _, n := range bogusNames {
+		z.Bogus(n)
+	}
+	for _, n := range brokenNames {
+		z.Fail(n, dns.RcodeServerFailure)
+	}
+	return z
 }
 
 // trusted returns a resolver of servers that trusts their AD bit.
@@ -106,7 +105,7 @@ func secSummary(d *Domain) string {
 
 func TestSecurityFake(t *testing.T) {
 	z := newSecZone(t, "")
-	srv := serve(t, z)
+	srv := fakedns.Serve(t, z)
 	r := trusted(t, "sig.fake", srv)
 	for _, tc := range []struct{ domain, want, err string }{
 		{"sig.fake", "answer mx=secure [mx.sig.fake answer secure]", ""},
@@ -139,10 +138,10 @@ func TestSecurityFake(t *testing.T) {
 	if d := r.Domain(testCtx(t, 10*time.Second), "badmx.sig.fake", Options{}); d.Err != want {
 		t.Errorf("bogus MX err:\nwant %q\ngot  %q", want, d.Err)
 	}
-	if got := z.count("cd MX deadmx.sig.fake."); got != 1 {
+	if got := z.Count("cd MX deadmx.sig.fake."); got != 1 {
 		t.Errorf("CD queries for a SERVFAIL: want 1, got %d", got)
 	}
-	if got := z.count("nodo"); got != 0 {
+	if got := z.Count("nodo"); got != 0 {
 		t.Errorf("%d queries without the DO bit", got)
 	}
 }
@@ -151,14 +150,14 @@ func TestSecurityFake(t *testing.T) {
 // makes the resolver ask for the target; the state is that of both replies.
 func TestSecurityFakeCNAMEAcrossQueries(t *testing.T) {
 	z := newSecZone(t, "")
-	z.noChase = true
-	r := trusted(t, "", serve(t, z))
+	z.NoChase = true
+	r := trusted(t, "", fakedns.Serve(t, z))
 	d := r.Domain(testCtx(t, 10*time.Second), "toplain.sig.fake", Options{IgnoreSpecialAddresses: true})
 	if got, want := secSummary(d), "answer mx=secure [alias.sig.fake answer insecure]"; got != want {
 		t.Fatalf("want %s, got %s", want, got)
 	}
-	if d.Hosts[0].CNAME != "mx.plain.fake" || z.count("udp A mx.plain.fake.") != 1 {
-		t.Fatalf("the target was not asked on its own: cname %q, %d queries", d.Hosts[0].CNAME, z.count("udp A mx.plain.fake."))
+	if d.Hosts[0].CNAME != "mx.plain.fake" || z.Count("udp A mx.plain.fake.") != 1 {
+		t.Fatalf("the target was not asked on its own: cname %q, %d queries", d.Hosts[0].CNAME, z.Count("udp A mx.plain.fake."))
 	}
 	d = r.Domain(testCtx(t, 10*time.Second), "tosig.sig.fake", Options{IgnoreSpecialAddresses: true})
 	if got, want := secSummary(d), "answer mx=secure [alias2.sig.fake answer secure]"; got != want {
@@ -170,7 +169,7 @@ func TestSecurityFakeCNAMEAcrossQueries(t *testing.T) {
 // and a SERVFAIL is not asked again with CD.
 func TestSecurityUnchecked(t *testing.T) {
 	z := newSecZone(t, "")
-	r := newTestResolver(t, time.Second, 1, serve(t, z))
+	r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, z))
 	for domain, want := range map[string]string{
 		"sig.fake":       "answer mx=unchecked [mx.sig.fake answer unchecked]",
 		"plain.fake":     "answer mx=unchecked [mx.plain.fake answer unchecked]",
@@ -184,18 +183,18 @@ func TestSecurityUnchecked(t *testing.T) {
 	if l := r.TLSA(testCtx(t, 10*time.Second), Host{Name: "mx.sig.fake"}, 25); l.Security != SecurityUnchecked || len(l.Records) != 1 {
 		t.Errorf("TLSA: want 1 record, unchecked; got %d, %s", len(l.Records), l.Security)
 	}
-	if got := z.total("cd "); got != 0 {
+	if got := z.Total("cd "); got != 0 {
 		t.Errorf("%d CD queries without EnableValidation", got)
 	}
-	if got := z.count("nodo"); got != 0 {
+	if got := z.Count("nodo"); got != 0 {
 		t.Errorf("%d queries without the DO bit", got)
 	}
 }
 
 // TestSecurityFailures: no answer at all is unknown, never insecure.
 func TestSecurityFailures(t *testing.T) {
-	quiet, _ := silent(t)
-	refusing := serve(t, &fakeZone{rcode: dns.RcodeRefused})
+	quiet, _ := fakedns.Silent(t)
+	refusing := fakedns.Serve(t, &fakedns.Zone{Rcode: dns.RcodeRefused})
 	for name, srv := range map[string]string{"timeout": quiet, "refused": refusing} {
 		t.Run(name, func(t *testing.T) {
 			r := newTestResolver(t, 100*time.Millisecond, 1, srv)
@@ -217,13 +216,13 @@ func TestSecurityFailures(t *testing.T) {
 // the MX reply carries no DNSSEC state.
 func TestAdditionalSectionNotTrusted(t *testing.T) {
 	z := newSecZone(t, "")
-	z.additional = true
-	r := trusted(t, "", serve(t, z))
+	z.Additional = true
+	r := trusted(t, "", fakedns.Serve(t, z))
 	d := r.Domain(testCtx(t, 10*time.Second), "sig.fake", Options{IgnoreSpecialAddresses: true})
 	if got, want := secSummary(d), "answer mx=secure [mx.sig.fake answer secure]"; got != want {
 		t.Fatalf("want %s, got %s", want, got)
 	}
-	if a, aaaa := z.count("udp A mx.sig.fake."), z.count("udp AAAA mx.sig.fake."); a != 1 || aaaa != 1 {
+	if a, aaaa := z.Count("udp A mx.sig.fake."), z.Count("udp AAAA mx.sig.fake."); a != 1 || aaaa != 1 {
 		t.Fatalf("want one A and one AAAA query, got %d and %d", a, aaaa)
 	}
 }
@@ -242,7 +241,7 @@ func tlsaSummary(l TLSALookup) string {
 
 func TestTLSAFake(t *testing.T) {
 	z := newSecZone(t, "")
-	srv := serve(t, z)
+	srv := fakedns.Serve(t, z)
 	r := trusted(t, "", srv)
 	secure := SecuritySecure
 	tests := []struct {
@@ -289,12 +288,12 @@ func TestTLSAFake(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			before := z.total("udp TLSA ")
+			before := z.Total("udp TLSA ")
 			l := r.TLSA(testCtx(t, 10*time.Second), tc.host, tc.port)
 			if got := tlsaSummary(l); got != tc.want {
 				t.Fatalf("want %s\ngot  %s (err %q)", tc.want, got, l.Err)
 			}
-			asked := z.total("udp TLSA ") - before
+			asked := z.Total("udp TLSA ") - before
 			switch {
 			case l.Outcome == OutcomeError && (asked != 0 || l.Err == ""):
 				t.Fatalf("refused input: %d queries, err %q", asked, l.Err)
@@ -305,7 +304,7 @@ func TestTLSAFake(t *testing.T) {
 			}
 		})
 	}
-	if got := z.count("nodo"); got != 0 {
+	if got := z.Count("nodo"); got != 0 {
 		t.Errorf("%d queries without the DO bit", got)
 	}
 }
@@ -317,7 +316,7 @@ func TestTLSARecordsCapped(t *testing.T) {
 	for i := range maxTLSARecords + 8 {
 		fmt.Fprintf(&b, "_25._tcp.many.sig.fake. TLSA 3 1 1 %064x\n", i)
 	}
-	r := trusted(t, "", serve(t, newSecZone(t, b.String())))
+	r := trusted(t, "", fakedns.Serve(t, newSecZone(t, b.String())))
 	l := r.TLSA(testCtx(t, 10*time.Second), Host{Name: "many.sig.fake"}, 25)
 	if l.Outcome != OutcomeAnswer || len(l.Records) != maxTLSARecords || l.RecordsDropped != 8 {
 		t.Fatalf("want %d records and 8 dropped, got %s: %d records, %d dropped (err %q)",
@@ -331,18 +330,18 @@ func TestTLSARecordsCapped(t *testing.T) {
 func TestValidationFake(t *testing.T) {
 	t.Run("not trusted", func(t *testing.T) {
 		z := newSecZone(t, "")
-		r := newTestResolver(t, time.Second, 1, serve(t, z))
+		r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, z))
 		if v := r.Validation(testCtx(t, 10*time.Second)); v != (Validation{}) {
 			t.Fatalf("want Validation{}, got %+v", v)
 		}
-		if n := z.total(""); n != 0 {
+		if n := z.Total(""); n != 0 {
 			t.Fatalf("%d queries", n)
 		}
 	})
 
 	t.Run("validating, cached", func(t *testing.T) {
 		z := newSecZone(t, "")
-		r := trusted(t, "Sig.Fake.", serve(t, z))
+		r := trusted(t, "Sig.Fake.", fakedns.Serve(t, z))
 		v := r.Validation(testCtx(t, 10*time.Second))
 		if !v.Trusted || !v.Validating || v.Err != "" || v.CheckName != "sig.fake" || !v.Changed || v.Checked.IsZero() {
 			t.Fatalf("first check: %+v", v)
@@ -351,21 +350,21 @@ func TestValidationFake(t *testing.T) {
 		if !again.Validating || again.Changed || !again.Checked.Equal(v.Checked) {
 			t.Fatalf("second check: %+v", again)
 		}
-		if n := z.count("udp SOA sig.fake."); n != 1 {
+		if n := z.Count("udp SOA sig.fake."); n != 1 {
 			t.Fatalf("want 1 SOA query, got %d", n)
 		}
 	})
 
 	t.Run("root by default", func(t *testing.T) {
-		z := &fakeZone{rrs: parseZone(t, ". SOA a.root. nstld. 1 1800 900 604800 86400"), signed: []string{"."}}
-		r := trusted(t, "", serve(t, z))
+		z := &fakedns.Zone{Records: fakedns.Parse(t, ". SOA a.root. nstld. 1 1800 900 604800 86400"), Signed: []string{"."}}
+		r := trusted(t, "", fakedns.Serve(t, z))
 		if v := r.Validation(testCtx(t, 10*time.Second)); !v.Validating || v.CheckName != "." {
 			t.Fatalf("%+v", v)
 		}
 	})
 
 	t.Run("no AD", func(t *testing.T) {
-		srv := serve(t, newSecZone(t, ""))
+		srv := fakedns.Serve(t, newSecZone(t, ""))
 		r := trusted(t, "plain.fake", srv)
 		v := r.Validation(testCtx(t, 10*time.Second))
 		want := "resolver " + srv + " answered plain.fake SOA without the AD bit: it does not validate"
@@ -376,19 +375,19 @@ func TestValidationFake(t *testing.T) {
 
 	t.Run("bad name", func(t *testing.T) {
 		z := newSecZone(t, "")
-		r := trusted(t, "no..name", serve(t, z))
+		r := trusted(t, "no..name", fakedns.Serve(t, z))
 		v := r.Validation(testCtx(t, 10*time.Second))
-		if v.Validating || !strings.HasPrefix(v.Err, "self-check name: ") || z.total("") != 0 {
-			t.Fatalf("%+v after %d queries", v, z.total(""))
+		if v.Validating || !strings.HasPrefix(v.Err, "self-check name: ") || z.Total("") != 0 {
+			t.Fatalf("%+v after %d queries", v, z.Total(""))
 		}
 	})
 
 	t.Run("every server must validate", func(t *testing.T) {
-		good := serve(t, newSecZone(t, ""))
+		good := fakedns.Serve(t, newSecZone(t, ""))
 		plain := newSecZone(t, "")
-		plain.noAD.Store(true)
-		bad := serve(t, plain)
-		quiet, _ := silent(t)
+		plain.NoAD.Store(true)
+		bad := fakedns.Serve(t, plain)
+		quiet, _ := fakedns.Silent(t)
 		r := newTestResolver(t, 100*time.Millisecond, 1, good, bad, quiet)
 		r.EnableValidation("sig.fake")
 		v := r.Validation(testCtx(t, 10*time.Second))
@@ -401,11 +400,11 @@ func TestValidationFake(t *testing.T) {
 
 	t.Run("flips and retries", func(t *testing.T) {
 		z := newSecZone(t, "")
-		r := trusted(t, "sig.fake", serve(t, z))
+		r := trusted(t, "sig.fake", fakedns.Serve(t, z))
 		// A failed check is retried at once, a passed one stands.
 		r.valRefresh, r.valRetry = time.Hour, 0
 		ctx := testCtx(t, 10*time.Second)
-		z.noAD.Store(true)
+		z.NoAD.Store(true)
 		for i, want := range []struct{ validating, changed bool }{
 			{false, true},  // the first check
 			{false, false}, // retried, same answer
@@ -413,13 +412,13 @@ func TestValidationFake(t *testing.T) {
 			{true, false},  // from cache
 		} {
 			if i == 2 {
-				z.noAD.Store(false)
+				z.NoAD.Store(false)
 			}
 			if v := r.Validation(ctx); v.Validating != want.validating || v.Changed != want.changed {
 				t.Fatalf("check %d: want validating %v changed %v, got %+v", i, want.validating, want.changed, v)
 			}
 		}
-		if n := z.count("udp SOA sig.fake."); n != 3 {
+		if n := z.Count("udp SOA sig.fake."); n != 3 {
 			t.Fatalf("want 3 SOA queries, got %d", n)
 		}
 	})
@@ -427,8 +426,8 @@ func TestValidationFake(t *testing.T) {
 	// Many probes at once: one query, one Changed. Run with -race.
 	t.Run("single flight", func(t *testing.T) {
 		z := newSecZone(t, "")
-		z.delay = 200 * time.Millisecond
-		r := trusted(t, "sig.fake", serve(t, z))
+		z.Delay = 200 * time.Millisecond
+		r := trusted(t, "sig.fake", fakedns.Serve(t, z))
 		const probes = 50
 		var wg sync.WaitGroup
 		results := make([]Validation, probes)
@@ -448,7 +447,7 @@ func TestValidationFake(t *testing.T) {
 		if changed != 1 {
 			t.Fatalf("Changed handed to %d probes, want 1", changed)
 		}
-		if n := z.count("udp SOA sig.fake."); n != 1 {
+		if n := z.Count("udp SOA sig.fake."); n != 1 {
 			t.Fatalf("want 1 SOA query, got %d", n)
 		}
 	})
@@ -457,8 +456,8 @@ func TestValidationFake(t *testing.T) {
 	// nor cut it short for the others.
 	t.Run("deadline before the check ends", func(t *testing.T) {
 		z := newSecZone(t, "")
-		z.delay = 300 * time.Millisecond
-		r := trusted(t, "sig.fake", serve(t, z))
+		z.Delay = 300 * time.Millisecond
+		r := trusted(t, "sig.fake", fakedns.Serve(t, z))
 		short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
 		v := r.Validation(short)
@@ -469,7 +468,7 @@ func TestValidationFake(t *testing.T) {
 		if !v.Validating || !v.Changed {
 			t.Fatalf("after: %+v", v)
 		}
-		if n := z.count("udp SOA sig.fake."); n != 1 {
+		if n := z.Count("udp SOA sig.fake."); n != 1 {
 			t.Fatalf("want 1 SOA query, got %d", n)
 		}
 	})

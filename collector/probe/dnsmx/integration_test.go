@@ -9,6 +9,7 @@ import (
 
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/testenv"
+	"github.com/mx-exporter/mx_exporter/collector/testenv/fakedns"
 )
 
 // TestIntegrationNSD resolves every scenario of the test zone against the
@@ -99,7 +100,7 @@ func TestIntegrationNSD(t *testing.T) {
 
 	// A silent first server, then nsd: the answer comes from nsd.
 	t.Run("failover to nsd", func(t *testing.T) {
-		quiet, _ := silent(t)
+		quiet, _ := fakedns.Silent(t)
 		r := newTestResolver(t, 100*time.Millisecond, 1, quiet, env.Resolver)
 		d := r.Domain(testCtx(t, 10*time.Second), "good.test", v4)
 		want := `answer rcode="NOERROR" [10 mx1.good.test [127.0.1.1] answer; 20 mx2.good.test [127.0.1.2] answer]`

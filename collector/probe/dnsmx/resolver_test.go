@@ -18,6 +18,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
+	"github.com/mx-exporter/mx_exporter/collector/testenv/fakedns"
 )
 
 // summary renders what a test compares of a Domain, so that a failure shows
@@ -70,11 +71,7 @@ func hostSummary(h Host) string {
 
 func newTestResolver(t testing.TB, timeout time.Duration, attempts int, servers ...string) *Resolver {
 	t.Helper()
-	r, err := NewResolver(servers, timeout, attempts)
-	if err != nil {
-		t.Fatalf("NewResolver(%v): %v", servers, err)
-	}
-	return r
+	return fakedns.Resolver(t, NewResolver, timeout, attempts, servers...)
 }
 
 func testCtx(t testing.TB, d time.Duration) context.Context {
@@ -140,10 +137,10 @@ func longChain() string {
 // CNAMEs and fills the additional section, one that does neither. The
 // resolver must report the same either way.
 func TestDomainFake(t *testing.T) {
-	rrs := parseZone(t, fakeRecords+longChain())
-	servers := map[string]*fakeZone{
-		"chasing":     {rrs: rrs, additional: true},
-		"non-chasing": {rrs: rrs, noChase: true},
+	rrs := fakedns.Parse(t, fakeRecords+longChain())
+	servers := map[string]*fakedns.Zone{
+		"chasing":     {Records: rrs, Additional: true},
+		"non-chasing": {Records: rrs, NoChase: true},
 	}
 	tests := []struct {
 		domain string
@@ -195,7 +192,7 @@ func TestDomainFake(t *testing.T) {
 		{domain: "bücher.fake", want: `error rcode="" []`},
 	}
 	for mode, z := range servers {
-		r := newTestResolver(t, 2*time.Second, 2, serve(t, z))
+		r := newTestResolver(t, 2*time.Second, 2, fakedns.Serve(t, z))
 		for _, tc := range tests {
 			t.Run(mode+"/"+tc.domain, func(t *testing.T) {
 				// Every address of the fake zone is on loopback: the table
@@ -233,8 +230,8 @@ func TestDomainFake(t *testing.T) {
 // TestAdditionalSectionSavesQueries: addresses found in the additional
 // section of the MX reply are not asked again, per family.
 func TestAdditionalSectionSavesQueries(t *testing.T) {
-	z := &fakeZone{rrs: parseZone(t, fakeRecords), additional: true}
-	r := newTestResolver(t, 2*time.Second, 1, serve(t, z))
+	z := &fakedns.Zone{Records: fakedns.Parse(t, fakeRecords), Additional: true}
+	r := newTestResolver(t, 2*time.Second, 1, fakedns.Serve(t, z))
 	d := r.Domain(testCtx(t, 10*time.Second), "good.fake", Options{})
 	if d.Outcome != OutcomeAnswer || len(d.Hosts) != 2 {
 		t.Fatalf("want an answer with 2 hosts, got %s", summary(d))
@@ -248,7 +245,7 @@ func TestAdditionalSectionSavesQueries(t *testing.T) {
 		"udp AAAA mx2.good.fake.": 1,
 		"tcp ":                    0,
 	} {
-		if got := z.total(key); got != want {
+		if got := z.Total(key); got != want {
 			t.Fatalf("queries %q: want %d, got %d", key, want, got)
 		}
 	}
@@ -257,27 +254,27 @@ func TestAdditionalSectionSavesQueries(t *testing.T) {
 // TestCNAMEOnlyAnswerRequeries: an answer that holds only the CNAME of an
 // MX target makes the resolver ask for the target itself.
 func TestCNAMEOnlyAnswerRequeries(t *testing.T) {
-	z := &fakeZone{rrs: parseZone(t, fakeRecords), noChase: true}
-	r := newTestResolver(t, 2*time.Second, 1, serve(t, z))
+	z := &fakedns.Zone{Records: fakedns.Parse(t, fakeRecords), NoChase: true}
+	r := newTestResolver(t, 2*time.Second, 1, fakedns.Serve(t, z))
 	h := r.Host(testCtx(t, 10*time.Second), "alias.cn.fake", Options{Families: []Family{IPv4}, IgnoreSpecialAddresses: true})
 	if want, got := "0 alias.cn.fake [127.0.2.2] answer cname=mx2.good.fake", hostSummary(h); got != want {
 		t.Fatalf("want %s, got %s", want, got)
 	}
-	if got := z.count("udp A mx2.good.fake."); got != 1 {
+	if got := z.Count("udp A mx2.good.fake."); got != 1 {
 		t.Fatalf("queries for the CNAME target: want 1, got %d", got)
 	}
 }
 
 // TestTruncatedRetriesOverTCP: a UDP reply with TC is asked again over TCP.
 func TestTruncatedRetriesOverTCP(t *testing.T) {
-	z := &fakeZone{rrs: parseZone(t, fakeRecords), forceTC: true}
-	r := newTestResolver(t, 2*time.Second, 1, serve(t, z))
+	z := &fakedns.Zone{Records: fakedns.Parse(t, fakeRecords), ForceTC: true}
+	r := newTestResolver(t, 2*time.Second, 1, fakedns.Serve(t, z))
 	d := r.Domain(testCtx(t, 10*time.Second), "good.fake", Options{Families: []Family{IPv4}, IgnoreSpecialAddresses: true})
 	if want, got := `answer rcode="NOERROR" [10 mx1.good.fake [127.0.2.1] answer; 20 mx2.good.fake [127.0.2.2] answer]`, summary(d); got != want {
 		t.Fatalf("want %s\ngot  %s", want, got)
 	}
 	for key, want := range map[string]int{"udp MX good.fake.": 1, "tcp MX good.fake.": 1, "tcp A mx1.good.fake.": 1} {
-		if got := z.count(key); got != want {
+		if got := z.Count(key); got != want {
 			t.Fatalf("queries %q: want %d, got %d", key, want, got)
 		}
 	}
@@ -285,22 +282,13 @@ func TestTruncatedRetriesOverTCP(t *testing.T) {
 
 // TestTruncatedWithoutTCP: TC, and nothing listens on TCP.
 func TestTruncatedWithoutTCP(t *testing.T) {
-	z := &fakeZone{rrs: parseZone(t, fakeRecords), forceTC: true}
-	pc, ln := listenPair(t)
-	ln.Close() // only UDP is served
-	srv := &dns.Server{PacketConn: pc, Handler: z}
-	started, done := make(chan struct{}), make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	go func() { defer close(done); srv.ActivateAndServe() }()
-	<-started
-	t.Cleanup(func() { srv.Shutdown(); <-done })
-
-	r := newTestResolver(t, 2*time.Second, 2, pc.LocalAddr().String())
+	z := &fakedns.Zone{Records: fakedns.Parse(t, fakeRecords), ForceTC: true}
+	r := newTestResolver(t, 2*time.Second, 2, fakedns.ServeUDP(t, z))
 	d := r.Domain(testCtx(t, 10*time.Second), "good.fake", Options{})
 	if d.Outcome != OutcomeError || !strings.Contains(d.Err, "truncated UDP reply, then over TCP") {
 		t.Fatalf("want error with a truncated UDP reply, got %s err=%q", summary(d), d.Err)
 	}
-	if got := z.count("udp MX good.fake."); got != 2 {
+	if got := z.Count("udp MX good.fake."); got != 2 {
 		t.Fatalf("UDP queries: want 2 (one per attempt), got %d", got)
 	}
 }
@@ -312,18 +300,18 @@ func TestHugeMXSet(t *testing.T) {
 		fmt.Fprintf(&b, "huge.fake. MX %d mx%03d.huge.fake.\n", 50-i%7, i)
 		fmt.Fprintf(&b, "mx%03d.huge.fake. A 127.0.3.%d\n", i, i%250+1)
 	}
-	z := &fakeZone{rrs: parseZone(t, b.String()), additional: true}
-	r := newTestResolver(t, 2*time.Second, 1, serve(t, z))
+	z := &fakedns.Zone{Records: fakedns.Parse(t, b.String()), Additional: true}
+	r := newTestResolver(t, 2*time.Second, 1, fakedns.Serve(t, z))
 	d := r.Domain(testCtx(t, 10*time.Second), "huge.fake", Options{MaxMXHosts: 4, Families: []Family{IPv4}, IgnoreSpecialAddresses: true})
 	want := `answer rcode="NOERROR" dropped=296 [44 mx006.huge.fake [127.0.3.7] answer; 44 mx013.huge.fake [127.0.3.14] answer; ` +
 		`44 mx020.huge.fake [127.0.3.21] answer; 44 mx027.huge.fake [127.0.3.28] answer]`
 	if got := summary(d); got != want {
 		t.Fatalf("want %s\ngot  %s", want, got)
 	}
-	if got := z.count("tcp MX huge.fake."); got != 1 {
+	if got := z.Count("tcp MX huge.fake."); got != 1 {
 		t.Fatalf("TCP retries of the MX query: want 1, got %d", got)
 	}
-	if got := z.total("udp A "); got != 0 {
+	if got := z.Total("udp A "); got != 0 {
 		t.Fatalf("A queries: want 0 (the TCP reply carries the addresses), got %d", got)
 	}
 
@@ -350,18 +338,18 @@ func TestHugeMXSet(t *testing.T) {
 
 // TestServerFailover covers how the servers' answers combine.
 func TestServerFailover(t *testing.T) {
-	rrs := parseZone(t, fakeRecords)
-	good := serve(t, &fakeZone{rrs: rrs})
-	servfail := serve(t, &fakeZone{rcode: dns.RcodeServerFailure})
-	servfail2 := serve(t, &fakeZone{rcode: dns.RcodeServerFailure})
-	refused := serve(t, &fakeZone{rcode: dns.RcodeRefused})
-	refused2 := serve(t, &fakeZone{rcode: dns.RcodeRefused})
-	notimp := serve(t, &fakeZone{rcode: dns.RcodeNotImplemented})
-	referral := serve(t, &fakeZone{referral: true})
-	bad := serve(t, mismatched)
-	broken := serve(t, malformed)
-	quiet, _ := silent(t)
-	otherZone := serve(t, &fakeZone{rrs: parseZone(t, "missing.fake. MX 10 mx1.good.fake.\n")})
+	rrs := fakedns.Parse(t, fakeRecords)
+	good := fakedns.Serve(t, &fakedns.Zone{Records: rrs})
+	servfail := fakedns.Serve(t, &fakedns.Zone{Rcode: dns.RcodeServerFailure})
+	servfail2 := fakedns.Serve(t, &fakedns.Zone{Rcode: dns.RcodeServerFailure})
+	refused := fakedns.Serve(t, &fakedns.Zone{Rcode: dns.RcodeRefused})
+	refused2 := fakedns.Serve(t, &fakedns.Zone{Rcode: dns.RcodeRefused})
+	notimp := fakedns.Serve(t, &fakedns.Zone{Rcode: dns.RcodeNotImplemented})
+	referral := fakedns.Serve(t, &fakedns.Zone{Referral: true})
+	bad := fakedns.Serve(t, fakedns.Mismatched)
+	broken := fakedns.Serve(t, fakedns.Malformed)
+	quiet, _ := fakedns.Silent(t)
+	otherZone := fakedns.Serve(t, &fakedns.Zone{Records: fakedns.Parse(t, "missing.fake. MX 10 mx1.good.fake.\n")})
 
 	tests := []struct {
 		name       string
@@ -406,7 +394,7 @@ func TestServerFailover(t *testing.T) {
 // TestTimeoutBoundedByContext: a server that never answers costs no more
 // than the caller's deadline, however generous timeout × attempts is.
 func TestTimeoutBoundedByContext(t *testing.T) {
-	quiet, _ := silent(t)
+	quiet, _ := fakedns.Silent(t)
 	r := newTestResolver(t, 5*time.Second, 3, quiet)
 	const deadline = 150 * time.Millisecond
 	start := time.Now()
@@ -425,8 +413,8 @@ func TestTimeoutBoundedByContext(t *testing.T) {
 // TestAttemptsThenNextServer: each silent server gets its attempts, each
 // bounded by the per-attempt timeout.
 func TestAttemptsThenNextServer(t *testing.T) {
-	quiet1, got1 := silent(t)
-	quiet2, got2 := silent(t)
+	quiet1, got1 := fakedns.Silent(t)
+	quiet2, got2 := fakedns.Silent(t)
 	const timeout, attempts = 50 * time.Millisecond, 2
 	r := newTestResolver(t, timeout, attempts, quiet1, quiet2)
 	start := time.Now()
@@ -452,7 +440,7 @@ func TestAttemptsThenNextServer(t *testing.T) {
 // TestCancelEndsPendingQuery: cancelling the context (no deadline) ends a
 // query waiting on a silent server at once.
 func TestCancelEndsPendingQuery(t *testing.T) {
-	quiet, got := silent(t)
+	quiet, got := fakedns.Silent(t)
 	r := newTestResolver(t, time.Minute, 3, quiet)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -473,7 +461,7 @@ func TestCancelEndsPendingQuery(t *testing.T) {
 // TestHostPartialFailure: an address family that fails makes the host's
 // outcome, and the other family's addresses are kept.
 func TestHostPartialFailure(t *testing.T) {
-	z := &fakeZone{rrs: parseZone(t, fakeRecords)}
+	z := &fakedns.Zone{Records: fakedns.Parse(t, fakeRecords)}
 	h := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
 		if req.Question[0].Qtype == dns.TypeAAAA {
 			m := new(dns.Msg)
@@ -483,7 +471,7 @@ func TestHostPartialFailure(t *testing.T) {
 		}
 		z.ServeDNS(w, req)
 	})
-	r := newTestResolver(t, time.Second, 1, serve(t, h))
+	r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, h))
 	got := hostSummary(r.Host(testCtx(t, 10*time.Second), "mx1.good.fake", Options{IgnoreSpecialAddresses: true}))
 	want := `0 mx1.good.fake [127.0.2.1] servfail err="AAAA lookup: SERVFAIL from ` + r.servers[0] + `"`
 	if got != want {
@@ -501,8 +489,8 @@ func TestHostPartialFailure(t *testing.T) {
 }
 
 func TestHostLiteral(t *testing.T) {
-	z := &fakeZone{}
-	r := newTestResolver(t, time.Second, 1, serve(t, z))
+	z := &fakedns.Zone{}
+	r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, z))
 	for _, tc := range []struct{ in, want string }{
 		{"127.0.0.1", "127.0.0.1"},
 		{" [127.0.0.1] ", "127.0.0.1"},
@@ -516,7 +504,7 @@ func TestHostLiteral(t *testing.T) {
 			t.Fatalf("Host(%q): want %s, got %s", tc.in, want, got)
 		}
 	}
-	if n := z.total(""); n != 0 {
+	if n := z.Total(""); n != 0 {
 		t.Fatalf("literal addresses caused %d queries", n)
 	}
 	for _, in := range []string{"", ".", "bad..name", "ünicode.fake"} {
@@ -634,8 +622,8 @@ func FuzzParseServer(f *testing.F) {
 // BenchmarkDomain resolves a two-MX domain against the in-process server
 // (additional section filled, so one MX query and one AAAA query per host).
 func BenchmarkDomain(b *testing.B) {
-	z := &fakeZone{rrs: parseZone(b, fakeRecords), additional: true}
-	r := newTestResolver(b, 2*time.Second, 1, serve(b, z))
+	z := &fakedns.Zone{Records: fakedns.Parse(b, fakeRecords), Additional: true}
+	r := newTestResolver(b, 2*time.Second, 1, fakedns.Serve(b, z))
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

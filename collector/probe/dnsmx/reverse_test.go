@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mx-exporter/mx_exporter/collector/testenv/fakedns"
 )
 
 func TestReverseName(t *testing.T) {
@@ -207,8 +209,8 @@ func TestPTRFake(t *testing.T) {
 		{"non-ASCII that folds to ASCII", "127.0.2.7", `answer rcode="NOERROR" name=7.2.0.127.in-addr.arpa [] invalid=1`},
 	}
 	for _, noChase := range []bool{false, true} {
-		z := &fakeZone{rrs: parseZone(t, ptrRecords), noChase: noChase}
-		r := newTestResolver(t, time.Second, 1, serve(t, z))
+		z := &fakedns.Zone{Records: fakedns.Parse(t, ptrRecords), NoChase: noChase}
+		r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, z))
 		for _, tc := range tests {
 			t.Run(fmt.Sprintf("%s/nochase=%v", tc.name, noChase), func(t *testing.T) {
 				addr := netip.MustParseAddr(tc.addr)
@@ -248,7 +250,7 @@ func TestPTRCap(t *testing.T) {
 		fmt.Fprintf(&b, "1.2.0.127.in-addr.arpa. PTR host%02d.many.fake.\n", i)
 	}
 	b.WriteString("1.2.0.127.in-addr.arpa. PTR not_a_host.many.fake.\n")
-	r := newTestResolver(t, time.Second, 1, serve(t, &fakeZone{rrs: parseZone(t, b.String())}))
+	r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, &fakedns.Zone{Records: fakedns.Parse(t, b.String())}))
 	l := r.PTR(testCtx(t, 10*time.Second), netip.MustParseAddr("127.0.2.1"))
 	if l.Outcome != OutcomeAnswer || len(l.Names) != maxPTRNames || l.Dropped != 5 || l.Invalid != 1 {
 		t.Fatalf("want answer with %d names, dropped=5, invalid=1, got %s", maxPTRNames, ptrSummary(l))
@@ -264,27 +266,27 @@ func TestPTRCap(t *testing.T) {
 func TestPTRFailures(t *testing.T) {
 	addr := netip.MustParseAddr("127.0.2.1")
 	t.Run("servfail", func(t *testing.T) {
-		r := newTestResolver(t, time.Second, 1, serve(t, &fakeZone{rcode: dns.RcodeServerFailure}))
+		r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, &fakedns.Zone{Rcode: dns.RcodeServerFailure}))
 		l := r.PTR(testCtx(t, 10*time.Second), addr)
 		if l.Outcome != OutcomeServFail || l.Rcode != "SERVFAIL" || !strings.Contains(l.Err, "SERVFAIL") || len(l.Names) != 0 {
 			t.Fatalf("want servfail, rcode SERVFAIL, no names, got %s (err %q)", ptrSummary(l), l.Err)
 		}
 	})
 	t.Run("refused", func(t *testing.T) {
-		r := newTestResolver(t, time.Second, 1, serve(t, &fakeZone{rcode: dns.RcodeRefused}))
+		r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, &fakedns.Zone{Rcode: dns.RcodeRefused}))
 		if l := r.PTR(testCtx(t, 10*time.Second), addr); l.Outcome != OutcomeRefused || l.Err == "" {
 			t.Fatalf("want refused with an error, got %s (err %q)", ptrSummary(l), l.Err)
 		}
 	})
 	t.Run("timeout", func(t *testing.T) {
-		quiet, _ := silent(t)
+		quiet, _ := fakedns.Silent(t)
 		r := newTestResolver(t, 50*time.Millisecond, 1, quiet)
 		if l := r.PTR(testCtx(t, 10*time.Second), addr); l.Outcome != OutcomeTimeout || l.Err == "" {
 			t.Fatalf("want timeout with an error, got %s (err %q)", ptrSummary(l), l.Err)
 		}
 	})
 	t.Run("context deadline", func(t *testing.T) {
-		quiet, _ := silent(t)
+		quiet, _ := fakedns.Silent(t)
 		r := newTestResolver(t, 10*time.Second, 1, quiet)
 		start := time.Now()
 		l := r.PTR(testCtx(t, 100*time.Millisecond), addr)
@@ -293,18 +295,18 @@ func TestPTRFailures(t *testing.T) {
 		}
 	})
 	t.Run("CNAME loop", func(t *testing.T) {
-		z := &fakeZone{rrs: parseZone(t, "1.2.0.127.in-addr.arpa. CNAME a.loop.fake.\na.loop.fake. CNAME 1.2.0.127.in-addr.arpa.\n")}
-		r := newTestResolver(t, time.Second, 1, serve(t, z))
+		z := &fakedns.Zone{Records: fakedns.Parse(t, "1.2.0.127.in-addr.arpa. CNAME a.loop.fake.\na.loop.fake. CNAME 1.2.0.127.in-addr.arpa.\n")}
+		r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, z))
 		if l := r.PTR(testCtx(t, 10*time.Second), addr); l.Outcome != OutcomeError || !strings.Contains(l.Err, "CNAME loop") {
 			t.Fatalf("want error CNAME loop, got %s (err %q)", ptrSummary(l), l.Err)
 		}
 	})
 	t.Run("no address", func(t *testing.T) {
-		z := &fakeZone{rrs: parseZone(t, ptrRecords)}
-		r := newTestResolver(t, time.Second, 1, serve(t, z))
+		z := &fakedns.Zone{Records: fakedns.Parse(t, ptrRecords)}
+		r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, z))
 		l := r.PTR(testCtx(t, 10*time.Second), netip.Addr{})
-		if l.Outcome != OutcomeError || l.Err == "" || l.Name != "" || z.total("udp ") != 0 {
-			t.Fatalf("invalid addr: want error without a query, got %s (err %q), %d queries", ptrSummary(l), l.Err, z.total("udp "))
+		if l.Outcome != OutcomeError || l.Err == "" || l.Name != "" || z.Total("udp ") != 0 {
+			t.Fatalf("invalid addr: want error without a query, got %s (err %q), %d queries", ptrSummary(l), l.Err, z.Total("udp "))
 		}
 	})
 }
@@ -312,9 +314,9 @@ func TestPTRFailures(t *testing.T) {
 // TestPTRSecurity: the DNSSEC state is that of the lookup, as for every
 // other record type.
 func TestPTRSecurity(t *testing.T) {
-	z := &fakeZone{rrs: parseZone(t, ptrRecords), signed: []string{"2.0.127.in-addr.arpa."},
-		bogus: map[string]bool{"2.2.0.127.in-addr.arpa.": true}}
-	r := trusted(t, "", serve(t, z))
+	z := &fakedns.Zone{Records: fakedns.Parse(t, ptrRecords), Signed: []string{"2.0.127.in-addr.arpa."}}
+	z.Bogus("2.2.0.127.in-addr.arpa.")
+	r := trusted(t, "", fakedns.Serve(t, z))
 	ctx := testCtx(t, 10*time.Second)
 	if l := r.PTR(ctx, netip.MustParseAddr("127.0.2.1")); l.Outcome != OutcomeAnswer || l.Security != SecuritySecure {
 		t.Fatalf("signed reverse zone: want answer secure, got %s %s", ptrSummary(l), l.Security)

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/mx-exporter/mx_exporter/collector/testenv/fakedns"
 )
 
 // specialCases are addresses with their range: each range, its first and
@@ -258,7 +260,7 @@ func FuzzSpecialRange(f *testing.F) {
 // IgnoreSpecialAddresses. The fake zone's addresses are DNS data: nothing
 // dials them.
 func TestSpecialAddresses(t *testing.T) {
-	z := &fakeZone{rrs: parseZone(t, `
+	z := &fakedns.Zone{Records: fakedns.Parse(t, `
 lab.fake.       MX    10 gw.lab.fake.
 gw.lab.fake.    A     10.1.2.3
 gw.lab.fake.    A     127.0.2.1
@@ -268,7 +270,7 @@ gw.lab.fake.    AAAA  2001:db8::25
 gw.lab.fake.    AAAA  ::ffff:127.0.0.1
 implicit.fake.  A     100.64.0.1
 `)}
-	r := newTestResolver(t, 2*time.Second, 1, serve(t, z))
+	r := newTestResolver(t, 2*time.Second, 1, fakedns.Serve(t, z))
 	for _, tc := range []struct {
 		domain string
 		opts   Options
@@ -301,7 +303,7 @@ implicit.fake.  A     100.64.0.1
 			t.Fatalf("Host(10.1.2.3, %+v): want %s, got %s", tc.opts, tc.want, got)
 		}
 	}
-	if n := z.total("udp A 10."); n != 0 {
+	if n := z.Total("udp A 10."); n != 0 {
 		t.Fatalf("the literal caused %d queries", n)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mx-exporter/mx_exporter/collector/testenv/fakedns"
 )
 
 const txtRecords1 = `
@@ -69,11 +71,11 @@ func TestTXTFake(t *testing.T) {
 		{"too long", "_mta-sts." + strings.Repeat("a.", 124) + "fake", `error rcode="" name=_mta-sts.` + strings.Repeat("a.", 124) + `fake []`, SecurityUnchecked},
 	}
 	for _, noChase := range []bool{false, true} {
-		z := &fakeZone{rrs: parseZone(t, txtRecords1), noChase: noChase}
-		r := newTestResolver(t, time.Second, 1, serve(t, z))
+		z := &fakedns.Zone{Records: fakedns.Parse(t, txtRecords1), NoChase: noChase}
+		r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, z))
 		for _, tc := range tests {
 			t.Run(fmt.Sprintf("%s/nochase=%v", tc.name, noChase), func(t *testing.T) {
-				before := z.total("udp TXT ")
+				before := z.Total("udp TXT ")
 				l := r.TXT(testCtx(t, 10*time.Second), tc.ask)
 				if got := txtSummary(l); got != tc.want {
 					t.Fatalf("TXT(%q)\nwant %s\ngot  %s (err %q)", tc.ask, tc.want, got, l.Err)
@@ -81,7 +83,7 @@ func TestTXTFake(t *testing.T) {
 				if l.Security != tc.sec {
 					t.Fatalf("TXT(%q): want security %s, got %s", tc.ask, tc.sec, l.Security)
 				}
-				asked := z.total("udp TXT ") - before
+				asked := z.Total("udp TXT ") - before
 				switch l.Outcome {
 				case OutcomeError:
 					if asked != 0 || l.Err == "" {
@@ -109,28 +111,28 @@ func TestTXTFake(t *testing.T) {
 // "no record".
 func TestTXTFailures(t *testing.T) {
 	t.Run("servfail", func(t *testing.T) {
-		r := newTestResolver(t, time.Second, 1, serve(t, &fakeZone{rcode: dns.RcodeServerFailure}))
+		r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, &fakedns.Zone{Rcode: dns.RcodeServerFailure}))
 		l := r.TXT(testCtx(t, 10*time.Second), "_mta-sts.one.fake")
 		if l.Outcome != OutcomeServFail || l.Rcode != "SERVFAIL" || !strings.Contains(l.Err, "SERVFAIL") || len(l.Records) != 0 {
 			t.Fatalf("want servfail, rcode SERVFAIL, no records, got %s (err %q)", txtSummary(l), l.Err)
 		}
 	})
 	t.Run("refused", func(t *testing.T) {
-		r := newTestResolver(t, time.Second, 1, serve(t, &fakeZone{rcode: dns.RcodeRefused}))
+		r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, &fakedns.Zone{Rcode: dns.RcodeRefused}))
 		if l := r.TXT(testCtx(t, 10*time.Second), "_mta-sts.one.fake"); l.Outcome != OutcomeRefused {
 			t.Fatalf("want refused, got %s (err %q)", txtSummary(l), l.Err)
 		}
 	})
 	t.Run("timeout", func(t *testing.T) {
-		quiet, _ := silent(t)
+		quiet, _ := fakedns.Silent(t)
 		r := newTestResolver(t, 50*time.Millisecond, 1, quiet)
 		if l := r.TXT(testCtx(t, 10*time.Second), "_mta-sts.one.fake"); l.Outcome != OutcomeTimeout || l.Err == "" {
 			t.Fatalf("want timeout with an error, got %s (err %q)", txtSummary(l), l.Err)
 		}
 	})
 	t.Run("CNAME loop", func(t *testing.T) {
-		z := &fakeZone{rrs: parseZone(t, "_mta-sts.loop.fake. CNAME a.loop.fake.\na.loop.fake. CNAME _mta-sts.loop.fake.\n")}
-		r := newTestResolver(t, time.Second, 1, serve(t, z))
+		z := &fakedns.Zone{Records: fakedns.Parse(t, "_mta-sts.loop.fake. CNAME a.loop.fake.\na.loop.fake. CNAME _mta-sts.loop.fake.\n")}
+		r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, z))
 		if l := r.TXT(testCtx(t, 10*time.Second), "_mta-sts.loop.fake"); l.Outcome != OutcomeError || !strings.Contains(l.Err, "CNAME loop") {
 			t.Fatalf("want error CNAME loop, got %s (err %q)", txtSummary(l), l.Err)
 		}
@@ -146,8 +148,8 @@ _mta-sts.bad.sig.fake.  TXT "v=STSv1; id=bad1"
 _mta-sts.plain.fake.    TXT "v=STSv1; id=plain1"
 `
 	z := newSecZone(t, extra)
-	z.bogus["_mta-sts.bad.sig.fake."] = true
-	r := trusted(t, "", serve(t, z))
+	z.Bogus("_mta-sts.bad.sig.fake.")
+	r := trusted(t, "", fakedns.Serve(t, z))
 	for _, tc := range []struct {
 		ask     string
 		outcome Outcome
@@ -191,8 +193,8 @@ func TestTXTCaps(t *testing.T) {
 		s = s[n:]
 	}
 	b.WriteString("\n")
-	z := &fakeZone{rrs: parseZone(t, b.String())}
-	r := newTestResolver(t, time.Second, 1, serve(t, z))
+	z := &fakedns.Zone{Records: fakedns.Parse(t, b.String())}
+	r := newTestResolver(t, time.Second, 1, fakedns.Serve(t, z))
 
 	l := r.TXT(testCtx(t, 10*time.Second), "_mta-sts.many.fake")
 	if l.Outcome != OutcomeAnswer || len(l.Records) != maxTXTRecords || l.RecordsDropped != 4 || l.RecordsTruncated != 0 {
@@ -212,7 +214,7 @@ func TestTXTCaps(t *testing.T) {
 	if l.Records[1] != "v=STSv1; id=short1" {
 		t.Fatalf("long: the short record: got %q", l.Records[1])
 	}
-	if n := z.count("tcp TXT _mta-sts.long.fake."); n != 1 {
+	if n := z.Count("tcp TXT _mta-sts.long.fake."); n != 1 {
 		t.Fatalf("long: want the reply over TCP after TC, got %d TCP queries", n)
 	}
 
