@@ -32,6 +32,17 @@ var fullModule = probe.Asked{
 	StartTLS:   smtp.StartTLSOpportunistic,
 }
 
+// detailedModule is fullModule with every opt-in detail (module key
+// metrics) and pipelining: the golden file shows both sides of the series
+// budget.
+var detailedModule = probe.Asked{
+	Recipients: fullModule.Recipients,
+	RelayCheck: fullModule.RelayCheck,
+	StartTLS:   fullModule.StartTLS,
+	Pipelining: true,
+	Detail:     probe.Detail{AllExtensions: true, EnhancedStatus: true, AllSteps: true},
+}
+
 // plainModule: STARTTLS off, no recipient, VRFY.
 var plainModule = probe.Asked{
 	StartTLS: smtp.StartTLSOff,
@@ -138,7 +149,7 @@ func fixtureEntries() []*store.Entry {
 	relay.Success, relay.Reason, relay.Detail = false, smtp.ReasonRelayOpen, "relay-test@mx-exporter.invalid accepted"
 	relay.Relay.Reply, relay.Relay.Verdict = reply(250, "2.1.5", "Ok"), smtp.RelayOpen
 	relay.Steps[len(relay.Steps)-3].Reply = relay.Relay.Reply
-	out = append(out, entry("relay.example", "default", fullModule, domainReport("relay.example", t0, answer(),
+	out = append(out, entry("relay.example", "default", detailedModule, domainReport("relay.example", t0, answer(),
 		host("mx.relay.example", 10, relay))))
 
 	// A 554 banner: the server refuses us outright.
@@ -152,7 +163,7 @@ func fixtureEntries() []*store.Entry {
 			{Name: smtp.StepQuit, Duration: 1 * ms, Reply: reply(221, "", "Bye")},
 		},
 	}
-	out = append(out, entry("banned.example", "default", fullModule, domainReport("banned.example", t0, answer(),
+	out = append(out, entry("banned.example", "default", detailedModule, domainReport("banned.example", t0, answer(),
 		host("mx.banned.example", 5, banned))))
 
 	// Nothing listens.

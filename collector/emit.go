@@ -242,7 +242,7 @@ const (
 // Steps in dialogue order, indexed by step kind.
 var stepNames = [...]string{
 	smtp.StepConnect, smtp.StepBanner, smtp.StepEHLO, smtp.StepHELO,
-	smtp.StepStartTLS, smtp.StepTLSHandshake, smtp.StepEHLOTLS,
+	smtp.StepStartTLS, smtp.StepTLSHandshake, smtp.StepEHLOTLS, smtp.StepPipeline,
 	smtp.StepMail, smtp.StepRcpt, smtp.StepRelay, smtp.StepVRFY,
 	smtp.StepRSET, smtp.StepQuit,
 }
@@ -255,6 +255,7 @@ const (
 	kStartTLS
 	kTLSHandshake
 	kEHLOTLS
+	kPipeline
 	kMail
 	kRcpt
 	kRelay
@@ -263,6 +264,38 @@ const (
 	kQuit
 	numSteps
 )
+
+// stepDefaults says which series of a step a module exports without
+// metrics.all_steps (issue 14's series budget): its time where time goes
+// (the network, the greeting, EHLO, the TLS handshake, the recipient's
+// look-up, a VRFY the module asked for, a pipelined group), its reply
+// code where a verdict rests on the reply or an alert reads it (the
+// greeting, EHLO or HELO, MAIL, RCPT, the relay check, VRFY). The
+// replies to STARTTLS are in mx_tls_starttls_failure_info; RSET and QUIT
+// are housekeeping; the times of one-line commands are one round trip,
+// which connect already shows.
+var stepDefaults = [numSteps]struct{ duration, reply bool }{
+	kConnect:      {duration: true},
+	kBanner:       {duration: true, reply: true},
+	kEHLO:         {duration: true, reply: true},
+	kHELO:         {duration: true, reply: true},
+	kTLSHandshake: {duration: true},
+	kPipeline:     {duration: true},
+	kMail:         {reply: true},
+	kRcpt:         {duration: true, reply: true},
+	kRelay:        {reply: true},
+	kVRFY:         {duration: true, reply: true},
+}
+
+// senderExtensions are the extensions a module exports without
+// metrics.all_extensions, besides STARTTLS: those senders act on and
+// operators alert on, as the dialogue's last EHLO offered them (after
+// STARTTLS when TLS was established, as mx_smtp_size_limit_bytes does;
+// SIZE has that gauge of its own). STARTTLS is what the plaintext EHLO
+// offered: nothing offers it after TLS.
+var senderExtensions = []string{"8BITMIME", "CHUNKING", "PIPELINING", "REQUIRETLS", "SMTPUTF8"}
+
+const extStartTLS = "STARTTLS"
 
 // dnsOutcomes are the outcomes mx_dns_lookup_outcome_info names; any other
 // is "error".
@@ -456,6 +489,7 @@ func (em *emitter) endpoint(asked *probe.Asked, taken time.Time, res *smtp.Resul
 		}
 	}
 	tlsMode := asked.StartTLS != smtp.StartTLSOff
+	all := asked.Detail.AllSteps
 	for k, name := range stepNames {
 		switch k {
 		case kHELO:
@@ -464,6 +498,10 @@ func (em *emitter) endpoint(asked *probe.Asked, taken time.Time, res *smtp.Resul
 			}
 		case kStartTLS, kTLSHandshake, kEHLOTLS:
 			if !tlsMode {
+				continue
+			}
+		case kPipeline:
+			if !asked.Pipelining {
 				continue
 			}
 		case kRcpt:
@@ -485,10 +523,12 @@ func (em *emitter) endpoint(asked *probe.Asked, taken time.Time, res *smtp.Resul
 			dur = s.Duration.Seconds()
 			reply = s.Reply
 		}
-		em.gauge(famStepDuration, dur, name)
+		if all || stepDefaults[k].duration {
+			em.gauge(famStepDuration, dur, name)
+		}
 		switch k {
-		case kConnect, kTLSHandshake:
-			continue // no reply
+		case kConnect, kTLSHandshake, kPipeline:
+			continue // no reply of its own
 		case kBanner:
 			if steps[k] == nil {
 				reply = res.Banner
@@ -506,8 +546,11 @@ func (em *emitter) endpoint(asked *probe.Asked, taken time.Time, res *smtp.Resul
 				reply = *res.VRFY
 			}
 		}
+		if !all && !stepDefaults[k].reply {
+			continue
+		}
 		em.gauge(famReplyCode, float64(reply.Code), name)
-		if validEnhanced(reply.Enhanced) {
+		if asked.Detail.EnhancedStatus && validEnhanced(reply.Enhanced) {
 			em.gauge(famEnhancedStatus, 1, reply.Enhanced, name)
 		}
 	}
@@ -536,10 +579,21 @@ func (em *emitter) endpoint(asked *probe.Asked, taken time.Time, res *smtp.Resul
 		em.gauge(famBannerInfo, 1, res.BannerHostname)
 	}
 
-	for _, x := range smtp.KnownExtensions {
-		em.gauge(famExtension, bool01(res.Extensions.Has(x)), x, "false")
+	if asked.Detail.AllExtensions {
+		for _, x := range smtp.KnownExtensions {
+			em.gauge(famExtension, bool01(res.Extensions.Has(x)), x, "false")
+			if res.TLS != nil {
+				em.gauge(famExtension, bool01(res.ExtensionsTLS.Has(x)), x, "true")
+			}
+		}
+	} else {
+		em.gauge(famExtension, bool01(res.Extensions.Has(extStartTLS)), extStartTLS, "false")
+		last, afterTLS := res.Extensions, "false"
 		if res.TLS != nil {
-			em.gauge(famExtension, bool01(res.ExtensionsTLS.Has(x)), x, "true")
+			last, afterTLS = res.ExtensionsTLS, "true"
+		}
+		for _, x := range senderExtensions {
+			em.gauge(famExtension, bool01(last.Has(x)), x, afterTLS)
 		}
 	}
 	var size int64
