@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
+
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/testenv/fakedns"
 )
 
 // fakeRecords are the fake lists: bl.fake an address zone that passes its
@@ -37,7 +40,7 @@ var (
 // fakeSetup is a fake list server, a resolver that asks it, and a Checker
 // on a clock the test moves (cache TTL 15m, health interval 1h).
 type fakeSetup struct {
-	list  *fakeList
+	list  *fakedns.Zone
 	r     *dnsmx.Resolver
 	clock *fakeClock
 	c     *Checker
@@ -45,9 +48,9 @@ type fakeSetup struct {
 
 func newFakeSetup(t *testing.T) *fakeSetup {
 	t.Helper()
-	l := newFakeList(t, fakeRecords)
-	l.set(l.wildcard, "wild.fake", true)
-	addr := serve(t, l)
+	l := &fakedns.Zone{Records: fakedns.Parse(t, fakeRecords)}
+	l.Set(t, "*.wild.fake", "A", "127.0.0.2") // a list that lists all
+	addr := fakedns.Serve(t, l)
 	clock := newFakeClock()
 	return &fakeSetup{list: l, r: newTestResolver(t, 300*time.Millisecond, addr), clock: clock,
 		c: newTestChecker(15*time.Minute, time.Hour, clock)}
@@ -82,7 +85,7 @@ func (s *fakeSetup) one(t *testing.T, zone Zone, subject, want string) Result {
 
 func (s *fakeSetup) wantCount(t *testing.T, qtype, name string, want int) {
 	t.Helper()
-	if got := s.list.count(qtype, name); got != want {
+	if got := s.list.Count(qtype + " " + dns.CanonicalName(name)); got != want {
 		t.Fatalf("queries %s %s: want %d, got %d", qtype, name, want, got)
 	}
 }
@@ -184,8 +187,8 @@ func TestCheckerCaches(t *testing.T) {
 // so that a list that recovers is seen soon.
 func TestCheckerErrorTTL(t *testing.T) {
 	s := newFakeSetup(t)
-	s.list.set(s.list.servfail, "5.1.0.127.bl.fake", true)
-	s.list.set(s.list.silent, "7.1.0.127.bl.fake", true)
+	s.list.Fail("5.1.0.127.bl.fake", dns.RcodeServerFailure)
+	s.list.Silence("7.1.0.127.bl.fake")
 	tests := []struct{ subject, want, detail string }{
 		{"127.0.1.5", "bl.fake 5.1.0.127.bl.fake error lookup_failed", "the lookup of 5.1.0.127.bl.fake failed: A lookup: SERVFAIL from 127.0.0.1:"},
 		{"127.0.1.7", "bl.fake 7.1.0.127.bl.fake error timeout", "no answer for 7.1.0.127.bl.fake in time: A lookup: no reply from 127.0.0.1:"},
@@ -203,7 +206,7 @@ func TestCheckerErrorTTL(t *testing.T) {
 		s.wantCount(t, "A", QueryName("bl.fake", tc.subject), 1)
 	}
 	// The list recovers; a minute after the error it is asked again.
-	s.list.set(s.list.servfail, "5.1.0.127.bl.fake", false)
+	s.list.Fail("5.1.0.127.bl.fake", 0)
 	s.clock.advance(time.Second)
 	s.one(t, blFake, "127.0.1.5", "bl.fake 5.1.0.127.bl.fake not_listed")
 	for _, tc := range tests[1:] {
@@ -223,14 +226,14 @@ func TestCheckerShares(t *testing.T) {
 	const q = "3.1.0.127.bl.fake"
 	joins := make(chan string, 4*callers)
 	s.c.joined = func(key string) { joins <- key }
-	release := s.list.holdName(t, q)
+	release := s.list.Hold(t, q)
 
 	results := make([]Result, callers)
 	var wg sync.WaitGroup
 	for i := range callers {
 		wg.Go(func() { results[i] = s.checkAddr(t, "127.0.1.3", blFake)[0] })
 	}
-	if got := <-s.list.arrived; got != q+"." {
+	if got := <-s.list.Arrived(); got != q+"." {
 		t.Fatalf("held query: want %s., got %s", q, got)
 	}
 	for n := 0; n < callers-1; {
@@ -256,11 +259,11 @@ func TestCheckerCallerGivesUp(t *testing.T) {
 	s := newFakeSetup(t)
 	s.one(t, blFake, "127.0.1.1", "")
 	const q = "3.1.0.127.bl.fake"
-	release := s.list.holdName(t, q)
+	release := s.list.Hold(t, q)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan []Result)
 	go func() { done <- s.c.CheckAddr(ctx, s.r, []Zone{blFake}, netip.MustParseAddr("127.0.1.3")) }()
-	<-s.list.arrived
+	<-s.list.Arrived()
 	cancel()
 	res := <-done
 	if want := "bl.fake " + q + " error timeout"; len(res) != 1 || summary(res[0]) != want ||
@@ -275,12 +278,12 @@ func TestCheckerCallerGivesUp(t *testing.T) {
 	s.wantCount(t, "A", q, 1)
 
 	// The same for a health check under way.
-	release = s.list.holdName(t, "2.0.0.127.dbl2.fake")
+	release = s.list.Hold(t, "2.0.0.127.dbl2.fake")
 	ctx, cancel = context.WithCancel(context.Background())
 	go func() {
 		done <- s.c.CheckAddr(ctx, s.r, []Zone{{"dbl2.fake", KindAddress}}, netip.MustParseAddr("127.0.1.3"))
 	}()
-	<-s.list.arrived
+	<-s.list.Arrived()
 	cancel()
 	res = <-done
 	if len(res) != 1 || res[0].Error != ErrorTimeout || res[0].Detail != "deadline reached before the health check of dbl2.fake was over" {
@@ -311,7 +314,7 @@ func TestCheckerHealth(t *testing.T) {
 
 	// bl.fake starts to list everything; it is seen at the next check, an
 	// hour later, and its cached listing is dropped then.
-	s.list.set(s.list.wildcard, "bl.fake", true)
+	s.list.Set(t, "*.bl.fake", "A", "127.0.0.2")
 	s.clock.advance(59 * time.Minute)
 	s.one(t, blFake, "127.0.1.3", `bl.fake 3.1.0.127.bl.fake listed [127.0.0.4] reason="127.0.1.3 listed: open relay"`)
 	s.wantCount(t, "A", "1.0.0.127.bl.fake", 1)
@@ -331,19 +334,19 @@ func TestCheckerHealth(t *testing.T) {
 	wantZones(t, s.c, "bl.fake address unhealthy", "wild.fake address unhealthy")
 
 	// It recovers: healthy at the next check, and asked afresh.
-	s.list.set(s.list.wildcard, "bl.fake", false)
+	s.list.Set(t, "*.bl.fake", "A")
 	s.clock.advance(time.Hour)
 	s.one(t, blFake, "127.0.1.3", `bl.fake 3.1.0.127.bl.fake listed [127.0.0.4] reason="127.0.1.3 listed: open relay"`)
 	s.wantCount(t, "A", "3.1.0.127.bl.fake", 3)
 
 	// A check that gets no answer: unhealthy, tried again after a minute.
-	s.list.set(s.list.servfail, "test.dbl.fake", true)
+	s.list.Fail("test.dbl.fake", dns.RcodeServerFailure)
 	res = s.one(t, dblFake, "mx.relay.fake", "dbl.fake mx.relay.fake.dbl.fake error zone_unhealthy")
 	if want := "not asked: dbl.fake could not be checked (the lookup of test.dbl.fake failed: A lookup: SERVFAIL from 127.0.0.1:"; !strings.HasPrefix(res.Detail, want) ||
 		!strings.HasSuffix(res.Detail, "its answers are not trusted until a check passes") {
 		t.Fatalf("want a detail starting %q and ending with the retry, got %q", want, res.Detail)
 	}
-	s.list.set(s.list.servfail, "test.dbl.fake", false)
+	s.list.Fail("test.dbl.fake", 0)
 	s.clock.advance(59 * time.Second)
 	s.one(t, dblFake, "mx.relay.fake", "dbl.fake mx.relay.fake.dbl.fake error zone_unhealthy cached")
 	s.clock.advance(time.Second)
@@ -358,11 +361,11 @@ func TestCheckerTurnsUnhealthyMidway(t *testing.T) {
 	s := newFakeSetup(t)
 	s.one(t, blFake, "127.0.1.1", "")
 	const q = "3.1.0.127.bl.fake"
-	release := s.list.holdName(t, q)
+	release := s.list.Hold(t, q)
 	done := make(chan []Result)
 	go func() { done <- s.checkAddr(t, "127.0.1.3", blFake) }()
-	<-s.list.arrived
-	s.list.set(s.list.wildcard, "bl.fake", true)
+	<-s.list.Arrived()
+	s.list.Set(t, "*.bl.fake", "A", "127.0.0.2")
 	s.c.CheckZones(testCtx(t, 10*time.Second), s.r, []Zone{blFake})
 	wantZones(t, s.c, "bl.fake address unhealthy")
 	release()
@@ -392,7 +395,7 @@ func TestCheckZones(t *testing.T) {
 	s.wantCount(t, "A", "test.dbl.fake", 2)
 	// Through the same fake on another port (a reload that changed the
 	// resolvers), the health check is due at once.
-	other := newTestResolver(t, 300*time.Millisecond, serve(t, s.list))
+	other := newTestResolver(t, 300*time.Millisecond, fakedns.Serve(t, s.list))
 	s.one(t, blFake, "127.0.1.1", "bl.fake 1.1.0.127.bl.fake not_listed")
 	s.wantCount(t, "A", "2.0.0.127.bl.fake", 2)
 	s.r = other
