@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/mx-exporter/mx_exporter/collector/testenv/fakedns"
 )
 
 const reverseRecords = `
@@ -109,12 +111,12 @@ func TestLookup(t *testing.T) {
 		{"IPv4-mapped is IPv4", "::ffff:127.0.2.1", `confirmed name="mx.fake" ptr=answer [mx.fake answer confirmed]`,
 			"127.0.2.1 is mx.fake, which resolves back to it", "A=1 AAAA=0"},
 	}
-	f := newFake(t, reverseRecords)
-	f.rcodes["broken.fake."] = dns.RcodeServerFailure
-	r := newResolver(t, time.Second, serve(t, f))
+	f := &fakedns.Zone{Records: fakedns.Parse(t, reverseRecords)}
+	f.Fail("broken.fake.", dns.RcodeServerFailure)
+	r := newResolver(t, time.Second, fakedns.Serve(t, f))
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a4, a6 := f.asked("A"), f.asked("AAAA")
+			a4, a6 := f.Total("A "), f.Total("AAAA ")
 			c := Lookup(testCtx(t, 10*time.Second), r, netip.MustParseAddr(tc.addr))
 			if got := checkSummary(c); !matches(got, tc.want) {
 				t.Fatalf("Lookup(%s)\nwant %s\ngot  %s", tc.addr, tc.want, got)
@@ -122,7 +124,7 @@ func TestLookup(t *testing.T) {
 			if !matches(c.Detail, tc.detail) {
 				t.Fatalf("Lookup(%s)\nwant detail %s\ngot         %s", tc.addr, tc.detail, c.Detail)
 			}
-			if got := fmt.Sprintf("A=%d AAAA=%d", f.asked("A")-a4, f.asked("AAAA")-a6); got != tc.asked {
+			if got := fmt.Sprintf("A=%d AAAA=%d", f.Total("A ")-a4, f.Total("AAAA ")-a6); got != tc.asked {
 				t.Fatalf("Lookup(%s): want forward queries %s, got %s", tc.addr, tc.asked, got)
 			}
 			if len(c.Forward) > MaxForward {
@@ -150,18 +152,19 @@ func TestLookupFailed(t *testing.T) {
 	addr := netip.MustParseAddr("127.0.2.1")
 	for _, rc := range []int{dns.RcodeServerFailure, dns.RcodeRefused} {
 		t.Run(dns.RcodeToString[rc], func(t *testing.T) {
-			f := newFake(t, reverseRecords)
-			f.rcodes["1.2.0.127.in-addr.arpa."] = rc
-			c := Lookup(testCtx(t, 10*time.Second), newResolver(t, time.Second, serve(t, f)), addr)
+			f := &fakedns.Zone{Records: fakedns.Parse(t, reverseRecords)}
+			f.Fail("1.2.0.127.in-addr.arpa.", rc)
+			c := Lookup(testCtx(t, 10*time.Second), newResolver(t, time.Second, fakedns.Serve(t, f)), addr)
 			want := "127.0.2.1 failed (" + dns.RcodeToString[rc] + " from "
 			if c.Status != StatusLookupFailed || len(c.Forward) != 0 || c.Name != "" || !strings.Contains(c.Detail, want) ||
-				!strings.HasSuffix(c.Detail, "): whether it has reverse DNS is not known") || f.asked("A") != 0 {
-				t.Fatalf("want lookup_failed, no forward lookup, detail with %q, got %s %q, %d A queries", want, checkSummary(c), c.Detail, f.asked("A"))
+				!strings.HasSuffix(c.Detail, "): whether it has reverse DNS is not known") || f.Total("A ") != 0 {
+				t.Fatalf("want lookup_failed, no forward lookup, detail with %q, got %s %q, %d A queries", want, checkSummary(c), c.Detail, f.Total("A "))
 			}
 		})
 	}
 	t.Run("timeout", func(t *testing.T) {
-		c := Lookup(testCtx(t, 10*time.Second), newResolver(t, 50*time.Millisecond, silent(t)), addr)
+		quiet, _ := fakedns.Silent(t)
+		c := Lookup(testCtx(t, 10*time.Second), newResolver(t, 50*time.Millisecond, quiet), addr)
 		if c.Status != StatusLookupFailed || c.PTR.Outcome != "timeout" || !strings.HasPrefix(c.Detail, "the PTR lookup of 127.0.2.1 failed (") {
 			t.Fatalf("want lookup_failed after a timeout, got %s %q", checkSummary(c), c.Detail)
 		}
@@ -169,8 +172,9 @@ func TestLookupFailed(t *testing.T) {
 	// The caller's deadline bounds the whole check, whatever the
 	// resolver's own timeout.
 	t.Run("context deadline", func(t *testing.T) {
+		quiet, _ := fakedns.Silent(t)
 		start := time.Now()
-		c := Lookup(testCtx(t, 100*time.Millisecond), newResolver(t, 10*time.Second, silent(t)), addr)
+		c := Lookup(testCtx(t, 100*time.Millisecond), newResolver(t, 10*time.Second, quiet), addr)
 		if c.Status != StatusLookupFailed || time.Since(start) > 5*time.Second {
 			t.Fatalf("want lookup_failed at the context's deadline, got %s after %v", checkSummary(c), time.Since(start))
 		}
@@ -182,7 +186,7 @@ func TestLookupFailed(t *testing.T) {
 // only after every name has been asked, which a lookup one after the
 // other would never reach.
 func TestLookupForwardSideBySide(t *testing.T) {
-	f := newFake(t, reverseRecords)
+	f := &fakedns.Zone{Records: fakedns.Parse(t, reverseRecords)}
 	asked := make(chan struct{}, MaxForward)
 	release := make(chan struct{})
 	var gate dns.HandlerFunc = func(w dns.ResponseWriter, req *dns.Msg) {
@@ -202,7 +206,7 @@ func TestLookupForwardSideBySide(t *testing.T) {
 			}
 		}
 	}()
-	c := Lookup(testCtx(t, 10*time.Second), newResolver(t, 5*time.Second, serve(t, gate)), netip.MustParseAddr("127.0.2.11"))
+	c := Lookup(testCtx(t, 10*time.Second), newResolver(t, 5*time.Second, fakedns.Serve(t, gate)), netip.MustParseAddr("127.0.2.11"))
 	if len(c.Forward) != MaxForward || slices.ContainsFunc(c.Forward, func(f Forward) bool { return f.Outcome != "nxdomain" }) {
 		t.Fatalf("want %d forward lookups, all answered nxdomain, got %s", MaxForward, checkSummary(c))
 	}
