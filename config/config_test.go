@@ -71,6 +71,8 @@ func TestLoadGood(t *testing.T) {
 				MaxAddressesPerHost:    2,
 				SlowStepThreshold:      2500 * time.Millisecond,
 				IgnoreSpecialAddresses: true,
+				Pipelining:             true,
+				Metrics:                Metrics{AllExtensions: true, EnhancedStatus: true, AllSteps: true},
 			},
 			"plain": plain,
 		},
@@ -157,6 +159,8 @@ func TestLoadDefaults(t *testing.T) {
 		SlowStepThreshold:   time.Second,
 		// IgnoreSpecialAddresses false: special-purpose addresses of MX
 		// hosts are reported unless a module turns it off.
+		// Pipelining false: lock-step shows the command a server stalls on.
+		// Metrics zero: the default series, within the series budget.
 	}
 	if !reflect.DeepEqual(m, want) {
 		t.Errorf("default module = %+v, want %+v", m, want)
@@ -517,6 +521,10 @@ func TestLoadBad(t *testing.T) {
 		"bad_dnsbl_zone_long.yml":            `bad_dnsbl_zone_long.yml:3: dnsbl.zones[0]: must be at most 189 characters, so that an IPv6 query (64 characters of address labels before the zone) is a DNS name, got 196`,
 		"bad_dnsbl_zones_type.yml":           `bad_dnsbl_zones_type.yml:2: dnsbl.zones: must be a list, got "zen.example.org"`,
 		"bad_reverse_dns.yml":                `bad_reverse_dns.yml:3: modules.default.reverse_dns: must be true or false, got "no"`,
+		"bad_pipelining.yml":                 `bad_pipelining.yml:3: modules.default.pipelining: must be true or false, got "yes"`,
+		"bad_metrics_bool.yml":               `bad_metrics_bool.yml:5: modules.default.metrics.enhanced_status: must be true or false, got "1"`,
+		"bad_metrics_key.yml":                `bad_metrics_key.yml:4: modules.default.metrics.extensions: unknown key`,
+		"bad_metrics_type.yml":               `bad_metrics_type.yml:3: modules.default.metrics: must be a mapping, got "all"`,
 		"bad_dns_attempts.yml":               `bad_dns_attempts.yml:2: dns.attempts: must be at least 1, got 0`,
 		"bad_dns_check_name.yml":             `bad_dns_check_name.yml:3: dns.validation_check_name: must be a DNS name like example.com, or "." for the root zone, got "dnssec..example"`,
 		"bad_dns_check_name_empty.yml":       `bad_dns_check_name_empty.yml:3: dns.validation_check_name: must be a DNS name like example.com, or "." for the root zone, got ""`,
