@@ -28,6 +28,11 @@ func ModuleSettings(m *config.Module) (probe.Settings, error) {
 		MTASTS:        mtasts.Mode(m.MTASTS),
 		MTASTSRefresh: m.MTASTSRefresh,
 		ReverseDNS:    m.ReverseDNS,
+		Detail: probe.Detail{
+			AllExtensions:  m.Metrics.AllExtensions,
+			EnhancedStatus: m.Metrics.EnhancedStatus,
+			AllSteps:       m.Metrics.AllSteps,
+		},
 		SMTP: smtp.Options{
 			Port:               m.Port,
 			EHLOName:           m.EHLO,
@@ -39,6 +44,7 @@ func ModuleSettings(m *config.Module) (probe.Settings, error) {
 			TLSServerName:      m.TLS.ServerName,
 			RequireVerifiedTLS: m.TLS.RequireVerified,
 			SlowStepThreshold:  m.SlowStepThreshold,
+			Pipelining:         m.Pipelining,
 		},
 		DNS: dnsmx.Options{
 			MaxMXHosts:             m.MaxMXHosts,

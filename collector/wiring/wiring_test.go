@@ -274,6 +274,62 @@ func TestJobsFingerprintDNSSEC(t *testing.T) {
 	}
 }
 
+// TestModuleSettingsDetail: each module's pipelining and metrics become its
+// settings, off when the module sets none; a change of them is a new job
+// (the next probe's report asks what the new config says).
+func TestModuleSettingsDetail(t *testing.T) {
+	const text = `
+modules:
+  piped: {pipelining: true}
+  detailed: {metrics: {all_extensions: true, enhanced_status: true, all_steps: true}}
+  steps: {metrics: {all_steps: true}}
+targets:
+  - domain: example.com
+    module: detailed
+`
+	cfg, err := config.Parse([]byte(text), "wiring.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, err := Settings(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for module, want := range map[string]struct {
+		pipelining bool
+		detail     probe.Detail
+	}{
+		"default":  {},
+		"piped":    {pipelining: true},
+		"detailed": {detail: probe.Detail{AllExtensions: true, EnhancedStatus: true, AllSteps: true}},
+		"steps":    {detail: probe.Detail{AllSteps: true}},
+	} {
+		s := settings[module]
+		if s.SMTP.Pipelining != want.pipelining || s.Detail != want.detail {
+			t.Errorf("module %s: Pipelining %v, Detail %+v; want %v, %+v", module, s.SMTP.Pipelining, s.Detail, want.pipelining, want.detail)
+		}
+	}
+	jobs, err := Jobs(cfg, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg2, err := config.Parse([]byte(strings.Replace(text, "enhanced_status: true", "enhanced_status: false", 1)), "wiring.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings2, err := Settings(cfg2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs2, err := Jobs(cfg2, settings2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || len(jobs2) != 1 || jobs[0].Fingerprint == jobs2[0].Fingerprint {
+		t.Errorf("metrics.enhanced_status changed, the job's fingerprint did not")
+	}
+}
+
 // TestModuleSettingsReverseDNS: each module's reverse_dns becomes its
 // settings, on when the module sets none.
 func TestModuleSettingsReverseDNS(t *testing.T) {
