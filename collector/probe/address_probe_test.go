@@ -42,10 +42,10 @@ func TestNoIdentityLookupsWhenOff(t *testing.T) {
 	s.ReverseDNS = false
 	s.DNSBLZones = []dnsbl.Zone{{Name: "bl.test", Kind: dnsbl.KindAddress}, {Name: "dbl.test", Kind: dnsbl.KindDomain}}
 	rep := (&Prober{}).Probe(context.Background(), Target{Domain: "id.test"}, s)
-	if got := z.questions("PTR "); len(got) != 0 {
+	if got := z.Questions("PTR "); len(got) != 0 {
 		t.Fatalf("PTR questions %v with reverse_dns off", got)
 	}
-	for _, q := range z.asked {
+	for _, q := range z.Questions("") {
 		if strings.Contains(q, "bl.test.") {
 			t.Fatalf("blocklist question %q without a checker", q)
 		}
@@ -87,13 +87,13 @@ test.dbl.test. 60 IN A 127.0.0.2
 		Logger:     slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	rep := p.Probe(context.Background(), Target{Domain: "id.test"}, s)
-	ptr := z.questions("PTR ")
+	ptr := z.Questions("PTR ")
 	slices.Sort(ptr)
 	if want := []string{"PTR 3.0.0.127.in-addr.arpa.", "PTR 4.0.0.127.in-addr.arpa."}; !slices.Equal(ptr, want) {
 		t.Fatalf("PTR questions %v, want %v", ptr, want)
 	}
 	for _, q := range []string{"A 3.0.0.127.bl.test.", "A 4.0.0.127.bl.test.", "A mx1.id.test.dbl.test.", "A mx2.id.test.dbl.test.", "A mx3.id.test.dbl.test."} {
-		if got := z.questions(q); len(got) != 1 {
+		if got := z.Questions(q); len(got) != 1 {
 			t.Fatalf("%q asked %d times, want once", q, len(got))
 		}
 	}

@@ -5,108 +5,33 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/miekg/dns"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/testenv/fakedns"
 )
 
 // The engine's MTA-STS lookups through a whole Probe, against a small
-// in-process DNS server on 127.0.0.1. It exists ONLY for what the real nsd
-// of collector/testenv cannot show: which questions a probe asked (none of
-// MTA-STS with mode off or for a host target) and a server that never
-// answers one of them (the probe's deadline ends the policy lookup). The
-// scenarios themselves run against nsd and nginx in
-// mtasts_integration_test.go.
-
-// countingDNS answers from a fixed set of records, NXDOMAIN for any other
-// name, never for the names in silent, and records every question.
-type countingDNS struct {
-	rrs    []dns.RR
-	silent map[string]bool // canonical names left unanswered
-
-	mu    sync.Mutex
-	asked []string // "TXT _mta-sts.fake.test.", in arrival order
-}
-
-func (z *countingDNS) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	q := req.Question[0]
-	name := dns.CanonicalName(q.Name)
-	z.mu.Lock()
-	z.asked = append(z.asked, dns.TypeToString[q.Qtype]+" "+name)
-	z.mu.Unlock()
-	if z.silent[name] {
-		return
-	}
-	m := new(dns.Msg)
-	m.SetReply(req)
-	m.Authoritative = true
-	exists := false
-	for _, rr := range z.rrs {
-		if dns.CanonicalName(rr.Header().Name) != name {
-			continue
-		}
-		exists = true
-		if rr.Header().Rrtype == q.Qtype {
-			m.Answer = append(m.Answer, rr)
-		}
-	}
-	if !exists {
-		m.Rcode = dns.RcodeNameError
-	}
-	_ = w.WriteMsg(m)
-}
-
-// questions returns the questions asked so far whose text starts with prefix.
-func (z *countingDNS) questions(prefix string) []string {
-	z.mu.Lock()
-	defer z.mu.Unlock()
-	var out []string
-	for _, q := range z.asked {
-		if strings.HasPrefix(q, prefix) {
-			out = append(out, q)
-		}
-	}
-	return out
-}
+// in-process DNS server on 127.0.0.1 (collector/testenv/fakedns). It is
+// used ONLY for what the real nsd of collector/testenv cannot show: which
+// questions a probe asked (none of MTA-STS with mode off or for a host
+// target) and a server that never answers one of them (the probe's
+// deadline ends the policy lookup). The scenarios themselves run against
+// nsd and nginx in mtasts_integration_test.go.
 
 // startCountingDNS serves zone (records in presentation format, one a line)
-// on a UDP port of 127.0.0.1 and returns a resolver asking it.
-func startCountingDNS(t *testing.T, zone string, silent ...string) (*countingDNS, *dnsmx.Resolver) {
+// on 127.0.0.1, never answering the names in silent, and returns it and a
+// resolver asking it.
+func startCountingDNS(t *testing.T, zone string, silent ...string) (*fakedns.Zone, *dnsmx.Resolver) {
 	t.Helper()
-	z := &countingDNS{silent: map[string]bool{}}
+	z := &fakedns.Zone{Records: fakedns.Parse(t, zone)}
 	for _, n := range silent {
-		z.silent[dns.CanonicalName(n)] = true
+		z.Silence(n)
 	}
-	for line := range strings.Lines(zone) {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		rr, err := dns.NewRR(line)
-		if err != nil {
-			t.Fatalf("bad test record %q: %v", line, err)
-		}
-		z.rrs = append(z.rrs, rr)
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	started := make(chan struct{})
-	srv := &dns.Server{PacketConn: pc, Handler: z, NotifyStartedFunc: func() { close(started) }}
-	go func() { _ = srv.ActivateAndServe() }()
-	<-started
-	t.Cleanup(func() { _ = srv.Shutdown() })
-	r, err := dnsmx.NewResolver([]string{pc.LocalAddr().String()}, 10*time.Second, 1)
-	if err != nil {
-		t.Fatalf("NewResolver: %v", err)
-	}
-	return z, r
+	return z, fakedns.Resolver(t, dnsmx.NewResolver, 10*time.Second, 1, fakedns.Serve(t, z))
 }
 
 // closedPort returns a loopback port nothing listens on: a dialogue with it
@@ -160,12 +85,12 @@ func TestMTASTSLookupsOnlyWhenAsked(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			z, r := startCountingDNS(t, fakeZone)
 			rep := (&Prober{}).Probe(context.Background(), tc.target, fakeSettings(r, tc.mode, port))
-			txt := z.questions("TXT ")
+			txt := z.Questions("TXT ")
 			if !tc.asked {
 				if len(txt) != 0 || rep.MTASTS != nil || rep.TLSRPT != nil {
 					t.Fatalf("asked %v, MTASTS %+v, TLSRPT %+v; want nothing", txt, rep.MTASTS, rep.TLSRPT)
 				}
-				if got := z.questions("A mta-sts."); len(got) != 0 {
+				if got := z.Questions("A mta-sts."); len(got) != 0 {
 					t.Fatalf("policy host looked up: %v", got)
 				}
 				return
@@ -177,7 +102,7 @@ func TestMTASTSLookupsOnlyWhenAsked(t *testing.T) {
 			if rep.MTASTS == nil || rep.MTASTS.Status != mtasts.StatusNoPolicy || rep.MTASTS.Mode != tc.mode {
 				t.Fatalf("MTASTS %+v, want no_policy in mode %s", rep.MTASTS, tc.mode)
 			}
-			if rep.MTASTS.Policy != nil || rep.MTASTS.PolicyHost != nil || len(z.questions("A mta-sts.")) != 0 {
+			if rep.MTASTS.Policy != nil || rep.MTASTS.PolicyHost != nil || len(z.Questions("A mta-sts.")) != 0 {
 				t.Fatalf("a policy was fetched without a TXT record: %+v", rep.MTASTS)
 			}
 			if rep.TLSRPT == nil || !rep.TLSRPT.Record.Valid || !slices.Equal(rep.TLSRPT.Record.RUA, []string{"mailto:tlsrpt@fake.test"}) {
@@ -210,7 +135,7 @@ func TestMTASTSPolicyHostWithoutAddress(t *testing.T) {
 	if h := sts.PolicyHost; h == nil || h.Name != "mta-sts.fake.test" || h.Outcome != dnsmx.OutcomeNXDomain {
 		t.Fatalf("policy host %+v, want mta-sts.fake.test nxdomain", h)
 	}
-	if got := z.questions("A mta-sts.fake.test."); len(got) != 1 {
+	if got := z.Questions("A mta-sts.fake.test."); len(got) != 1 {
 		t.Fatalf("policy host asked %v, want once", got)
 	}
 	if !strings.Contains(sts.Detail, "mta-sts.fake.test has no address") || !rep.Success() {
