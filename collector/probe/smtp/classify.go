@@ -59,8 +59,9 @@ var greylistWords = []string{
 // isSyncError reports whether a reply says the server saw a command before
 // its turn: a 5xx whose enhanced code, if any, is 5.5.x and whose text says
 // "synchronization" or "synchronisation" (Postfix: "554 5.5.0 Error: SMTP
-// protocol synchronization"). We never pipeline, so it names a server (or a
-// middlebox) that misjudged the session, not a fault of ours.
+// protocol synchronization"). We pipeline only where PIPELINING is
+// advertised, and only commands RFC 2920 lets into a group, so it names a
+// server (or a middlebox) that misjudged the session, not a fault of ours.
 func isSyncError(r Reply) bool {
 	if r.Class() != 5 || (r.Enhanced != "" && (len(r.Enhanced) < 4 || r.Enhanced[:4] != "5.5.")) {
 		return false

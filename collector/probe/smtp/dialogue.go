@@ -22,9 +22,10 @@ const politeQuitTimeout = time.Second
 // Probe runs the dialogue with one address of host: connect, banner, EHLO
 // (HELO when EHLO is refused), STARTTLS and EHLO again when offered, MAIL
 // FROM, RCPT TO each recipient, RCPT TO the relay-check address, VRFY, RSET,
-// QUIT. It never sends DATA, and it never pipelines: each command waits for
-// the reply to the one before, and a server that sends more than was asked
-// for ends the dialogue as out of step.
+// QUIT. It never sends DATA. Unless opts.Pipelining is set and the server
+// advertises PIPELINING (see pipeline.go), each command waits for the reply
+// to the one before, and a server that sends more than was asked for ends
+// the dialogue as out of step.
 //
 // In opportunistic STARTTLS mode, a refused STARTTLS is recorded and the
 // dialogue goes on in plaintext; a failed TLS handshake is recorded and the
@@ -109,6 +110,12 @@ type dialogue struct {
 	// of the greeting: what a slow banner is judged by.
 	greetFirst [2]time.Duration
 	found      findingSet
+
+	// pipeOffered: the session's last EHLO reply (inside TLS once TLS is
+	// up) advertised PIPELINING. pipe is the pipelined transaction under
+	// way, nil in lock-step.
+	pipeOffered bool
+	pipe        *pipeline
 }
 
 func (d *dialogue) run() {
@@ -140,7 +147,13 @@ func (d *dialogue) session(tryTLS bool) {
 	defer stop()
 
 	d.attach(raw)
-	if d.greet() && d.hello() && (!tryTLS || d.startTLS()) && d.transaction() {
+	d.pipeOffered, d.pipe = false, nil
+	if !d.greet() || !d.hello() || (tryTLS && !d.startTLS()) {
+		return
+	}
+	d.pipe = d.newPipeline()
+	defer func() { d.pipe = nil }()
+	if d.transaction() {
 		d.quit()
 	}
 }
@@ -254,10 +267,13 @@ func (d *dialogue) hello() bool {
 	}
 	if rep.Class() == 2 {
 		// After a plaintext retry, the first session's EHLO stands: it is
-		// the one that advertised STARTTLS.
+		// the one that advertised STARTTLS. Whether to pipeline is this
+		// session's own EHLO's say.
+		ext := sharedExtensions.parse(rep)
 		if d.res.Extensions == nil {
-			d.res.Extensions = sharedExtensions.parse(rep)
+			d.res.Extensions = ext
 		}
+		d.pipeOffered = ext.Has("PIPELINING")
 		d.judgeEHLO(rep)
 		return true
 	}
@@ -410,6 +426,7 @@ func (d *dialogue) relayCheck(addr string) bool {
 func (d *dialogue) quit() {
 	rep, err := d.exchange(StepQuit, "QUIT")
 	d.judgeQuit(rep, err)
+	d.checkGroupEnd()
 }
 
 func (d *dialogue) judgeQuit(rep Reply, err error) {
@@ -433,14 +450,19 @@ func (d *dialogue) judgeQuit(rep Reply, err error) {
 // exchange sends line ("" to only read, for the banner) and reads the whole
 // reply, recording a Step timed from the write to the end of the reply.
 //
-// Each command is flushed and answered before the next one: no PIPELINING
-// (RFC 2920), which keeps each step's duration its own and lets us tell a
-// reply nobody asked for: anything buffered when we are about to send
-// means the server is out of step, and the command is not sent.
+// Lock-step, each command is flushed and answered before the next one,
+// which keeps each step's duration its own and lets us tell a reply nobody
+// asked for: anything buffered when we are about to send means the server
+// is out of step, and the command is not sent. In a pipelined transaction
+// (d.pipe set) the command was, or is now, sent with its group: see
+// pipedExchange.
 //
 // The error says in plain words what went wrong; it is also the step's Err.
 // A 421 or a synchronization error comes with its reply.
 func (d *dialogue) exchange(name, line string) (Reply, error) {
+	if d.pipe != nil && line != "" {
+		return d.pipedExchange(name, line)
+	}
 	if line != "" && d.rd.Buffered() > 0 {
 		return Reply{}, d.unsolicited(line)
 	}
@@ -616,8 +638,13 @@ func (d *dialogue) markStep(msg string) {
 	}
 }
 
-// sendQuit writes QUIT without waiting for the answer.
+// sendQuit writes QUIT without waiting for the answer. In a pipelined
+// transaction QUIT ends the group: it was sent already, or is never sent
+// when the group broke before it (the connection is closed then).
 func (d *dialogue) sendQuit() {
+	if d.pipe != nil && d.pipe.sent == len(d.pipe.cmds) {
+		return
+	}
 	if d.arm() == nil {
 		d.tr.add(Sent, []byte("QUIT"))
 		if _, err := d.w.WriteString("QUIT\r\n"); err == nil {
@@ -641,6 +668,10 @@ func (d *dialogue) politeQuit(wait bool) {
 	saved := d.deadline
 	d.deadline = dl
 	defer func() { d.deadline = saved }()
+	if wait && d.pipe != nil {
+		d.drain()
+		return
+	}
 	if wait {
 		rep, err := d.exchange(StepQuit, "QUIT")
 		d.judgeQuit(rep, err)

@@ -160,7 +160,8 @@ func (o Options) Validate() error {
 
 // fullDialogueSteps is the number of steps a dialogue that runs to the end
 // records: connect, banner, EHLO, the three of STARTTLS, MAIL, each RCPT,
-// the relay check, VRFY, RSET and QUIT. A HELO fallback adds one.
+// the relay check, VRFY, RSET and QUIT, and the pipelined groups. A HELO
+// fallback adds one.
 func (o Options) fullDialogueSteps() int {
 	n := 3 + 1 + len(o.Recipients) + 2 // connect, banner, EHLO; MAIL; RCPTs; RSET, QUIT
 	if o.StartTLS != StartTLSOff || activePolicy(o.DANE).Applies() {
@@ -171,6 +172,12 @@ func (o Options) fullDialogueSteps() int {
 	}
 	if o.VRFY != "" {
 		n++
+	}
+	if o.Pipelining {
+		n++ // the group's step
+		if o.VRFY != "" {
+			n++ // VRFY ends a group: RSET and QUIT are a second one
+		}
 	}
 	return n
 }

@@ -140,8 +140,9 @@ const (
 	StepRSET         = "rset"
 	StepQuit         = "quit"
 	// StepPipeline is a pipelined group (Options.Pipelining): from
-	// sending it to reading its last reply. Each command of the group
-	// keeps its own step for its reply code.
+	// sending it to reading its last reply; Sent lists its verbs. It comes
+	// before the steps of its commands, which keep their own reply codes
+	// and, as Duration, the wait each added after the reply before it.
 	StepPipeline = "pipeline"
 )
 
@@ -155,11 +156,14 @@ type Reply struct {
 // Step is one command of the dialogue (or the connect and TLS handshake,
 // which have no reply).
 type Step struct {
-	Name     string        // one of the Step* constants
-	Sent     string        // the command line as sent, "" for connect/banner/handshake
-	Reply    Reply         // Code 0 when the step has no reply or none came
-	Duration time.Duration // from sending the command to reading the whole reply
-	Err      string        // what went wrong at this step, "" if nothing did
+	Name  string // one of the Step* constants
+	Sent  string // the command line as sent, "" for connect/banner/handshake
+	Reply Reply  // Code 0 when the step has no reply or none came
+	// Duration runs from sending the command to reading its whole reply;
+	// in a pipelined group, from the previous reply of the group (or the
+	// group's write) to this one.
+	Duration time.Duration
+	Err      string // what went wrong at this step, "" if nothing did
 }
 
 // Recipient is the outcome of RCPT TO for one configured mailbox.
@@ -262,6 +266,9 @@ type Result struct {
 	// SlowestStep is the name of the step that took longest, with its
 	// duration, when FindingSlowStep is among Findings ("" otherwise). For
 	// the banner, the time to its first line counts (see GreetingFirstLine).
+	// A pipelined group is judged whole, as "pipeline": a server may hold
+	// a group's replies until its last (Postfix does), so when a reply
+	// came does not say which command was slow.
 	SlowestStep         string
 	SlowestStepDuration time.Duration
 

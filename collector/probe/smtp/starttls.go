@@ -91,6 +91,9 @@ func (d *dialogue) startTLS() bool {
 		return false
 	}
 	d.res.ExtensionsTLS = sharedExtensions.parse(rep)
+	// After TLS nothing from before counts (RFC 3207 4.2): only this
+	// EHLO says whether the server takes a pipelined group.
+	d.pipeOffered = d.res.ExtensionsTLS.Has("PIPELINING")
 	return true
 }
 

@@ -3,6 +3,7 @@ package smtp
 import (
 	"errors"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -75,15 +76,23 @@ func timeoutReason(step string) Reason {
 // recorded, relay_open included. It is the only place where a later failure
 // replaces the first.
 func (d *dialogue) outOfStep(detail string) {
+	d.withdraw("replies out of step with our commands: no verdict of this session stands")
+	d.fail(ReasonProtocolError, detail)
+}
+
+// withdraw takes back every verdict of the session and the Reason recorded
+// so far, so that the next fail names the failure: out of step, or a
+// pipelined group that ended before all its replies were read (any reply
+// read so far may belong to another command).
+func (d *dialogue) withdraw(why string) {
 	for i := range d.res.Recipients {
 		d.res.Recipients[i].Accepted, d.res.Recipients[i].Deferred = false, false
 	}
 	if d.res.Relay != nil {
 		d.res.Relay.Verdict = RelayInconclusive
 	}
-	d.tr.note("replies out of step with our commands: no verdict of this session stands")
+	d.tr.note("%s", why)
 	d.res.Reason, d.res.Detail = ReasonNone, ""
-	d.fail(ReasonProtocolError, detail)
 }
 
 // findingSet holds findings as bits, by their index in Findings.
@@ -132,15 +141,29 @@ func (d *dialogue) judgeSlowest() {
 		name    string
 		longest time.Duration
 		banners int
+		grouped int // command steps of a pipelined group still to skip
 	)
 	for _, s := range d.res.Steps {
 		dur := s.Duration
-		switch s.Name {
-		case StepConnect, StepTLSHandshake:
+		switch {
+		case grouped > 0:
+			grouped--
 			continue
-		case StepBanner:
+		case s.Name == StepConnect, s.Name == StepTLSHandshake:
+			continue
+		case s.Name == StepBanner:
 			dur = d.greetFirst[min(banners, len(d.greetFirst)-1)]
 			banners++
+		case s.Name == StepPipeline:
+			// A server may hold the replies of a group until it has
+			// answered all of it (Postfix does): when a reply came does
+			// not say which command was slow, so the group is judged
+			// whole. Sent lists its commands, whose steps follow.
+			grouped = strings.Count(s.Sent, " ") + 1
+			if dur > longest {
+				name, longest = s.Name, dur
+			}
+			continue
 		}
 		if s.Reply.Code != 0 && dur > longest {
 			name, longest = s.Name, dur
