@@ -52,7 +52,7 @@ type identityLookups struct {
 	wg sync.WaitGroup
 
 	addrIndex map[netip.Addr]int // position in reverse and listings
-	reverse   []rdns.Check       // per address; nil when reverse_dns is off
+	reverse   []*rdns.Check      // per address, shared (identityCache); nil when reverse_dns is off
 	listings  [][]dnsbl.Result   // per address; nil when no address zone
 
 	nameIndex    map[string]int   // position in nameListings
@@ -96,9 +96,11 @@ func (p *Prober) startIdentityLookups(ctx context.Context, target Target, hosts 
 		}()
 	}
 	if s.ReverseDNS {
-		l.reverse = make([]rdns.Check, len(addrs))
+		l.reverse = make([]*rdns.Check, len(addrs))
 		for i, a := range addrs {
-			run(func() { l.reverse[i] = rdns.Lookup(ctx, s.Resolver, a) })
+			if l.reverse[i] = identity.cachedReverse(s.Resolver, a); l.reverse[i] == nil {
+				run(func() { l.reverse[i] = identity.reverseDNS(ctx, s.Resolver, a) })
+			}
 		}
 	}
 	if blocklists != nil && hasZone(s.DNSBLZones, dnsbl.KindAddress) {
@@ -127,8 +129,9 @@ func hasZone(zones []dnsbl.Zone, kind dnsbl.Kind) bool {
 }
 
 // wait joins the lookups and fills each host's Reverse, Listings and
-// NameListings. Each host gets its own copies: an address two MX hosts
-// share has one lookup but two reports.
+// NameListings. Each host gets its own copies of the listings: an address
+// two MX hosts share has one lookup but two reports. A reverse DNS Check
+// is shared, never modified, by every report of its address.
 func (l *identityLookups) wait(hosts []HostReport) {
 	l.wg.Wait()
 	for i := range hosts {
@@ -142,8 +145,7 @@ func (l *identityLookups) wait(hosts []HostReport) {
 		if l.reverse != nil {
 			h.Reverse = make([]*rdns.Check, len(h.Addrs))
 			for j, a := range h.Addrs {
-				c := l.reverse[l.addrIndex[a]]
-				h.Reverse[j] = &c
+				h.Reverse[j] = l.reverse[l.addrIndex[a]]
 			}
 		}
 		if l.listings != nil {
@@ -176,6 +178,8 @@ func judgeIdentity(logger *slog.Logger, target Target, hosts []HostReport) {
 // names (reverse nil when reverse_dns is off), the greeting's host name and
 // the EHLO reply's. An entry is nil when the dialogue gave neither a
 // greeting nor an EHLO name: there is nothing of the server's to compare.
+// An entry is shared with the other reports that compared the same names,
+// and never modified.
 func compareNames(mx string, reverse []*rdns.Check, results []*smtp.Result) []*rdns.Names {
 	if len(results) == 0 {
 		return nil
@@ -193,8 +197,7 @@ func compareNames(mx string, reverse []*rdns.Check, results []*smtp.Result) []*r
 		if j < len(reverse) && reverse[j] != nil {
 			ptr = reverse[j].PTR.Names
 		}
-		n := rdns.CompareNames(mx, ptr, res.BannerHostname, ehlo)
-		names[j] = &n
+		names[j] = identity.compareNames(mx, ptr, res.BannerHostname, ehlo)
 	}
 	return names
 }

@@ -123,13 +123,14 @@ func TestCompareNamesWithoutNames(t *testing.T) {
 }
 
 // TestWaitHandsOutCopies: an address two MX hosts share is looked up once
-// and reported under both, each host with its own copy; a host without
-// addresses gets its name listings only.
+// and reported under both, each host with its own copy of the listings and
+// the one immutable reverse DNS Check (shared: identityCache); a host
+// without addresses gets its name listings only.
 func TestWaitHandsOutCopies(t *testing.T) {
 	shared, own := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("2001:db8::1")
 	l := &identityLookups{
 		addrIndex:    map[netip.Addr]int{shared: 0, own: 1},
-		reverse:      []rdns.Check{{Status: rdns.StatusConfirmed, Name: "mx.example.test"}, {Status: rdns.StatusNoPTR}},
+		reverse:      []*rdns.Check{{Status: rdns.StatusConfirmed, Name: "mx.example.test"}, {Status: rdns.StatusNoPTR}},
 		listings:     [][]dnsbl.Result{{{Zone: "bl.test", Verdict: dnsbl.VerdictNotListed}}, {{Zone: "bl.test", Verdict: dnsbl.VerdictListed}}},
 		nameIndex:    map[string]int{"mx1.example.test": 0, "mx2.example.test": 1, "mx3.example.test": 2},
 		nameListings: [][]dnsbl.Result{{{Zone: "dbl.test", Subject: "mx1.example.test"}}, {{Zone: "dbl.test", Subject: "mx2.example.test"}}, {{Zone: "dbl.test", Subject: "mx3.example.test"}}},
@@ -144,8 +145,8 @@ func TestWaitHandsOutCopies(t *testing.T) {
 	if len(h1.Reverse) != 2 || h1.Reverse[0].Status != rdns.StatusConfirmed || h1.Reverse[1].Status != rdns.StatusNoPTR {
 		t.Fatalf("mx1 Reverse %v, want confirmed and no_ptr", h1.Reverse)
 	}
-	if len(h2.Reverse) != 1 || h2.Reverse[0].Status != rdns.StatusConfirmed || h2.Reverse[0] == h1.Reverse[0] {
-		t.Fatalf("mx2 Reverse %v, want its own copy of confirmed", h2.Reverse)
+	if len(h2.Reverse) != 1 || h2.Reverse[0] != h1.Reverse[0] {
+		t.Fatalf("mx2 Reverse %v, want mx1's confirmed Check, shared", h2.Reverse)
 	}
 	if len(h1.Listings) != 2 || h1.Listings[1][0].Verdict != dnsbl.VerdictListed || len(h2.Listings) != 1 || h2.Listings[0][0].Verdict != dnsbl.VerdictNotListed {
 		t.Fatalf("Listings %v and %v, want the shared address not listed, the IPv6 one listed", h1.Listings, h2.Listings)

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unique"
 
 	"github.com/miekg/dns"
 
@@ -197,7 +198,9 @@ func (r *Resolver) mxHosts(ctx context.Context, d *Domain, res lookupResult, opt
 	recs := make([]mxRec, 0, len(res.rrs))
 	for _, rr := range res.rrs {
 		if mx, ok := rr.(*dns.MX); ok {
-			recs = append(recs, mxRec{dnsname.Normalize(mx.Mx), mx.Preference})
+			// Interned: hosted MX farms serve thousands of domains, and
+			// the daemon keeps every domain's last report.
+			recs = append(recs, mxRec{unique.Make(dnsname.Normalize(mx.Mx)).Value(), mx.Preference})
 		}
 	}
 	if len(recs) == 1 && recs[0].name == "" && recs[0].pref == 0 {

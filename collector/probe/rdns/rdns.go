@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
@@ -53,6 +54,12 @@ type Check struct {
 	Name   string
 	Status Status
 	Detail string // in words: "127.0.1.3 is mail.other.test, which resolves back to it"
+	// Checked is when the lookup ended; Cached is true when a probe
+	// reports the lookup of an earlier one (the probe engine reuses an
+	// address's reverse DNS for a minute: hosted MX farms answer for
+	// thousands of domains). Lookup leaves both zero.
+	Checked time.Time
+	Cached  bool
 }
 
 // Lookup asks for addr's PTR records and the forward records (of addr's
