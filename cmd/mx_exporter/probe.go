@@ -32,6 +32,7 @@ type probeCommand struct {
 	dane          *string
 	mtaSTS        *string
 	reverseDNS    *bool
+	pipelining    *bool
 	dnsblZones    *[]string
 	dnsblDomains  *[]string
 	port          *uint16
@@ -75,6 +76,8 @@ func addProbeCommand(app *kingpin.Application) *probeCommand {
 		PlaceHolder(config.MTASTSEnforce).IsSetByUser(c.flag("mta-sts")).Enum(config.MTASTSEnforce, config.MTASTSReport, config.MTASTSOff)
 	c.reverseDNS = c.cmd.Flag("reverse-dns", "Look up the PTR names of every probed address and whether they resolve back to it (forward-confirmed reverse DNS), and compare them with the MX name and the greeting; never a failure. On unless the module's reverse_dns is off; --no-reverse-dns skips it.").
 		IsSetByUser(c.flag("reverse-dns")).Bool()
+	c.pipelining = c.cmd.Flag("pipelining", "Send MAIL, every RCPT, the relay check, RSET and QUIT as one group (RFC 2920) when the server advertises PIPELINING after its last EHLO: fewer round trips; a missing or extra reply is a protocol_error. --no-… keeps the lock-step dialogue where the module pipelines.").
+		IsSetByUser(c.flag("pipelining")).Bool()
 	c.dnsblZones = c.cmd.Flag("dnsbl.zone", "DNS blocklist zone (RFC 5782) to look every probed address up in, IPv4 and IPv6 (repeatable; replaces the config's dnsbl.zones). None by default: many lists refuse queries through public resolvers (answering 127.255.255.x, reported as query_refused, never as a listing) and some need a key in the zone name (Spamhaus DQS: KEY.zen.dq.spamhaus.net), so ask through a resolver of your own (--resolver). Each zone's health (RFC 5782 section 5) is checked before its answers are trusted.").
 		PlaceHolder("ZONE").IsSetByUser(c.flag("dnsbl.zone")).Strings()
 	c.dnsblDomains = c.cmd.Flag("dnsbl.domain-zone", "DNS blocklist zone of host names (RFC 5782 section 2.3) to look every MX host name up in (repeatable; replaces the config's dnsbl.domain_zones). None by default, for the same reasons as --dnsbl.zone.").
@@ -285,6 +288,9 @@ func (c *probeCommand) override(m *config.Module) {
 	}
 	if c.given("reverse-dns") {
 		m.ReverseDNS = *c.reverseDNS
+	}
+	if c.given("pipelining") {
+		m.Pipelining = *c.pipelining
 	}
 	if c.given("tls.ca-file") {
 		m.TLS.CAFile = *c.caFile
