@@ -37,9 +37,10 @@ import (
 // fails: the proxy refuses its version list); MX_BLACKBOX_BIN names a
 // binary built before, to skip that. MX_VS_BLACKBOX_PROBES sets the probes
 // per exporter and dialogue (default 1000). MX_VS_BLACKBOX_CPUPROFILE=FILE
-// runs mx_exporter inside the benchmark and writes a CPU profile of its
-// probes to FILE (go tool pprof -top FILE); its CPU figure then includes
-// this benchmark's HTTP client.
+// runs mx_exporter inside the benchmark and writes CPU profiles of its
+// batches, FILE.plain.1 … and FILE.starttls.1 … (go tool pprof -top
+// FILE.plain.*, which merges them); its CPU figure then includes this
+// benchmark's HTTP client, and the batches run under the profiler.
 //
 // What is made equal: both probe the address itself (a host target, so
 // mx_exporter looks up no MX and no A record, and DANE, whose TLSA records
@@ -106,13 +107,6 @@ probe_endpoint:
 		}
 		bbe := startBlackbox(b, bbeBinary, blackboxConfig(env.CAFile, l.Host, env.MailboxOK, env.RelayAddress))
 
-		var prof *os.File
-		if profile != "" {
-			var err error
-			if prof, err = os.Create(profile); err != nil {
-				b.Fatal(err)
-			}
-		}
 		for _, dialogue := range []string{"plain", "starttls"} {
 			mxProbe := "http://" + mx.addr + "/probe?" + url.Values{"target": {l.Addr}, "module": {dialogue}}.Encode()
 			bbeProbe := "http://" + bbe.addr + "/probe?" + url.Values{"target": {l.Addr}, "module": {"smtp_" + dialogue}}.Encode()
@@ -124,16 +118,14 @@ probe_endpoint:
 			var mxCPU, bbeCPU time.Duration
 			for i := range batches {
 				n := probes/batches + btoi(i < probes%batches)
-				if prof != nil && dialogue == "starttls" && i == 0 {
-					if err := pprof.StartCPUProfile(prof); err != nil {
-						b.Fatal(err)
-					}
+				if profile != "" {
+					startProfile(b, profile+"."+dialogue, i == 0)
 				}
 				mxCPU += mx.measure(b, mxProbe, n)
+				if profile != "" {
+					pprof.StopCPUProfile()
+				}
 				bbeCPU += bbe.measure(b, bbeProbe, n)
-			}
-			if prof != nil && dialogue == "starttls" {
-				pprof.StopCPUProfile()
 			}
 			mxPer := mxCPU.Seconds() * 1000 / float64(probes)
 			bbePer := bbeCPU.Seconds() * 1000 / float64(probes)
@@ -143,16 +135,34 @@ probe_endpoint:
 			b.Logf("%-8s mx_exporter %.3f ms CPU/probe (%d series, %d B), blackbox_exporter %.3f ms CPU/probe (%d series, %d B), ratio %.2f, %d probes each",
 				dialogue, mxPer, mxSeries, mxBytes, bbePer, bbeSeries, bbeBytes, mxPer/bbePer, probes)
 		}
-		if prof != nil {
-			if err := prof.Close(); err != nil {
-				b.Fatal(err)
-			}
-			b.Logf("CPU profile of the STARTTLS probes in %s: go tool pprof -top %s", profile, profile)
+		if profile != "" {
+			b.Logf("CPU profiles of mx_exporter's batches: go tool pprof -top %[1]s.plain*; go tool pprof -top %[1]s.starttls*", profile)
 		}
 	}
 }
 
 const benchEHLO = "probe.mx-exporter.test"
+
+// startProfile starts a CPU profile into a file of its own for each batch
+// (pprof writes one profile per Start): base.1, base.2, … (first resets the
+// count). go tool pprof merges the files it is given.
+func startProfile(t testing.TB, base string, first bool) {
+	t.Helper()
+	if first {
+		profileBatch = 0
+	}
+	profileBatch++
+	f, err := os.Create(fmt.Sprintf("%s.%d", base, profileBatch))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var profileBatch int
 
 // blackboxConfig is blackbox_exporter's module config for the dialogue: a
 // tcp prober with query_response. blackbox appends "\n" to what it sends,

@@ -22,7 +22,7 @@ import (
 )
 
 // newHandler serves /probe for cfgText with the test resolver.
-func newHandler(t *testing.T, env *testenv.Env, cfgText string) *Handler {
+func newHandler(t testing.TB, env *testenv.Env, cfgText string) *Handler {
 	t.Helper()
 	cfg, err := config.Parse([]byte(cfgText), "probe.yml")
 	if err != nil {
