@@ -94,7 +94,9 @@ targets:
 		warmup := time.Since(start)
 
 		before := scrapeFamilies(b, d)
+		cpu0 := d.cpuTime(b)
 		time.Sleep(window) // the measured window: the daemon works on its own
+		cpu := d.cpuTime(b) - cpu0
 		after := scrapeFamilies(b, d)
 
 		probes := func(m map[string]*dto.MetricFamily, result string) float64 {
@@ -112,6 +114,10 @@ targets:
 		b.ReportMetric(endpoints, "endpoints")
 		b.ReportMetric(ok/window.Seconds(), "target-probes/s")
 		b.ReportMetric(2*(ok+failed)/window.Seconds(), "dialogues/s")
+		// The daemon's CPU (user+system) in the window, per dialogue
+		// started in it: the scheduling, probes, DNS and bookkeeping,
+		// without the scrapes (taken outside it).
+		b.ReportMetric(float64(cpu.Microseconds())/1000/(2*(ok+failed)), "daemon-cpu-ms/dialogue")
 		b.ReportMetric(failed, "failed-probes")
 		b.ReportMetric(quantile(0.99, lag, lagBefore), "lag-p99-s")
 		b.ReportMetric(shareWithin(1, lag, lagBefore), "lag-share-under-1s")
@@ -282,6 +288,7 @@ func writeHeapProfile(t testing.TB, path string) {
 type scaleDaemon interface {
 	address() string
 	peakRSS(testing.TB) int64
+	cpuTime(testing.TB) time.Duration
 	shutdown(testing.TB)
 }
 
@@ -290,6 +297,15 @@ type inProcess struct{ *runningDaemon }
 func (d inProcess) address() string            { return d.addr }
 func (d inProcess) peakRSS(t testing.TB) int64 { return peakRSS(t, "/proc/self/status") }
 func (d inProcess) shutdown(t testing.TB)      { d.runningDaemon.shutdown(t) }
+
+// cpuTime of the benchmark's own process, daemon and benchmark together.
+func (d inProcess) cpuTime(t testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // daemonProcess is mx_exporter started as a child process.
 type daemonProcess struct {
@@ -303,6 +319,33 @@ func (d *daemonProcess) address() string { return d.addr }
 
 func (d *daemonProcess) peakRSS(t testing.TB) int64 {
 	return peakRSS(t, fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
+}
+
+// cpuTime is the child's user+system CPU time so far, from
+// /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s: USER_HZ is
+// 100 on every Linux architecture Go builds for).
+func (d *daemonProcess) cpuTime(t testing.TB) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", d.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// count the fields after its closing one, starting at field 3.
+	i := strings.LastIndexByte(string(b), ')')
+	fields := strings.Fields(string(b[i+1:]))
+	if len(fields) < 13 {
+		t.Fatalf("/proc/%d/stat: %q", d.cmd.Process.Pid, b)
+	}
+	var ticks int64
+	for _, f := range fields[11:13] { // utime, stime
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
 }
 
 // shutdown sends SIGTERM, as a service manager would, and expects a clean
