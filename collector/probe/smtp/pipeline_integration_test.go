@@ -125,7 +125,12 @@ func samePipelinedVerdicts(t *testing.T, lock, piped *Result) {
 	if (lock.Relay == nil) != (piped.Relay == nil) || lock.Relay != nil && (lock.Relay.Verdict != piped.Relay.Verdict || lock.Relay.Reply.Code != piped.Relay.Reply.Code) {
 		t.Fatalf("relay lock-step %+v, pipelined %+v", lock.Relay, piped.Relay)
 	}
-	if !slices.Equal(lock.Findings, piped.Findings) {
+	// postscreen delays the greeting of a client it has not seen lately
+	// only: whether it does comes before anything is pipelined.
+	withoutGreeting := func(fs []Finding) []Finding {
+		return slices.DeleteFunc(slices.Clone(fs), func(f Finding) bool { return f == FindingGreetingDelayed })
+	}
+	if !slices.Equal(withoutGreeting(lock.Findings), withoutGreeting(piped.Findings)) {
 		t.Fatalf("findings lock-step %q, pipelined %q", lock.Findings, piped.Findings)
 	}
 	if lock.Detail != piped.Detail {
