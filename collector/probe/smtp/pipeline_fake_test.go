@@ -317,3 +317,38 @@ func ehloBothSides(before, inside string) func(*fakeSession) bool {
 		return true
 	}
 }
+
+// TestProbePipeliningOutOfStep: the out-of-step servers of TestProbeOutOfStep,
+// and an extra reply however late it comes, met with a pipelined group:
+// protocol_error and no verdict, never a shifted one.
+func TestProbePipeliningOutOfStep(t *testing.T) {
+	pipelined := func(o *Options) { o.Pipelining = true }
+	cases := []verdictCase{
+		{name: "extra reply in the same write as the EHLO reply",
+			fake: fakeSMTP{replies: withReplies(map[string]string{"EHLO": defaultEHLO + "250 extra\r\n"})}},
+		{name: "extra reply after RCPT",
+			fake: fakeSMTP{replies: withReplies(map[string]string{"RCPT TO:<postmaster@fake.test>": "250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"})}},
+		{name: "open relay with an extra reply",
+			fake: fakeSMTP{replies: map[string]string{"RCPT TO:<" + relayAddr + ">": "250 2.1.5 Ok\r\n250 extra\r\n"}}},
+		{name: "late reply in its own write", handle: lateReplyFake},
+		{name: "refused MAIL with an extra reply",
+			fake: fakeSMTP{replies: map[string]string{"MAIL": "553 5.7.1 sender refused\r\n250 extra\r\n"}}},
+	}
+	for _, pause := range []time.Duration{0, time.Millisecond, 5 * time.Millisecond, 20 * time.Millisecond} {
+		cases = append(cases, verdictCase{
+			name: "extra reply " + pause.String() + " after the EHLO reply",
+			fake: fakeSMTP{replies: relayRefused, on: map[string]func(*fakeSession) bool{
+				"EHLO": func(s *fakeSession) bool {
+					s.send(defaultEHLO)
+					time.Sleep(pause) // before, with or after the group
+					s.reply("250 late")
+					return true
+				},
+			}},
+		})
+	}
+	for i := range cases {
+		cases[i].opts, cases[i].want, cases[i].outOfStep = pipelined, ReasonProtocolError, true
+	}
+	runVerdictCases(t, cases)
+}
