@@ -111,6 +111,21 @@ func TestProbePipeliningFake(t *testing.T) {
 			},
 		},
 		{
+			name: "EHLO refused, HELO accepted: no keyword, no group", ehlo: "502 5.5.2 Error: command not recognized\r\n", want: ReasonNone,
+			edit: func(_ int, line, reply string) (string, bool) {
+				if verb(line) == "HELO" {
+					return "250 mx.fake.test\r\n", true
+				}
+				return reply, verb(line) != "QUIT"
+			},
+			steps: []string{StepConnect, StepBanner, StepEHLO, StepHELO, StepMail, StepRcpt, StepRelay, StepRSET, StepQuit},
+			check: func(t *testing.T, _ *Result, g *groupFake) {
+				if b := g.grouped(); slices.Contains(b, true) {
+					t.Fatalf("a command came with more behind it (%v): pipelined after HELO", b)
+				}
+			},
+		},
+		{
 			// Shifted, RCPT would read the relay check's 554 and the relay
 			// check RSET's 250: an open relay that is not.
 			name: "reply to RCPT dropped", want: ReasonProtocolError, outOfStep: true,
