@@ -81,7 +81,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	debug := q.Get("debug") == "true"
 	var logs bytes.Buffer
 	p := *h.Prober
-	p.Logger = h.Logger.With("probe_target", name, "module", module)
+	p.Logger = withLazyAttrs(h.Logger, "probe_target", name, "module", module)
 	if debug {
 		// The requester sees the log of this probe, and only of it.
 		p.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
