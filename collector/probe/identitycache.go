@@ -142,7 +142,7 @@ func (c *identityCache) lookUp(ctx context.Context, resolver *dnsmx.Resolver, ad
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if ctx.Err() == nil {
+	if !ended(ctx) {
 		cached := fresh
 		cached.Cached = true
 		e.cached, e.at = &cached, fresh.Checked
@@ -151,6 +151,16 @@ func (c *identityCache) lookUp(ctx context.Context, resolver *dnsmx.Resolver, ad
 	}
 	close(e.done)
 	return &fresh
+}
+
+// ended reports whether ctx is over: cancelled, or past its deadline
+// (a query timed out by the deadline can return before ctx says so).
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // compareNames returns the comparison of the names, shared with every
