@@ -71,6 +71,7 @@ var ptrs = []PTR{
 	{IP: "127.0.1.10", Name: "wrongaddr.other.test.", Forward: []string{"127.0.1.99"}, Status: "not_confirmed"},
 	{IP: "127.0.1.11", Name: "mx.chain.test.", Forward: []string{"127.0.1.11"}, Status: "confirmed"},
 	{IP: "127.0.1.12", Name: "mx.expired.test.", Forward: []string{"127.0.1.12"}, Status: "confirmed"},
+	{IP: "127.0.1.13", Name: "mx.nopipe.test.", Forward: []string{"127.0.1.13"}, Status: "confirmed"},
 	{IP: "::1", Name: "mx.v6.test.", Forward: []string{"::1"}, Status: "confirmed"},
 }
 

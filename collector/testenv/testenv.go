@@ -24,6 +24,7 @@
 //	chain.test      MX 10 mx.chain.test (127.0.1.11): STARTTLS, sends leaf and test CA (the others the leaf only)
 //	expired.test    MX 10 mx.expired.test (127.0.1.12): STARTTLS, a certificate of the test CA for the
 //	                same key as the others', expired a day before it was made
+//	nopipe.test     MX 10 mx.nopipe.test (127.0.1.13): EHLO does not advertise PIPELINING (the others do)
 //	cname.test      MX 10 alias.cname.test, a CNAME to mx1.good.test
 //	noaddr.test     MX 10 noaddr-host.noaddr.test, which has no A/AAAA (TXT only)
 //	v6.test         MX 10 mx.v6.test, AAAA ::1 only ([::1]:25)
@@ -122,7 +123,7 @@
 // ReverseZoneIPv4 (1.0.127.in-addr.arpa.) and ReverseZoneIPv6 (::1), which the
 // validating unbound answers too (not with its built-in "localhost."); PTRs lists them:
 //
-//	127.0.1.1, .2, .4, .6, .7, .11, .12  PTR the listener's MX host name: confirmed
+//	127.0.1.1, .2, .4, .6, .7, .11, .12, .13  PTR the listener's MX host name: confirmed
 //	127.0.1.3   PTR mail.other.test (A 127.0.1.3): confirmed; banner and MX say mx.relay.test
 //	127.0.1.8   PTR ptronly.other.test, which has no A/AAAA: not_confirmed
 //	127.0.1.9   no PTR (NXDOMAIN): no_ptr
@@ -229,6 +230,9 @@ type Listener struct {
 	// Refuses: RCPT of this mailbox answers "550 5.7.1" here (check_recipient_access),
 	// so that one address family of an IPv6 parity domain fails; "" when none.
 	Refuses string
+	// NoPipelining: EHLO does not advertise PIPELINING (smtpd_discard_ehlo_keywords),
+	// so a client must send one command at a time (RFC 2920); the others advertise it.
+	NoPipelining bool
 }
 
 // The listeners, in the order of their addresses.
@@ -244,6 +248,7 @@ var listeners = []Listener{
 	{Host: "mx.notls.test", IP: "127.0.1.10", Domain: "notls.test", Greeting: 220, STARTTLS: true, STARTTLSRefused: true, SizeLimit: DefaultSizeLimit},
 	{Host: "mx.chain.test", IP: "127.0.1.11", Domain: "chain.test", Greeting: 220, STARTTLS: true, SizeLimit: DefaultSizeLimit, FullChain: true},
 	{Host: "mx.expired.test", IP: "127.0.1.12", Domain: "expired.test", Greeting: 220, STARTTLS: true, SizeLimit: DefaultSizeLimit, CertExpired: true},
+	{Host: "mx.nopipe.test", IP: "127.0.1.13", Domain: "nopipe.test", Greeting: 220, SizeLimit: DefaultSizeLimit, NoPipelining: true},
 	{Host: "mx.v6.test", IP: "::1", Domain: "v6.test", Greeting: 220, SizeLimit: DefaultSizeLimit, Refuses: MailboxIPv6Failing},
 }
 

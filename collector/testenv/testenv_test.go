@@ -122,6 +122,9 @@ func TestListeners(t *testing.T) {
 			if _, ok := ext["ENHANCEDSTATUSCODES"]; !ok {
 				t.Fatalf("no ENHANCEDSTATUSCODES in %q", ehlo)
 			}
+			if _, got := ext["PIPELINING"]; got == l.NoPipelining {
+				t.Fatalf("PIPELINING offered %v, want %v (EHLO %q)", got, !l.NoPipelining, ehlo)
+			}
 			s.cmd("MAIL FROM:<>", "250 2.1.0")
 			start := time.Now()
 			switch {
@@ -283,6 +286,7 @@ func TestResolver(t *testing.T) {
 		"greylist.test":  "10 mx.greylist.test.",
 		"slow.test":      "10 mx.slow.test.",
 		"notls.test":     "10 mx.notls.test.",
+		"nopipe.test":    "10 mx.nopipe.test.",
 	} {
 		if got := mxs(domain); got != want {
 			t.Errorf("MX %s = %q, want %q", domain, got, want)
@@ -296,6 +300,7 @@ func TestResolver(t *testing.T) {
 		"mx.greylist.test": "127.0.1.8",
 		"mx.slow.test":     "127.0.1.9",
 		"mx.notls.test":    "127.0.1.10",
+		"mx.nopipe.test":   "127.0.1.13",
 	} {
 		addrs, err := r.LookupHost(ctx, host+".")
 		slices.Sort(addrs)

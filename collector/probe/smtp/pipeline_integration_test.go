@@ -2,9 +2,10 @@ package smtp
 
 // PIPELINING (RFC 2920) against the real Postfix of collector/testenv: the
 // pipelined dialogue must reach the same verdicts as lock-step. Every
-// listener there advertises PIPELINING (postscreen's mx.multiline.test too,
-// once it hands the session to smtpd), so the server that does not is a fake
-// (pipeline_fake_test.go).
+// listener there but mx.nopipe.test advertises PIPELINING (postscreen's
+// mx.multiline.test too, once it hands the session to smtpd); mx.nopipe.test
+// shows that the option stays lock-step where it is not advertised. Servers
+// that misbehave with a pipelined group are fakes (pipeline_fake_test.go).
 
 import (
 	"context"
@@ -42,6 +43,7 @@ func TestProbePipeliningPostfix(t *testing.T) {
 		{name: "VRFY ends the first group", host: "mx1.good.test", want: ReasonNone, groups: 2,
 			opts: func(o *Options, l testenv.Listener) { o.VRFY = "postmaster@" + l.Domain }},
 		{name: "slow RCPT: the group is the slowest step", host: "mx.slow.test", want: ReasonNone, groups: 1},
+		{name: "PIPELINING not advertised: lock-step", host: "mx.nopipe.test", want: ReasonNone, groups: 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,7 +77,12 @@ func TestProbePipeliningPostfix(t *testing.T) {
 			if countSteps(lock, StepPipeline) != 0 {
 				t.Fatalf("lock-step dialogue has a pipeline step: %q", stepNames(lock))
 			}
-			checkGrouped(t, piped, tt.groups)
+			if tt.groups == 0 {
+				// one command at a time: as many runs as the lock-step dialogue
+				checkGrouped(t, piped, commandRuns(lock))
+			} else {
+				checkGrouped(t, piped, tt.groups)
+			}
 			// Postfix holds the replies of a group until its last: the
 			// 2 s of the slow RCPT come with MAIL's reply, so the group,
 			// not a command of it, is named.
@@ -153,6 +160,14 @@ func countSteps(r *Result, name string) int {
 // commands of one run.
 func checkGrouped(t *testing.T, r *Result, groups int) {
 	t.Helper()
+	if runs := commandRuns(r); runs != groups {
+		t.Fatalf("%d runs of commands from MAIL on, want %d\n%s", runs, groups, formatTranscript(r))
+	}
+}
+
+// commandRuns counts the runs of commands sent, from MAIL on, without a
+// reply read in between.
+func commandRuns(r *Result) int {
 	runs, inRun, started := 0, false, false
 	for _, l := range r.Transcript {
 		switch l.Dir {
@@ -166,7 +181,5 @@ func checkGrouped(t *testing.T, r *Result, groups int) {
 			inRun = false
 		}
 	}
-	if runs != groups {
-		t.Fatalf("%d runs of commands from MAIL on, want %d\n%s", runs, groups, formatTranscript(r))
-	}
+	return runs
 }
