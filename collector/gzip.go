@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"net/http"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -25,6 +27,9 @@ const maxWorkers = 4
 // A panic of encode becomes an error of the response, as net/http would
 // make it of a handler, instead of ending the process.
 func writeChunks(w io.Writer, n int, encode func(b []byte, c int) ([]byte, error), gz bool) error {
+	if n == 1 {
+		return writeOneChunk(w, nil, encode, gz)
+	}
 	workers := min(runtime.GOMAXPROCS(0), maxWorkers, n)
 	stop := make(chan struct{})
 	results := make([]chan *chunk, workers)
@@ -95,6 +100,50 @@ func writeChunks(w io.Writer, n int, encode func(b []byte, c int) ([]byte, error
 	}
 	return err
 }
+
+// writeOneChunk is writeChunks of a single chunk (a /probe answer, a
+// small /metrics), encoded where it is written: workers would only add
+// goroutine hand-overs. With h (the response's header, nil when the caller
+// set it) the answer goes out in one write with its Content-Length, and is
+// compressed only from compressMin bytes on: below, deflate costs more CPU
+// than the bytes it saves cost to send.
+func writeOneChunk(w io.Writer, h http.Header, encode func(b []byte, c int) ([]byte, error), gz bool) error {
+	ck := chunkPool.Get().(*chunk)
+	defer chunkPool.Put(ck)
+	var err error
+	if ck.text, err = safeEncode(encode, ck.text[:0], 0); err != nil {
+		return err
+	}
+	out := ck.text
+	if h != nil {
+		gz = gz && len(ck.text) >= compressMin
+	}
+	if gz {
+		fw := flatePool.Get().(*flate.Writer)
+		defer flatePool.Put(fw)
+		ck.zip = append(ck.zip[:0], gzipHeader...)
+		fw.Reset(ck)
+		if _, err = fw.Write(ck.text); err == nil {
+			err = fw.Close()
+		}
+		if err != nil {
+			return err
+		}
+		ck.zip = binary.LittleEndian.AppendUint32(ck.zip, crc32.ChecksumIEEE(ck.text))
+		out = binary.LittleEndian.AppendUint32(ck.zip, uint32(len(ck.text)))
+	}
+	if h != nil {
+		if gz {
+			h.Set("Content-Encoding", "gzip")
+		}
+		h.Set("Content-Length", strconv.Itoa(len(out)))
+	}
+	_, err = w.Write(out)
+	return err
+}
+
+// compressMin is the size from which a one-chunk answer is compressed.
+const compressMin = 16 << 10
 
 func safeEncode(encode func(b []byte, c int) ([]byte, error), b []byte, c int) (out []byte, err error) {
 	defer func() {

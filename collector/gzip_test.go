@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -87,6 +89,19 @@ func TestWriteChunksErrors(t *testing.T) {
 		if err := writeChunks(io.Discard, 100, panicking, gz); err == nil || !strings.Contains(err.Error(), "boom") {
 			t.Fatalf("gzip %v, chunk 42 panicking: want an error saying boom, got %v", gz, err)
 		}
+		// One chunk is written without workers: the same errors.
+		if err := writeChunks(&failAfter{5}, 1, encodeTestChunk, gz); !errors.Is(err, io.ErrClosedPipe) {
+			t.Fatalf("gzip %v, one chunk, writer failing: want %v, got %v", gz, io.ErrClosedPipe, err)
+		}
+		first := func(f func([]byte, int) ([]byte, error)) func([]byte, int) ([]byte, error) {
+			return func(b []byte, c int) ([]byte, error) { return f(b, c+42) }
+		}
+		if err := writeChunks(io.Discard, 1, first(failing), gz); !errors.Is(err, errEncode) {
+			t.Fatalf("gzip %v, one chunk failing: want %v, got %v", gz, errEncode, err)
+		}
+		if err := writeChunks(io.Discard, 1, first(panicking), gz); err == nil || !strings.Contains(err.Error(), "boom") {
+			t.Fatalf("gzip %v, one chunk panicking: want an error saying boom, got %v", gz, err)
+		}
 	}
 }
 
@@ -107,6 +122,49 @@ func TestAcceptsGzip(t *testing.T) {
 	} {
 		if got := acceptsGzip(tc.header); got != tc.want {
 			t.Fatalf("Accept-Encoding %q: want %v, got %v", tc.header, tc.want, got)
+		}
+	}
+}
+
+// TestOneChunkCompression: an answer of one chunk goes out with its
+// Content-Length, compressed only when the client accepts gzip and the
+// answer is at least compressMin bytes.
+func TestOneChunkCompression(t *testing.T) {
+	for _, tc := range []struct {
+		size   int
+		accept bool
+		want   string // Content-Encoding
+	}{
+		{100, true, ""},
+		{compressMin - 1, true, ""},
+		{compressMin, true, "gzip"},
+		{4 * compressMin, true, "gzip"},
+		{4 * compressMin, false, ""},
+	} {
+		text := strings.Repeat("mx_probe_success{target=\"a\"} 1\n", tc.size/31+1)[:tc.size]
+		rec := httptest.NewRecorder()
+		encode := func(b []byte, _ int) ([]byte, error) { return append(b, text...), nil }
+		if err := writeOneChunk(rec, rec.Header(), encode, tc.accept); err != nil {
+			t.Fatalf("%d bytes: %v", tc.size, err)
+		}
+		enc, body := rec.Header().Get("Content-Encoding"), rec.Body.Bytes()
+		if enc != tc.want {
+			t.Fatalf("%d bytes, gzip accepted %v: Content-Encoding %q, want %q", tc.size, tc.accept, enc, tc.want)
+		}
+		if cl := rec.Header().Get("Content-Length"); cl != strconv.Itoa(len(body)) {
+			t.Fatalf("%d bytes: Content-Length %q, body %d bytes", tc.size, cl, len(body))
+		}
+		if enc == "gzip" {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if string(body) != text {
+			t.Fatalf("%d bytes: the answer differs from the text", tc.size)
 		}
 	}
 }

@@ -16,7 +16,8 @@ import (
 // Handler serves /metrics: the Exporter's series merged with the families
 // of self (build info, process and Go metrics, self-monitoring; nil for
 // none), in the Prometheus text format, which Prometheus takes whatever it
-// asks first, gzip-compressed when the client accepts it. name[] selects
+// asks first, gzip-compressed when the client accepts it and the answer is
+// not small (writeOneChunk). name[] selects
 // families by name, as promhttp does. Errors of self are logged and what it
 // gathered is served, as with promhttp.ContinueOnError.
 //
@@ -54,14 +55,20 @@ func (e *Exporter) Handler(self prometheus.Gatherer, logger *slog.Logger) http.H
 		w.Header().Add("Vary", "Accept") // the escaping scheme of the format
 		w.Header().Add("Vary", "Accept-Encoding")
 		gz := acceptsGzip(r.Header.Get("Accept-Encoding"))
-		if gz {
-			w.Header().Set("Content-Encoding", "gzip")
-		}
 		p := s.plan(others, only)
 		defer p.release()
-		err := writeChunks(w, len(p.chunks)-1, func(b []byte, c int) ([]byte, error) {
+		encode := func(b []byte, c int) ([]byte, error) {
 			return s.encodeChunk(b, p, c, format)
-		}, gz)
+		}
+		var err error
+		if n := len(p.chunks) - 1; n == 1 {
+			err = writeOneChunk(w, w.Header(), encode, gz)
+		} else {
+			if gz {
+				w.Header().Set("Content-Encoding", "gzip")
+			}
+			err = writeChunks(w, n, encode, gz)
+		}
 		if err != nil {
 			logger.Error("writing metrics", "err", err)
 		}
