@@ -258,6 +258,15 @@ func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
 // dialAll runs one dialogue per address of every host, maxParallelDialogues
 // at a time.
 func (p *Prober) dialAll(ctx context.Context, hosts []HostReport, opts smtp.Options) {
+	if len(hosts) == 1 && len(hosts[0].Addrs) == 1 {
+		// One address (a host target, most MX hosts): no goroutine to
+		// hand over to and wait for.
+		h := &hosts[0]
+		o := opts
+		o.DANE = h.dane
+		h.Results = []*smtp.Result{p.dial(ctx, h.Name, h.Addrs[0], o)}
+		return
+	}
 	sem := make(chan struct{}, maxParallelDialogues)
 	var wg sync.WaitGroup
 	for i := range hosts {
