@@ -32,7 +32,10 @@ import (
 //	go test -run '^$' -bench VersusBlackbox -benchtime 1x -timeout 20m ./cmd/mx_exporter/
 //
 // It prints, per dialogue, both exporters' CPU per probe and their ratio
-// (mx_exporter / blackbox_exporter). blackbox_exporter is built from the
+// (mx_exporter / blackbox_exporter): plain and STARTTLS as both send them,
+// one command at a time, then the same two with mx_exporter's module
+// option pipelining (RFC 2920: MAIL to QUIT in one write) against the same
+// lock-step blackbox dialogue. blackbox_exporter is built from the
 // Go module proxy in a temporary directory (a plain `go install …@v0.27.0`
 // fails: the proxy refuses its version list); MX_BLACKBOX_BIN names a
 // binary built before, to skip that. MX_VS_BLACKBOX_PROBES sets the probes
@@ -85,12 +88,18 @@ func BenchmarkVersusBlackbox(b *testing.B) {
     mta_sts: "off"
     dane: "off"
     ignore_special_addresses: true
-  starttls:
+  starttls: &starttls
     <<: *plain
     starttls: opportunistic
     tls:
       ca_file: %[4]s
       server_name: %[5]s
+  plain_pipelined:
+    <<: *plain
+    pipelining: true
+  starttls_pipelined:
+    <<: *starttls
+    pipelining: true
 probe_endpoint:
   allow:
     networks: [%[6]s/32]
@@ -107,9 +116,11 @@ probe_endpoint:
 		}
 		bbe := startBlackbox(b, bbeBinary, blackboxConfig(env.CAFile, l.Host, env.MailboxOK, env.RelayAddress))
 
-		for _, dialogue := range []string{"plain", "starttls"} {
+		for _, dialogue := range []string{"plain", "starttls", "plain_pipelined", "starttls_pipelined"} {
+			// blackbox cannot pipeline: it sends the same commands lock-step.
+			bbeModule := "smtp_" + strings.TrimSuffix(dialogue, "_pipelined")
 			mxProbe := "http://" + mx.addr + "/probe?" + url.Values{"target": {l.Addr}, "module": {dialogue}}.Encode()
-			bbeProbe := "http://" + bbe.addr + "/probe?" + url.Values{"target": {l.Addr}, "module": {"smtp_" + dialogue}}.Encode()
+			bbeProbe := "http://" + bbe.addr + "/probe?" + url.Values{"target": {l.Addr}, "module": {bbeModule}}.Encode()
 			mxSeries, mxBytes := checkProbe(b, mx.client(), mxProbe, "mx_probe_success")
 			bbeSeries, bbeBytes := checkProbe(b, bbe.client(), bbeProbe, "probe_success")
 
