@@ -65,6 +65,11 @@ func Inspect(state tls.ConnectionState, serverName string, roots *x509.CertPool,
 	info.LeafNotAfter = leaf.NotAfter
 	info.ChainNotAfter = earliestExpiry(certs)
 
+	key := keyOf(certs, serverName, roots)
+	if notAfter, ok := cachedVerify(key, now); ok {
+		info.Verified, info.ChainNotAfter = true, notAfter
+		return info
+	}
 	intermediates := x509.NewCertPool()
 	for _, c := range certs[1:] {
 		intermediates.AddCert(c)
@@ -82,6 +87,7 @@ func Inspect(state tls.ConnectionState, serverName string, roots *x509.CertPool,
 	info.Verified = true
 	if len(chains) > 0 {
 		info.ChainNotAfter = earliestExpiry(chains[0])
+		keepVerified(key, chains[0])
 	}
 	return info
 }
