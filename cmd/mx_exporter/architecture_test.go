@@ -16,6 +16,7 @@ import (
 // must be given its place.
 var roles = map[string]string{
 	"collector/dnsname":        "leaf",
+	"collector/printable":      "leaf",
 	"collector/probe":          "engine",
 	"collector/probe/dnsmx":    "engine",
 	"collector/probe/dane":     "engine",

@@ -3,8 +3,8 @@ package smtp
 import (
 	"fmt"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/mx-exporter/mx_exporter/collector/printable"
 )
 
 // detailCap bounds Result.Detail and the server text quoted in it.
@@ -37,7 +37,7 @@ func newTranscript(start time.Time, maxLines, maxLen int) *transcript {
 }
 
 func (t *transcript) add(dir Direction, text []byte) {
-	s, cut := escapeLine(text, t.maxLen)
+	s, cut := printable.Line(text, t.maxLen)
 	t.cut = t.cut || cut
 	if dir != Note { // our notes carry ports and times: they rarely repeat
 		s = intern(s)
@@ -75,53 +75,9 @@ func (t *transcript) lines() ([]Line, bool) {
 	return out, t.dropped > 0 || t.cut
 }
 
-// escapeLine makes server-controlled bytes safe to print on one line:
-// printable UTF-8 stays, everything else (control bytes, invalid UTF-8)
-// becomes \xNN. The result is at most maxLen bytes, "…" included, and cut
-// reports whether it had to be shortened.
-func escapeLine(b []byte, maxLen int) (s string, cut bool) {
-	const ellipsis = "…"
-	out := make([]byte, 0, min(len(b), maxLen))
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		var piece []byte
-		switch {
-		case r == utf8.RuneError && size <= 1, !unicode.IsPrint(r):
-			esc := [4]byte{'\\', 'x', hexDigits[b[i]>>4], hexDigits[b[i]&0xf]}
-			piece = esc[:]
-			size = 1
-		default:
-			piece = b[i : i+size]
-		}
-		if len(out)+len(piece) > maxLen {
-			// Make room for the ellipsis without splitting an escape or a rune.
-			for len(out)+len(ellipsis) > maxLen && len(out) > 0 {
-				out = trimLastPiece(out)
-			}
-			if len(out)+len(ellipsis) <= maxLen {
-				out = append(out, ellipsis...)
-			}
-			return string(out), true
-		}
-		out = append(out, piece...)
-		i += size
-	}
-	return string(out), false
-}
-
-const hexDigits = "0123456789abcdef"
-
-// trimLastPiece drops the last rune or \xNN escape of an escaped line.
-func trimLastPiece(b []byte) []byte {
-	if n := len(b); n >= 4 && b[n-4] == '\\' && b[n-3] == 'x' {
-		return b[:n-4]
-	}
-	_, size := utf8.DecodeLastRune(b)
-	return b[:len(b)-size]
-}
-
-// escapeCap is escapeLine for quoting in errors and details.
+// escapeCap quotes server text in errors and details, by the rule the
+// transcript and every human rendering use (package printable).
 func escapeCap(b []byte, maxLen int) string {
-	s, _ := escapeLine(b, maxLen)
+	s, _ := printable.Line(b, maxLen)
 	return s
 }

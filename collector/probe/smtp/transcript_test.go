@@ -5,45 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 )
-
-func TestEscapeLine(t *testing.T) {
-	tests := []struct {
-		in      string
-		maxLen  int
-		want    string
-		wantCut bool
-	}{
-		{"250 OK", 100, "250 OK", false},
-		{"a\x00b\x7fc\td", 100, `a\x00b\x7fc\x09d`, false},
-		{"caf\xc3\xa9 ok", 100, "café ok", false},
-		{"bad \xff\xfe utf8", 100, `bad \xff\xfe utf8`, false},
-		{"bidi \u202e override", 100, `bidi \xe2\x80\xae override`, false},
-		{"abcdefghij", 10, "abcdefghij", false},
-		{"abcdefghijk", 10, "abcdefg…", true},
-		{"abcdef\x00\x00", 10, `abcdef…`, true},
-		{"ééééé", 8, "éé…", true},
-		{"abc", 2, "", true},
-		{"", 5, "", false},
-	}
-	for _, tt := range tests {
-		got, cut := escapeLine([]byte(tt.in), tt.maxLen)
-		if got != tt.want || cut != tt.wantCut {
-			t.Fatalf("escapeLine(%q, %d) = %q, %v; want %q, %v", tt.in, tt.maxLen, got, cut, tt.want, tt.wantCut)
-		}
-	}
-}
-
-func FuzzEscapeLine(f *testing.F) {
-	f.Add([]byte("250 OK\x00\xff é"), uint16(8))
-	f.Fuzz(func(t *testing.T, b []byte, maxLen uint16) {
-		s, _ := escapeLine(b, int(maxLen))
-		if len(s) > int(maxLen) || !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-			t.Fatalf("escapeLine(%q, %d) = %q", b, maxLen, s)
-		}
-	})
-}
 
 func TestTranscriptCaps(t *testing.T) {
 	tests := []struct {
