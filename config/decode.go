@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -22,9 +23,19 @@ import (
 // not reject duplicate keys. Walking the tree ourselves gives all of that
 // and records where each key is, for the validation that follows.
 type decoder struct {
+	ctx  context.Context // ends a long decode early; see stopped
 	file string
-	errs Errors
+	errs errorList
 	pos  map[string]int // key path → line of the key (or of the list item)
+	// failedAt holds every path at or above a decode error: the validator
+	// asks it, once per check, whether a value is a leftover default.
+	// Scanning the errors instead made a file of n wrong items cost n².
+	failedAt map[string]bool
+	// validating is set once decoding is done: the validator's errors
+	// go to errs but do not mark paths as failed.
+	validating bool
+	// stopped is set when ctx ended during decoding.
+	stopped bool
 
 	merged  map[*yaml.Node][]pair // expanded "<<" merges, each mapping once
 	merging map[*yaml.Node]bool   // mappings being expanded, against cycles
@@ -32,17 +43,42 @@ type decoder struct {
 
 type pair struct{ key, val *yaml.Node }
 
-func newDecoder(file string) *decoder {
+func newDecoder(ctx context.Context, file string) *decoder {
 	return &decoder{
-		file:    file,
-		pos:     map[string]int{},
-		merged:  map[*yaml.Node][]pair{},
-		merging: map[*yaml.Node]bool{},
+		ctx:      ctx,
+		file:     file,
+		pos:      map[string]int{},
+		failedAt: map[string]bool{},
+		merged:   map[*yaml.Node][]pair{},
+		merging:  map[*yaml.Node]bool{},
 	}
 }
 
 func (d *decoder) errorf(line int, path, format string, args ...any) {
-	d.errs = append(d.errs, &Error{File: d.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+	if !d.validating {
+		d.markFailed(path)
+	}
+	d.errs.add(&Error{File: d.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// markFailed records path and every path above it ("targets[3].domain":
+// also "targets[3]" and "targets") in failedAt. Cutting at each "." and
+// "[" is the same test as a prefix match on the error's path.
+func (d *decoder) markFailed(path string) {
+	d.failedAt[path] = true
+	for i := len(path) - 1; i >= 0; i-- {
+		if path[i] == '.' || path[i] == '[' {
+			d.failedAt[path[:i]] = true
+		}
+	}
+}
+
+// cancelled reports whether ctx has ended, and stops decoding if so.
+func (d *decoder) cancelled() bool {
+	if !d.stopped && d.ctx.Err() != nil {
+		d.stopped = true
+	}
+	return d.stopped
 }
 
 // document parses data and returns the root node of its only document, or
@@ -220,6 +256,9 @@ func (d *decoder) list(n *yaml.Node, path string, v reflect.Value) {
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
+		if i%1024 == 0 && d.cancelled() {
+			return
+		}
 		p := joinIndex(path, i)
 		d.pos[p] = item.Line
 		d.decode(item, p, s.Index(i))

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is one problem in a config file. Its text has one stable shape,
@@ -18,6 +19,10 @@ type Error struct {
 	Path string // key path, e.g. "targets[1].domain" (0-based indexes); "" for the whole file
 	Msg  string
 }
+
+// MaxErrorText is the most bytes of one error's text: a key or path the
+// user wrote can be megabytes long, and the text goes into a log line.
+const MaxErrorText = 512
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -36,13 +41,77 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	}
 	b.WriteString(e.Msg)
-	return b.String()
+	return truncateText(b.String(), MaxErrorText)
 }
 
-// Errors is every problem found in one file, sorted by line. Parse and Load
+// truncateText cuts s to at most limit bytes, on a rune boundary, and says so
+// with "…".
+func truncateText(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	const ellipsis = "…"
+	cut := limit - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
+}
+
+// Errors is the problems found in one file, sorted by line. Parse and Load
 // return it (never empty) so that a user fixes a file in one round, not one
-// error per reload.
+// error per reload. It holds at most MaxErrors of them, the first by line;
+// when there were more, a last Error without line or path says "and N more
+// errors".
 type Errors []*Error
+
+// MaxErrors is the most errors Parse reports one by one. A file of a
+// million wrong items would otherwise give a million errors: memory while
+// they are collected, and a log line of many megabytes.
+const MaxErrors = 20
+
+// errorList collects errors, keeping only the MaxErrors first by line and
+// counting the rest, so that its memory stays bounded however many there
+// are.
+type errorList struct {
+	kept    Errors // in order of discovery, or sorted by line after a trim
+	dropped int
+}
+
+func (l *errorList) add(e *Error) {
+	l.kept = append(l.kept, e)
+	// Trimming once per MaxErrors additions keeps the cost linear: each
+	// trim sorts at most 2*MaxErrors errors. The sort is stable and the
+	// kept errors were found before the new ones, so equal lines stay in
+	// discovery order, as a single sort of all errors would have them.
+	if len(l.kept) >= 2*MaxErrors {
+		l.trim()
+	}
+}
+
+func (l *errorList) trim() {
+	l.kept.sort()
+	if len(l.kept) > MaxErrors {
+		l.dropped += len(l.kept) - MaxErrors
+		clear(l.kept[MaxErrors:])
+		l.kept = l.kept[:MaxErrors]
+	}
+}
+
+func (l *errorList) len() int { return len(l.kept) + l.dropped }
+
+// result returns the errors for Parse, with the "and N more" line, or nil.
+func (l *errorList) result(file string) Errors {
+	if l.len() == 0 {
+		return nil
+	}
+	l.trim()
+	out := l.kept
+	if l.dropped > 0 {
+		out = append(out, &Error{File: file, Msg: fmt.Sprintf("and %d more errors", l.dropped)})
+	}
+	return out
+}
 
 // Error puts one error on each line.
 func (es Errors) Error() string {

@@ -1,25 +1,98 @@
 package config
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"syscall"
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 )
 
+// MaxFileSize is the largest config file Load reads. The largest real
+// configs are a few thousand targets, well under a megabyte; the cap bounds
+// the memory and time a wrong file (a log, a dump, a file of a million
+// targets) costs before it is refused.
+const MaxFileSize = 16 << 20
+
 // Load reads, parses and validates the config file at path. A file that
 // cannot be read gives the *fs.PathError; a file that is wrong gives Errors.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	return LoadContext(context.Background(), path)
+}
+
+// LoadContext is Load that gives up, with ctx's error, when ctx ends while
+// the file is decoded. Parsing the YAML text itself cannot be interrupted:
+// a caller that must not wait for it runs LoadContext in a goroutine of its
+// own.
+//
+// Only a regular file of at most MaxFileSize bytes is read: a named pipe
+// that nobody writes would block the read forever, and a device could be
+// endless.
+func LoadContext(ctx context.Context, path string) (*Config, error) {
+	data, err := readConfigFile(path)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(data, path)
+	return parse(ctx, data, path)
+}
+
+// readConfigFile opens path without blocking (opening a named pipe for
+// reading otherwise waits for a writer) and checks what it opened, not what
+// the name pointed to a moment before, so that no swap of the file between
+// the check and the read can make it block.
+func readConfigFile(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, Errors{{File: path, Msg: fmt.Sprintf("not a regular file (%s); the config must be a plain file", fileKind(fi.Mode()))}}
+	}
+	if fi.Size() > MaxFileSize {
+		return nil, fileTooLarge(path, fi.Size())
+	}
+	// The file may grow between Stat and the read: read one byte past
+	// the cap to tell.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fileTooLarge(path, int64(len(data)))
+	}
+	return data, nil
+}
+
+func fileTooLarge(path string, size int64) error {
+	return Errors{{File: path, Msg: fmt.Sprintf("the file is %d bytes, more than the limit of %d (%d MiB)", size, MaxFileSize, MaxFileSize>>20)}}
+}
+
+// fileKind names what a non-regular file is, for the error.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.Type().String()
 }
 
 // Parse parses and validates a config. file names it in errors, and relative
@@ -27,9 +100,14 @@ func Load(path string) (*Config, error) {
 // that a config and its CA bundle can move together.
 //
 // An empty document is a valid config: the built-in default module, no
-// targets. The error, if any, is an Errors holding every problem found
-// (a YAML syntax error is reported alone).
+// targets. The error, if any, is an Errors holding the problems found, at
+// most MaxErrors of them and a count of the rest (a YAML syntax error is
+// reported alone).
 func Parse(data []byte, file string) (*Config, error) {
+	return parse(context.Background(), data, file)
+}
+
+func parse(ctx context.Context, data []byte, file string) (*Config, error) {
 	c := &Config{
 		File: file,
 		DNS: DNS{
@@ -42,13 +120,16 @@ func Parse(data []byte, file string) (*Config, error) {
 			HealthInterval: DefaultDNSBLHealthInterval,
 		},
 	}
-	d := newDecoder(file)
+	d := newDecoder(ctx, file)
 	root, err := d.document(data)
 	if err != nil {
 		return nil, err
 	}
 	if root != nil {
 		d.decode(root, "", reflect.ValueOf(c).Elem())
+	}
+	if d.cancelled() {
+		return nil, ctx.Err()
 	}
 	if _, ok := c.Modules[DefaultModuleName]; !ok {
 		if c.Modules == nil {
@@ -58,11 +139,11 @@ func Parse(data []byte, file string) (*Config, error) {
 		m.setDefaults()
 		c.Modules[DefaultModuleName] = m
 	}
-	v := &validator{decoder: d, decodeErrs: len(d.errs), dir: filepath.Dir(file)}
+	d.validating = true
+	v := &validator{decoder: d, dir: filepath.Dir(file)}
 	v.config(c)
-	if len(d.errs) > 0 {
-		d.errs.sort()
-		return nil, d.errs
+	if es := d.errs.result(file); es != nil {
+		return nil, es
 	}
 	return c, nil
 }

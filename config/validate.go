@@ -18,8 +18,7 @@ import (
 // relative CA file paths).
 type validator struct {
 	*decoder
-	decodeErrs int    // d.errs[:decodeErrs] came from decoding
-	dir        string // directory of the config file
+	dir string // directory of the config file
 }
 
 // errorf reports a problem with the value at path base.key ("" key: base
@@ -42,12 +41,7 @@ func (v *validator) errorf(base, key, format string, args ...any) {
 // failed reports whether decoding already failed at or under path: the value
 // there is a leftover default, and a second error about it would mislead.
 func (v *validator) failed(path string) bool {
-	for _, e := range v.errs[:v.decodeErrs] {
-		if e.Path == path || strings.HasPrefix(e.Path, path+".") || strings.HasPrefix(e.Path, path+"[") {
-			return true
-		}
-	}
-	return false
+	return v.failedAt[path]
 }
 
 func (v *validator) set(path string) bool {
