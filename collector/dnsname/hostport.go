@@ -20,7 +20,10 @@ import (
 // when s gives none: the caller's default applies. JoinHostPort turns the
 // two back into the canonical spelling of s.
 func SplitHostPort(s string) (host string, port int, err error) {
-	bad := fmt.Errorf(`must be "host", "host:port", an IP address or "[ipv6]:port", got %q`, s)
+	bad := fmt.Errorf(`must be "host", "host:port", an IP address or "[ipv6]:port", got %s`, quote(s))
+	badName := func(name string) error {
+		return fmt.Errorf(`must be "host", "host:port", an IP address or "[ipv6]:port", got %s: the host %w`, quote(s), explainHost(name))
+	}
 	if a, err := netip.ParseAddr(s); err == nil {
 		return a.String(), 0, nil
 	}
@@ -36,8 +39,11 @@ func SplitHostPort(s string) (host string, port int, err error) {
 	if splitErr != nil {
 		// No port: a bare host name.
 		h = Normalize(s)
-		if strings.Contains(s, ":") || !Valid(h) {
+		if strings.Contains(s, ":") {
 			return "", 0, bad
+		}
+		if !Valid(h) {
+			return "", 0, badName(h)
 		}
 		return h, 0, nil
 	}
@@ -46,13 +52,13 @@ func SplitHostPort(s string) (host string, port int, err error) {
 	} else {
 		h = Normalize(h)
 		if !Valid(h) {
-			return "", 0, bad
+			return "", 0, badName(h)
 		}
 	}
 	// Atoi takes a sign; a port does not.
 	port, err = strconv.Atoi(p)
 	if err != nil || port < 1 || port > 65535 || p[0] == '+' {
-		return "", 0, fmt.Errorf("port must be a number from 1 to 65535, got %q in %q", p, s)
+		return "", 0, fmt.Errorf("port must be a number from 1 to 65535, got %s in %s", quote(p), quote(s))
 	}
 	return h, port, nil
 }
