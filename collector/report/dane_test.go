@@ -262,12 +262,12 @@ func TestWriteTextDANEColour(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
-		"DANE:       " + colours.ok + "pass:",
-		"DANE:       " + colours.bad + "MISMATCH:",
-		"DANE:       " + colours.bad + "TLSA BOGUS:",
+		"DANE:       " + string(colours.ok) + "pass:",
+		"DANE:       " + string(colours.bad) + "MISMATCH:",
+		"DANE:       " + string(colours.bad) + "TLSA BOGUS:",
 		"DANE:       no TLSA:", // neither a failure nor a pass: no colour
-		"rollover: " + colours.warn + "NOT ready",
-		"DNSSEC: " + colours.ok + "MX records secure",
+		"rollover: " + string(colours.warn) + "NOT ready",
+		"DNSSEC: " + string(colours.ok) + "MX records secure",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("coloured rendering lacks %q", want)

@@ -429,14 +429,14 @@ func TestWriteTextIdentityColour(t *testing.T) {
 		want []string
 	}{
 		{relayReport, []string{
-			" (" + colours.ok + "PTR mail.other.test, forward-confirmed" + colours.reset + ")",
-			colours.warn + "LISTED in bl.test",
-			colours.warn + "banner and MX say mx.relay.test",
-			colours.ok + "OK" + colours.reset + " relay.test: 1 address passed; " + colours.warn + "1 address listed in bl.test",
+			" (" + string(colours.ok) + "PTR mail.other.test, forward-confirmed" + string(colours.reset) + ")",
+			string(colours.warn) + "LISTED in bl.test",
+			string(colours.warn) + "banner and MX say mx.relay.test",
+			string(colours.ok) + "OK" + string(colours.reset) + " relay.test: 1 address passed; " + string(colours.warn) + "1 address listed in bl.test",
 		}},
-		{greylistReport, []string{" (" + colours.warn + "PTR ptronly.other.test, NOT forward-confirmed" + colours.reset + ")"}},
-		{v6brokenReport, []string{colours.warn + "IPv6 broken for mx.v6broken.test while IPv4 works: ::1"}},
-		{dualReport, []string{colours.ok + "mx.dual.test works over IPv4 and IPv6"}},
+		{greylistReport, []string{" (" + string(colours.warn) + "PTR ptronly.other.test, NOT forward-confirmed" + string(colours.reset) + ")"}},
+		{v6brokenReport, []string{string(colours.warn) + "IPv6 broken for mx.v6broken.test while IPv4 works: ::1"}},
+		{dualReport, []string{string(colours.ok) + "mx.dual.test works over IPv4 and IPv6"}},
 	} {
 		rep := tc.rep()
 		var buf bytes.Buffer
@@ -448,7 +448,7 @@ func TestWriteTextIdentityColour(t *testing.T) {
 				t.Fatalf("coloured %s lacks %q:\n%q", rep.Target.Name(), want, buf.String())
 			}
 		}
-		if strings.Contains(buf.String(), colours.bad+"LISTED") {
+		if strings.Contains(buf.String(), string(colours.bad)+"LISTED") {
 			t.Fatalf("a listing of %s is red: it is a fact, not a failure", rep.Target.Name())
 		}
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"strings"
 
+	"github.com/mx-exporter/mx_exporter/collector/printable"
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsbl"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
@@ -19,12 +20,12 @@ import (
 // reverseLabel is the parenthesis after an address on its line: " (PTR
 // mail.other.test, forward-confirmed)"; "" when no reverse DNS was looked
 // up.
-func (t *textWriter) reverseLabel(h *probe.HostReport, r *smtp.Result) string {
+func (t *textWriter) reverseLabel(h *probe.HostReport, r *smtp.Result) safe {
 	c := ReverseOf(h, AddressIndex(h, r))
 	if c == nil {
 		return ""
 	}
-	return " (" + t.style(ReverseTone(c)) + ReverseLabel(c) + t.p.reset + ")"
+	return " (" + t.style(ReverseTone(c)) + safe(printable.String(ReverseLabel(c))) + t.p.reset + ")"
 }
 
 // identity is the address's PTR, names and blocklist lines, under its
@@ -101,10 +102,10 @@ func (t *textWriter) ipv6(rep *probe.Report) {
 
 // identityNote is what the last line adds: listings, addresses without
 // FCrDNS and IPv6 gaps, as facts, in amber; "" when there are none.
-func (t *textWriter) identityNote(rep *probe.Report) string {
+func (t *textWriter) identityNote(rep *probe.Report) safe {
 	w := IdentityOf(rep).Words()
 	if w == "" {
 		return ""
 	}
-	return "; " + t.p.warn + strings.TrimSpace(w) + t.p.reset
+	return "; " + t.p.warn + safe(printable.String(strings.TrimSpace(w))) + t.p.reset
 }

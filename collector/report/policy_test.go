@@ -406,36 +406,36 @@ func TestWriteTextMTASTSColour(t *testing.T) {
 		want []string
 	}{
 		{enforceReport(), []string{
-			"MTA-STS:" + colours.reset + " " + colours.ok + "pass:",
-			"  MTA-STS: " + colours.ok + "covered by mx pattern mx1.good.test",
-			"TLS-RPT:" + colours.reset + " " + colours.ok + "valid:",
+			"MTA-STS:" + string(colours.reset) + " " + string(colours.ok) + "pass:",
+			"  MTA-STS: " + string(colours.ok) + "covered by mx pattern mx1.good.test",
+			"TLS-RPT:" + string(colours.reset) + " " + string(colours.ok) + "valid:",
 		}},
 		{uncoveredReport(), []string{
-			"MTA-STS:" + colours.reset + " " + colours.bad + "MX NOT COVERED:",
-			"  " + colours.bad + "MTA-STS senders refuse to deliver to mx.tls.test",
-			"  MTA-STS: " + colours.bad + "NOT COVERED",
-			"TLS-RPT:" + colours.reset + " " + colours.warn + "INVALID (rua_missing):",
+			"MTA-STS:" + string(colours.reset) + " " + string(colours.bad) + "MX NOT COVERED:",
+			"  " + string(colours.bad) + "MTA-STS senders refuse to deliver to mx.tls.test",
+			"  MTA-STS: " + string(colours.bad) + "NOT COVERED",
+			"TLS-RPT:" + string(colours.reset) + " " + string(colours.warn) + "INVALID (rua_missing):",
 		}},
 		{testingReport(), []string{
-			"MTA-STS:" + colours.reset + " " + colours.warn + "MX not covered:",
-			"  MTA-STS: " + colours.warn + "NOT COVERED",
+			"MTA-STS:" + string(colours.reset) + " " + string(colours.warn) + "MX not covered:",
+			"  MTA-STS: " + string(colours.warn) + "NOT COVERED",
 		}},
 		{expiredHostReport(), []string{
-			"MTA-STS:" + colours.reset + " " + colours.warn + "policy unfetchable:",
-			labelIndent + colours.warn + "127.0.4.2:443: FAILED tls_verify_failed",
-			labelIndent + colours.warn + "certificate NOT verified",
+			"MTA-STS:" + string(colours.reset) + " " + string(colours.warn) + "policy unfetchable:",
+			labelIndent + string(colours.warn) + "127.0.4.2:443: FAILED tls_verify_failed",
+			labelIndent + string(colours.warn) + "certificate NOT verified",
 		}},
 		{syntaxReport(), []string{
-			"  defects:    " + colours.bad + "mode_invalid (fatal)",
-			labelIndent + colours.warn + "content_type (warning)",
+			"  defects:    " + string(colours.bad) + "mode_invalid (fatal)",
+			labelIndent + string(colours.warn) + "content_type (warning)",
 		}},
 		{noPolicyReport(), []string{
-			"MTA-STS:" + colours.reset + " no policy:",
-			"TLS-RPT:" + colours.reset + " no record:",
+			"MTA-STS:" + string(colours.reset) + " no policy:",
+			"TLS-RPT:" + string(colours.reset) + " no record:",
 		}},
 		{expiredMXReport(), []string{
-			labelIndent + "  127.0.1.12 port 25: " + colours.bad + "does not satisfy the policy",
-			"    MTA-STS:    " + colours.bad + "does not satisfy the policy",
+			labelIndent + "  127.0.1.12 port 25: " + string(colours.bad) + "does not satisfy the policy",
+			"    MTA-STS:    " + string(colours.bad) + "does not satisfy the policy",
 		}},
 	} {
 		t.Run(tc.rep.Target.Name(), func(t *testing.T) {

@@ -19,7 +19,7 @@ import (
 // blocks' labels ("  TXT:        ").
 const labelIndent = "              "
 
-func (t *textWriter) style(tone Tone) string {
+func (t *textWriter) style(tone Tone) safe {
 	switch tone {
 	case TonePass:
 		return t.p.ok
@@ -110,7 +110,7 @@ func (t *textWriter) fetch(rep *probe.Report, st *mtasts.State, host *dnsmx.Host
 	if host != nil {
 		t.printf("%s%s\n", labelIndent, PolicyHostWords(host))
 	}
-	style := ""
+	var style safe
 	if f.Err != "" {
 		style = p.warn
 	}

@@ -8,9 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/mx-exporter/mx_exporter/collector/printable"
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
@@ -585,26 +584,12 @@ func TLSRPTWords(r *probe.TLSRPTReport) string {
 // type. The engine caps them too; this is the page's own limit.
 const maxPrintable = 300
 
-// Printable makes text that a remote server sent safe to show on one line:
-// printable UTF-8 stays, control bytes and invalid UTF-8 become \xNN, and
-// the result is cut at maxPrintable bytes with "…".
+// Printable makes text that a remote server sent safe to show on one line,
+// by the rule of every human rendering (package printable), cut at
+// maxPrintable bytes, "…" included.
 func Printable(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		if b.Len() >= maxPrintable {
-			b.WriteString("…")
-			break
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && size <= 1) || !unicode.IsPrint(r) {
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-			i++
-			continue
-		}
-		b.WriteString(s[i : i+size])
-		i += size
-	}
-	return b.String()
+	out, _ := printable.Line([]byte(s), maxPrintable)
+	return out
 }
 
 // Ago says how long ago something happened, the way people say it.

@@ -99,9 +99,9 @@ func TestWriteTextColour(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{
-		colours.sent + "C: EHLO probe.test",
-		colours.bad + "S: 550 5.1.1 pretend",
-		colours.bad + "FAIL connect_refused",
+		string(colours.sent) + "C: EHLO probe.test",
+		string(colours.bad) + "S: 550 5.1.1 pretend",
+		string(colours.bad) + "FAIL connect_refused",
 	} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("coloured rendering lacks %q", want)

@@ -3,9 +3,11 @@ package report
 import (
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"time"
 
+	"github.com/mx-exporter/mx_exporter/collector/printable"
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
@@ -14,8 +16,15 @@ import (
 
 // ANSI styles; empty when colour is off.
 type palette struct {
-	sent, ok, warn, bad, note, bold, reset string
+	sent, ok, warn, bad, note, bold, reset safe
 }
+
+// safe is text of ours that printf writes as it is: the palette's ANSI
+// sequences, and strings whose remote parts were already made printable.
+// Every other string printf is given goes through printable.String, so
+// that what a server sent (EHLO parameters, reply text, TXT records, policy
+// text, names in certificates, PTR names) cannot drive the terminal.
+type safe string
 
 var (
 	colours = palette{sent: "\x1b[36m", ok: "\x1b[32m", warn: "\x1b[33m", bad: "\x1b[31m", note: "\x1b[2m", bold: "\x1b[1m", reset: "\x1b[0m"}
@@ -49,7 +58,33 @@ func (t *textWriter) printf(format string, args ...any) {
 	if t.err != nil {
 		return
 	}
+	for i, a := range args {
+		args[i] = shown(a)
+	}
 	_, t.err = fmt.Fprintf(t.w, format, args...)
+}
+
+// shown is an argument of printf as a person may see it: strings (of any
+// string type) and errors made printable, safe text and everything else
+// (numbers, addresses, times) as they are.
+func shown(a any) any {
+	switch v := a.(type) {
+	case safe:
+		return string(v)
+	case string:
+		return printable.String(v)
+	case error:
+		return printable.String(v.Error())
+	case fmt.Stringer:
+		if reflect.ValueOf(v).Kind() == reflect.String {
+			return printable.String(v.String())
+		}
+		return v
+	}
+	if v := reflect.ValueOf(a); v.Kind() == reflect.String {
+		return printable.String(v.String())
+	}
+	return a
 }
 
 func (t *textWriter) report(rep *probe.Report) {
@@ -281,7 +316,7 @@ func (t *textWriter) security(what string, s dnsmx.Security) {
 	if w == "" {
 		return
 	}
-	style := ""
+	var style safe
 	switch s {
 	case dnsmx.SecuritySecure:
 		style = t.p.ok
@@ -308,7 +343,7 @@ func (t *textWriter) dane(h *probe.HostReport, r *smtp.Result) {
 		t.printf("    DANE:       %s (see the DNSSEC line at the top)\n", DANELabel(c.Status))
 		return
 	}
-	style := ""
+	var style safe
 	switch {
 	case c.Status.Failure():
 		style = p.bad
@@ -341,7 +376,7 @@ func (t *textWriter) dane(h *probe.HostReport, r *smtp.Result) {
 		// No chain was judged (no TLS session): the records DNS gave
 		// still show what a DANE sender expects.
 		for _, rec := range l.Records {
-			style := ""
+			var style safe
 			if rec.Class() != dane.ClassUsable {
 				style = p.warn
 			}
@@ -360,14 +395,14 @@ func (t *textWriter) droppedRecords(h *probe.HostReport) {
 	}
 }
 
-func (t *textWriter) tlsaRecord(rec dane.TLSA, style, words string) {
+func (t *textWriter) tlsaRecord(rec dane.TLSA, style safe, words string) {
 	t.printf("                %-24s %-22s %s%s%s\n", TLSAShort(rec), TLSAParams(rec), style, words, t.p.reset)
 }
 
 // recordStyle colours a record's outcome. A record that does not match is
 // bad only when nothing did: beside a match it is the next key, published
 // ahead.
-func recordStyle(p palette, rr dane.RecordResult, s dane.Status) string {
+func recordStyle(p palette, rr dane.RecordResult, s dane.Status) safe {
 	switch rr.Outcome {
 	case dane.Matched:
 		if rr.TAExpired {
@@ -392,7 +427,8 @@ func (t *textWriter) findings(r *smtp.Result) {
 
 func (t *textWriter) line(l smtp.Line) {
 	p := t.p
-	var prefix, style string
+	var prefix string
+	var style safe
 	switch l.Dir {
 	case smtp.Sent:
 		prefix, style = "C:", p.sent
@@ -443,7 +479,7 @@ func (t *textWriter) extensions(label string, e *smtp.Extensions) {
 	case !e.SizeAdvertised:
 	case e.SizeInvalid:
 		params, _ := e.Params("SIZE")
-		t.printf("    SIZE limit: %sinvalid SIZE value %q%s: no usable limit\n", t.p.warn, params, t.p.reset)
+		t.printf("    SIZE limit: %sinvalid SIZE value \"%s\"%s: no usable limit\n", t.p.warn, params, t.p.reset)
 	case e.Size > 0:
 		t.printf("    SIZE limit: %d bytes (%.1f MiB)\n", e.Size, float64(e.Size)/(1<<20))
 	default:

@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
+	"github.com/mx-exporter/mx_exporter/collector/printable"
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/report"
 	"github.com/mx-exporter/mx_exporter/collector/store"
@@ -388,7 +389,10 @@ func (h *handler) problem(w http.ResponseWriter, r *http.Request, status int, pr
 }
 
 // render executes t into a buffer first, so that a template error becomes a
-// clean 500 rather than half a page.
+// clean 500 rather than half a page. The page then goes through
+// printable.Text: html/template escapes markup but lets control bytes and
+// invalid UTF-8 through, and a server's EHLO parameters, reply text, TXT
+// records or certificate names must show as \xNN, as in the text report.
 func (h *handler) render(w http.ResponseWriter, status int, t *template.Template, data any) {
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
@@ -400,7 +404,7 @@ func (h *handler) render(w http.ResponseWriter, status int, t *template.Template
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(printable.Text(buf.Bytes()))
 }
 
 func (h *handler) secure(w http.ResponseWriter) {

@@ -518,6 +518,11 @@ func sizeFact(r *smtp.Result) (fact, string) {
 		return fact{"—", neutral}, ""
 	case !ext.SizeAdvertised:
 		return fact{"not advertised", neutral}, ""
+	case ext.SizeInvalid:
+		// Not "no fixed limit": the server declared something, and
+		// senders cannot tell what. The value as sent goes beneath.
+		params, _ := ext.Params("SIZE")
+		return fact{"invalid SIZE value", warn}, `"` + params + `"`
 	case ext.Size == 0:
 		return fact{"no fixed limit", neutral}, ""
 	}

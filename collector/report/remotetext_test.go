@@ -1,0 +1,176 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mx-exporter/mx_exporter/collector/probe"
+	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
+)
+
+// What the hostile server below sends, as it sends it: an ESC sequence
+// that would clear the screen or retitle the terminal, a bell, and bytes
+// that are not UTF-8. A fake, because no real MTA can be made to send them.
+const (
+	hostileGreeting = "mx.hostile.test \x1b]0;pwned\x07greets \xff"
+	hostileParams   = "\x1b[31mred\xfe"
+	hostileRcpt     = "2.1.5 ok \x1b[5mblink"
+)
+
+// hostileSMTP serves one well-formed dialogue whose text is hostile, on a
+// loopback port, and says which port.
+func hostileSMTP(t *testing.T, sizeParam string) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				send := func(lines ...string) { c.Write([]byte(strings.Join(lines, "\r\n") + "\r\n")) }
+				send("220 mx.hostile.test ESMTP \x1b[2J\xff")
+				r := bufio.NewReader(c)
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					switch verb := strings.ToUpper(strings.Fields(line + " x")[0]); verb {
+					case "EHLO":
+						send("250-"+hostileGreeting, "250-X-HOSTILE "+hostileParams, "250-SIZE "+sizeParam, "250 PIPELINING")
+					case "RCPT":
+						send("250 " + hostileRcpt)
+					case "QUIT":
+						send("221 2.0.0 bye")
+						return
+					default:
+						send("250 2.0.0 ok")
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func hostileReport(t *testing.T, sizeParam string) *probe.Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	r := smtp.Probe(ctx, "mx.hostile.test", "127.0.0.1", smtp.Options{
+		Port: hostileSMTP(t, sizeParam), EHLOName: "probe.test", Recipients: []string{"postmaster@hostile.test"},
+		StartTLS: smtp.StartTLSOff,
+	})
+	if !r.Success || r.Extensions == nil {
+		t.Fatalf("dialogue with the hostile fake: success %v, reason %s: %s", r.Success, r.Reason, r.Detail)
+	}
+	return &probe.Report{
+		Target: probe.Target{Domain: "hostile.test"}, Start: r.Start, Duration: r.Duration,
+		DNS: &dnsmx.Domain{Name: "hostile.test", Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR"},
+		Hosts: []probe.HostReport{{
+			Host:    dnsmx.Host{Name: "mx.hostile.test", Preference: 10, Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}},
+			Results: []*smtp.Result{r},
+		}},
+	}
+}
+
+// unprintable finds a byte a terminal would act on, or one that is not
+// UTF-8, in a rendering; the colour rendering's own styles are taken out
+// first.
+func unprintable(out string) (string, bool) {
+	for _, s := range []safe{colours.sent, colours.ok, colours.warn, colours.bad, colours.note, colours.bold, colours.reset} {
+		out = strings.ReplaceAll(out, string(s), "")
+	}
+	if !utf8.ValidString(out) {
+		return "invalid UTF-8", true
+	}
+	if i := strings.IndexFunc(out, func(r rune) bool { return (r < ' ' && r != '\n') || r == 0x7f }); i >= 0 {
+		return out[max(0, i-40):min(len(out), i+40)], true
+	}
+	return "", false
+}
+
+// TestTextShowsRemoteTextEscaped: EHLO parameters, replies and the
+// transcript of a server that sends ESC sequences and bytes that are not
+// UTF-8 reach the text report (the probe command, /probe?debug=true,
+// /status/report) as \xNN, with and without colour.
+func TestTextShowsRemoteTextEscaped(t *testing.T) {
+	rep := hostileReport(t, "abc")
+	for _, colour := range []bool{false, true} {
+		var buf bytes.Buffer
+		if err := WriteText(&buf, rep, colour); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if at, bad := unprintable(out); bad {
+			t.Fatalf("colour %v: remote bytes reach the terminal near %q:\n%q", colour, at, out)
+		}
+		for _, want := range []string{
+			`X-HOSTILE \x1b[31mred\xfe`,                          // the extensions line
+			`S: 250-mx.hostile.test \x1b]0;pwned\x07greets \xff`, // the transcript
+			`S: 220 mx.hostile.test ESMTP \x1b[2J\xff`,
+			`invalid SIZE value "abc"`,
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("colour %v: report lacks %s:\n%s", colour, want, out)
+			}
+		}
+	}
+}
+
+// TestJSONKeepsRemoteTextExact: the JSON report carries what the server
+// sent: control characters as JSON escapes (\u001b), exact; bytes that are
+// not UTF-8 as U+FFFD, as encoding/json makes every string valid Unicode
+// (README, "Remote text"). Transcript lines are the engine's escaped
+// record in every rendering.
+func TestJSONKeepsRemoteTextExact(t *testing.T) {
+	b, err := json.Marshal(NewDocument(hostileReport(t, "-5")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.ContainsFunc(b, func(r rune) bool { return r < ' ' || r == 0x7f }) || !utf8.Valid(b) {
+		t.Fatalf("JSON carries raw control bytes or invalid UTF-8:\n%q", b)
+	}
+	var doc Document
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	ext := doc.Hosts[0].Addresses[0].Extensions
+	fffd := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+	switch {
+	case ext == nil:
+		t.Fatal("no extensions in the JSON report")
+	case ext.Greeting != fffd(hostileGreeting):
+		t.Errorf("greeting: got %q, want %q", ext.Greeting, fffd(hostileGreeting))
+	case !ext.SizeAdvertised || !ext.SizeInvalid || ext.SizeBytes != 0:
+		t.Errorf("SIZE -5: got advertised %v, invalid %v, bytes %d; want true, true, 0", ext.SizeAdvertised, ext.SizeInvalid, ext.SizeBytes)
+	}
+	var params string
+	for _, k := range ext.Keywords {
+		if k.Name == "X-HOSTILE" {
+			params = k.Params
+		}
+	}
+	if params != fffd(hostileParams) {
+		t.Errorf("X-HOSTILE parameters: got %q, want %q", params, fffd(hostileParams))
+	}
+	if !bytes.Contains(b, []byte(`\u001b[31mred\ufffd`)) {
+		t.Errorf("JSON does not escape ESC as \\u001b:\n%s", b)
+	}
+}
