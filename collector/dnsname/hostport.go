@@ -22,6 +22,9 @@ import (
 func SplitHostPort(s string) (host string, port int, err error) {
 	bad := fmt.Errorf(`must be "host", "host:port", an IP address or "[ipv6]:port", got %s`, quote(s))
 	badName := func(name string) error {
+		if name == "" {
+			return bad
+		}
 		return fmt.Errorf(`must be "host", "host:port", an IP address or "[ipv6]:port", got %s: the host %w`, quote(s), explainHost(name))
 	}
 	if a, err := netip.ParseAddr(s); err == nil {

@@ -30,10 +30,12 @@ func (t Target) Name() string {
 // ParseTarget reads what a person types: anything with a port, or an IP
 // address, is a host probed directly; a bare name is a mail domain whose MX
 // records are looked up (a host name without port is a domain too: if it
-// has no MX, its own address is its implicit MX). It reads host:port as the
-// config does (dnsname.SplitHostPort).
+// has no MX, its own address is its implicit MX). It reads a target as the
+// config does (dnsname.SplitTarget): a plain host name or an IP address,
+// nothing trimmed or unescaped, so that the name the /probe allow-list
+// judges is the name the resolver asks.
 func ParseTarget(s string) (Target, error) {
-	host, port, err := dnsname.SplitHostPort(s)
+	host, port, err := dnsname.SplitTarget(s)
 	if err != nil {
 		return Target{}, fmt.Errorf("target: %w", err)
 	}

@@ -27,7 +27,9 @@ func TestParseTarget(t *testing.T) {
 	}
 	for in, want := range map[string]string{
 		"":                 `target: must be "host", "host:port", an IP address or "[ipv6]:port", got ""`,
-		"mx_1.example.com": `target: must be "host", "host:port", an IP address or "[ipv6]:port", got "mx_1.example.com"`,
+		"mx_1.example.com": `target: must be "host", "host:port", an IP address or "[ipv6]:port", got "mx_1.example.com": the host contains '_': a host name has only letters, digits, hyphens and dots`,
+		`x\.allowed.test`:  `target: must be "host", "host:port", an IP address or "[ipv6]:port", got "x\\.allowed.test": the host contains a backslash: DNS escapes such as \. or \046 are not part of a host name`,
+		"[ ::1]:25":        `target: "[ ::1]:25" contains whitespace`,
 		"mx:0":             `target: port must be a number from 1 to 65535, got "0" in "mx:0"`,
 		"mx:99999":         `target: port must be a number from 1 to 65535, got "99999" in "mx:99999"`,
 		"mx:smtp":          `target: port must be a number from 1 to 65535, got "smtp" in "mx:smtp"`,
