@@ -42,6 +42,7 @@ type serveCommand struct {
 	webFlags      *web.FlagConfig
 	telemetryPath *string
 	maxConcurrent *int
+	maxOnDemand   *int
 }
 
 func addServeCommand(app *kingpin.Application) *serveCommand {
@@ -50,6 +51,7 @@ func addServeCommand(app *kingpin.Application) *serveCommand {
 	c.configFile = c.cmd.Flag("config.file", "mx_exporter configuration file.").Default("mx_exporter.yml").String()
 	c.telemetryPath = c.cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	c.maxConcurrent = c.cmd.Flag("probe.max-concurrent", "How many targets may be probed at once.").Default("64").Int()
+	c.maxOnDemand = c.cmd.Flag("probe.max-concurrent-ondemand", "How many /probe requests may probe at once, apart from the configured targets; beyond it /probe answers 503 at once.").Default(fmt.Sprint(ondemand.DefaultMaxConcurrent)).Int()
 	c.webFlags = kingpinflag.AddFlags(c.cmd, defaultListenAddress)
 	return c
 }
@@ -76,6 +78,8 @@ type daemon struct {
 	// zonesLoaded asks checkZones for a health check now: a config was
 	// loaded, with zones or a resolver that may be new.
 	zonesLoaded chan struct{}
+	// maxOnDemand bounds the /probe requests that probe at once.
+	maxOnDemand int
 
 	reloadMu        sync.Mutex // one reload at a time
 	mu              sync.RWMutex
@@ -96,6 +100,7 @@ func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 		store:       store.New(),
 		policies:    mtasts.NewCache(),
 		zonesLoaded: make(chan struct{}, 1),
+		maxOnDemand: *c.maxOnDemand,
 	}
 	// The first config is read before the scheduler exists: its dnsbl
 	// section says how long the blocklist checker the probers share
@@ -311,8 +316,11 @@ func (d *daemon) handler(telemetryPath string) (http.Handler, error) {
 	mux.Handle(telemetryPath, collector.NewExporter(d.store).Handler(self, d.logger))
 	mux.Handle("/probe", &ondemand.Handler{
 		Current: d.generation,
-		Prober:  &probe.Prober{Logger: d.logger, Gate: d.sched.Gate(), Policies: d.policies, Blocklists: d.blocklists},
+		Prober:  &probe.Prober{Logger: d.logger, Gate: d.sched.OnDemandGate(), Policies: d.policies, Blocklists: d.blocklists},
 		Logger:  d.logger,
+		// /probe waits behind the scheduler at every address, and this
+		// many at most probe at once: scheduled probes keep their turn.
+		MaxConcurrent: d.maxOnDemand,
 	})
 	statusPages := status.NewHandler(d.store, status.Options{Logger: d.logger})
 	mux.Handle("/status", statusPages)

@@ -46,14 +46,24 @@ func TestProbeRecordsWhatWasAsked(t *testing.T) {
 }
 
 // TestNotRunSaysWhyInWords: a dialogue that never got a slot explains itself
-// without Go's error text.
+// without Go's error text, with a reason of its own: the time went by in
+// mx_exporter's queue, not at the server (it used to be "timeout").
 func TestNotRunSaysWhyInWords(t *testing.T) {
-	for err, want := range map[error]string{
-		context.DeadlineExceeded: "not started: the probe's deadline passed while it waited for a free probe slot",
-		context.Canceled:         "not started: the probe was cancelled while it waited for a free probe slot",
+	for _, c := range []struct {
+		err    error
+		waited time.Duration
+		want   string
+	}{
+		{context.DeadlineExceeded, 2500 * time.Millisecond, "not started: the probe's deadline passed after it waited 2.5s for its turn at the address or a free probe slot"},
+		{context.Canceled, 1500 * time.Microsecond, "not started: the probe was cancelled after it waited 1.5ms for its turn at the address or a free probe slot"},
+		{context.DeadlineExceeded, 0, "not started: the probe's deadline passed before its turn came"},
 	} {
-		if got := notRun("mx.test", "192.0.2.1", 25, err).Detail; got != want {
-			t.Errorf("notRun(%v).Detail = %q, want %q", err, got, want)
+		res := notRun("mx.test", "192.0.2.1", 25, c.err, c.waited)
+		if res.Detail != c.want {
+			t.Errorf("notRun(%v, %v).Detail = %q, want %q", c.err, c.waited, res.Detail, c.want)
+		}
+		if res.Reason != smtp.ReasonNotStarted || res.Success {
+			t.Errorf("notRun(%v): reason %q, success %v; want %q, false", c.err, res.Reason, res.Success, smtp.ReasonNotStarted)
 		}
 	}
 }

@@ -8,6 +8,7 @@ package probe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"sync"
@@ -276,7 +277,13 @@ func (p *Prober) dialAll(ctx context.Context, hosts []HostReport, opts smtp.Opti
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				sem <- struct{}{}
+				waitStart := time.Now()
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					h.Results[j] = notRun(h.Name, addr.String(), opts.Port, ctx.Err(), time.Since(waitStart))
+					return
+				}
 				defer func() { <-sem }()
 				o := opts
 				o.DANE = h.dane
@@ -289,26 +296,61 @@ func (p *Prober) dialAll(ctx context.Context, hosts []HostReport, opts smtp.Opti
 
 func (p *Prober) dial(ctx context.Context, host string, addr netip.Addr, opts smtp.Options) *smtp.Result {
 	ip := addr.String()
+	waitStart := time.Now()
+	if err := ctx.Err(); err != nil {
+		return notRun(host, ip, opts.Port, err, 0)
+	}
 	if p.Gate != nil {
 		release, err := p.Gate.Acquire(ctx, ip)
 		if err != nil {
-			return notRun(host, ip, opts.Port, err)
+			return notRun(host, ip, opts.Port, err, time.Since(waitStart))
 		}
 		defer release()
 	}
-	return smtp.Probe(ctx, host, ip, opts)
+	waited := time.Since(waitStart)
+	res := smtp.Probe(ctx, host, ip, opts)
+	if waited >= minReportedWait && outOfTime(res.Reason) {
+		// The dialogue's deadline is the probe's: time spent waiting for
+		// the address was not the server's. Say how much of it went.
+		res.Detail += fmt.Sprintf(" (it waited %s for its turn at the address before it connected)", roundDuration(waited))
+	}
+	return res
 }
 
-// notRun is the result of a dialogue that never started because the probe's
-// deadline passed while it waited for its turn.
-func notRun(host, ip string, port int, err error) *smtp.Result {
+// minReportedWait is the shortest wait for the address that a dialogue
+// which ran out of time mentions: below it, taking the gate cost nothing.
+const minReportedWait = time.Millisecond
+
+// outOfTime reports whether a dialogue ended because its deadline passed.
+func outOfTime(r smtp.Reason) bool {
+	return r == smtp.ReasonTimeout || r == smtp.ReasonConnectTimeout || r == smtp.ReasonBannerTimeout
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(10 * time.Millisecond)
+	}
+	return d.Round(100 * time.Microsecond)
+}
+
+// notRun is the result of a dialogue that never started: the probe's
+// deadline passed (or it was cancelled) before it got its turn at the
+// address or a slot. Its reason is not the server's timeout: nothing was
+// sent to the server.
+func notRun(host, ip string, port int, err error, waited time.Duration) *smtp.Result {
+	detail := "not started: " + notRunCause(err)
+	if waited > 0 {
+		detail += fmt.Sprintf(" after it waited %s for its turn at the address or a free probe slot", roundDuration(waited))
+	} else {
+		detail += " before its turn came"
+	}
 	return &smtp.Result{
 		Host:   host,
 		Addr:   ip,
 		Port:   port,
 		Start:  time.Now(),
-		Reason: smtp.ReasonTimeout,
-		Detail: "not started: " + notRunCause(err) + " while it waited for a free probe slot",
+		Reason: smtp.ReasonNotStarted,
+		Detail: detail,
 	}
 }
 

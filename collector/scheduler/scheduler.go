@@ -107,9 +107,11 @@ func New(p *probe.Prober, st *store.Store, opts Options) *Scheduler {
 	return s
 }
 
-// Gate is the scheduler's address gate, for other probers (/probe) that
-// must not talk to an address while the scheduler does.
-func (s *Scheduler) Gate() probe.Gate { return s.gate }
+// OnDemandGate is the scheduler's address gate for other probers (/probe):
+// they never talk to an address while the scheduler does, and they wait
+// behind every scheduled dialogue of the address, so that however many of
+// them queue, a scheduled probe keeps its turn.
+func (s *Scheduler) OnDemandGate() probe.Gate { return s.gate.OnDemand() }
 
 // Update replaces the set of jobs. Jobs whose key and fingerprint are
 // unchanged keep their schedule and take the new settings from their next

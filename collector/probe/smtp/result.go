@@ -39,6 +39,11 @@ const (
 	ReasonConnectionClosed Reason = "connection_closed"    // the server closed the connection mid-dialogue
 	ReasonServiceClosing   Reason = "service_closing"      // 421 at any step: too many connections, rate limit, shutting down
 	ReasonSyncError        Reason = "sync_error"           // 554 5.5.0 protocol synchronization: the server saw a command before its turn
+	// ReasonNotStarted: the dialogue never began because the probe's
+	// deadline passed (or it was cancelled) while it waited for its turn at
+	// the address or for a slot. Nothing was sent: the time went by in
+	// mx_exporter's own queue, not at the server.
+	ReasonNotStarted Reason = "not_started"
 	// The DANE reasons (module dane: enforce): a DANE-validating sender
 	// defers mail. Result.DANE says which status and why.
 	ReasonDANEMismatch         Reason = "dane_mismatch"           // no usable TLSA record matches the presented chain (mismatch, TA not sent, digest mismatch)
@@ -60,7 +65,7 @@ var Reasons = []Reason{
 	ReasonStartTLSMissing, ReasonStartTLSFailed, ReasonTLSVerifyFailed,
 	ReasonMailRejected, ReasonRcptRejected, ReasonRcptDeferred, ReasonRelayOpen,
 	ReasonProtocolError, ReasonReplyTooLong, ReasonTimeout, ReasonConnectionClosed,
-	ReasonServiceClosing, ReasonSyncError,
+	ReasonServiceClosing, ReasonSyncError, ReasonNotStarted,
 	ReasonDANEMismatch, ReasonDANETLSABogus, ReasonDANETLSALookupFailed, ReasonDANEStartTLSMissing,
 	ReasonMTASTSUncovered, ReasonMTASTSTLSInvalid,
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector"
@@ -36,7 +38,16 @@ type Handler struct {
 	// TimeoutOffset is kept free of Prometheus' scrape timeout so that the
 	// answer arrives before Prometheus gives up (default 500 ms).
 	TimeoutOffset time.Duration
+	// MaxConcurrent bounds the probes /probe runs at once; beyond it a
+	// request is answered 503 at once. Zero is DefaultMaxConcurrent.
+	MaxConcurrent int
+
+	inFlight atomic.Int64
 }
+
+// DefaultMaxConcurrent is the default of Handler.MaxConcurrent (the flag
+// --probe.max-concurrent-ondemand).
+const DefaultMaxConcurrent = 32
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -71,12 +82,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "refused: "+err.Error(), http.StatusForbidden)
 		return
 	}
-	timeout, err := h.timeout(r, settings.Timeout)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	timeout := h.timeout(r, settings.Timeout)
+	settings.Timeout = timeout
+
+	// Counted only once the request is known good: a flood of bad
+	// requests costs nothing but their parsing, and takes no turn from
+	// good ones.
+	limit := h.MaxConcurrent
+	if limit <= 0 {
+		limit = DefaultMaxConcurrent
+	}
+	if n := h.inFlight.Add(1); n > int64(limit) {
+		h.inFlight.Add(-1)
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, fmt.Sprintf("too many probes at once: %d /probe requests are in progress, the limit is %d (--probe.max-concurrent-ondemand); try again later", limit, limit), http.StatusServiceUnavailable)
 		return
 	}
-	settings.Timeout = timeout
+	defer h.inFlight.Add(-1)
 
 	debug := q.Get("debug") == "true"
 	var logs bytes.Buffer
@@ -90,7 +112,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if debug {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "Probe of %s with module %s (timeout %s)\n\nLogs:\n%s\nReport:\n", name, module, timeout, logs.String())
+		// The target is the caller's text: quoted, so that no byte of it
+		// is taken for markup or a terminal's control sequence, and no
+		// browser is let guess another type.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		fmt.Fprintf(w, "Probe of %s with module %q (timeout %s)\n\nLogs:\n%s\nReport:\n", strconv.QuoteToASCII(name), module, timeout, logs.String())
 		if err := report.WriteText(w, rep, false); err != nil {
 			h.Logger.Debug("writing /probe debug answer", "err", err)
 		}
@@ -117,26 +143,38 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, entry *store.En
 	collector.NewExporter(collector.StaticEntries{entry}).Handler(nil, h.Logger).ServeHTTP(w, r)
 }
 
+// minScrapeTimeout is the shortest X-Prometheus-Scrape-Timeout-Seconds
+// taken at its word; below it the header is ignored, as an absurd one is.
+const minScrapeTimeout = 100 * time.Millisecond
+
 // timeout is the module's timeout, shortened to fit the scrape timeout
-// Prometheus announces, less the offset.
-func (h *Handler) timeout(r *http.Request, module time.Duration) (time.Duration, error) {
+// Prometheus announces, less the offset. A header that is not a number of
+// seconds Prometheus could mean (unparsable, NaN, infinite, zero or
+// negative, below minScrapeTimeout) is ignored: the module's timeout
+// applies. The result is always within (0, module].
+func (h *Handler) timeout(r *http.Request, module time.Duration) time.Duration {
 	v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds")
-	if v == "" {
-		return module, nil
+	if v == "" || module <= 0 {
+		return module
 	}
-	secs, err := strconv.ParseFloat(v, 64)
-	if err != nil || secs <= 0 {
-		return 0, fmt.Errorf("X-Prometheus-Scrape-Timeout-Seconds: %q is not a positive number of seconds", v)
+	secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	// Compared as floats, before any conversion: a Duration cannot hold
+	// NaN, and a huge value would overflow it into a negative one.
+	if err != nil || math.IsNaN(secs) || secs < minScrapeTimeout.Seconds() {
+		h.Logger.Debug("ignoring X-Prometheus-Scrape-Timeout-Seconds: not a usable number of seconds", "value", v)
+		return module
 	}
 	offset := h.TimeoutOffset
 	if offset == 0 {
 		offset = 500 * time.Millisecond
 	}
-	scrape := time.Duration(secs * float64(time.Second))
-	if scrape > offset {
-		scrape -= offset
+	if secs > offset.Seconds() {
+		secs -= offset.Seconds()
 	}
-	return min(module, scrape), nil
+	if secs >= module.Seconds() {
+		return module // +Inf and every other value beyond the module's
+	}
+	return time.Duration(secs * float64(time.Second))
 }
 
 func moduleNames(gen *Generation) []string {
