@@ -39,6 +39,9 @@ type decoder struct {
 
 	merged  map[*yaml.Node][]pair // expanded "<<" merges, each mapping once
 	merging map[*yaml.Node]bool   // mappings being expanded, against cycles
+	// structs caches fields per struct type: a list of a million targets
+	// is one Target type, not a million maps of its keys.
+	structs map[reflect.Type]structFields
 }
 
 type pair struct{ key, val *yaml.Node }
@@ -51,12 +54,17 @@ func newDecoder(ctx context.Context, file string) *decoder {
 		failedAt: map[string]bool{},
 		merged:   map[*yaml.Node][]pair{},
 		merging:  map[*yaml.Node]bool{},
+		structs:  map[reflect.Type]structFields{},
 	}
 }
 
 func (d *decoder) errorf(line int, path, format string, args ...any) {
 	if !d.validating {
 		d.markFailed(path)
+	}
+	if !d.errs.keeps(line) {
+		d.errs.dropped++ // not among the first by line: count it, skip the text
+		return
 	}
 	d.errs.add(&Error{File: d.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
 }
@@ -294,7 +302,12 @@ func (d *decoder) structure(n *yaml.Node, path string, v reflect.Value) {
 		d.errorf(n.Line, path, "must be a mapping, got %s", describe(n))
 		return
 	}
-	names, index := fields(v.Type())
+	sf, ok := d.structs[v.Type()]
+	if !ok {
+		sf.names, sf.index = fields(v.Type())
+		d.structs[v.Type()] = sf
+	}
+	names, index := sf.names, sf.index
 	seen := map[string]int{}
 	for _, p := range d.pairs(n, path) {
 		key, ok := d.key(p.key, path, seen)
@@ -366,7 +379,9 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 		}
 	}
 	if len(merged) == 0 {
-		d.merged[n] = explicit
+		// Not cached: listing n's own keys again costs no more than
+		// decoding them, and a cache entry per mapping of a large
+		// file is memory held until the end.
 		return explicit
 	}
 	have := map[string]bool{}
@@ -390,6 +405,11 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 
 func isMergeKey(k *yaml.Node) bool {
 	return k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge"
+}
+
+type structFields struct {
+	names []string
+	index map[string]int
 }
 
 // fields maps the yaml names of a struct's fields to their indexes, and

@@ -76,6 +76,16 @@ const MaxErrors = 20
 type errorList struct {
 	kept    Errors // in order of discovery, or sorted by line after a trim
 	dropped int
+	// cutoff is set once MaxErrors are kept after a trim: an error on
+	// this line or later would be dropped (an equal line loses to the
+	// kept error found before it).
+	cutoff int
+}
+
+// keeps reports whether an error on line could still be among the first
+// MaxErrors, so that a caller can skip formatting one that cannot.
+func (l *errorList) keeps(line int) bool {
+	return l.cutoff == 0 || line < l.cutoff
 }
 
 func (l *errorList) add(e *Error) {
@@ -95,6 +105,9 @@ func (l *errorList) trim() {
 		l.dropped += len(l.kept) - MaxErrors
 		clear(l.kept[MaxErrors:])
 		l.kept = l.kept[:MaxErrors]
+	}
+	if len(l.kept) == MaxErrors {
+		l.cutoff = l.kept[MaxErrors-1].Line
 	}
 }
 

@@ -16,11 +16,12 @@ import (
 	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 )
 
-// MaxFileSize is the largest config file Load reads. The largest real
-// configs are a few thousand targets, well under a megabyte; the cap bounds
-// the memory and time a wrong file (a log, a dump, a file of a million
-// targets) costs before it is refused.
-const MaxFileSize = 16 << 20
+// MaxFileSize is the largest config file Load reads. A config of ten
+// thousand targets is about half a megabyte. The YAML parser holds a node
+// of some 160 bytes for every few bytes of text, so the cap is what bounds
+// the memory a wrong file costs before it is refused (a file of a million
+// duplicate targets is refused unread).
+const MaxFileSize = 4 << 20
 
 // Load reads, parses and validates the config file at path. A file that
 // cannot be read gives the *fs.PathError; a file that is wrong gives Errors.
@@ -131,6 +132,7 @@ func parse(ctx context.Context, data []byte, file string) (*Config, error) {
 	if d.cancelled() {
 		return nil, ctx.Err()
 	}
+	d.merged = nil // the YAML tree is no longer needed: let it go
 	if _, ok := c.Modules[DefaultModuleName]; !ok {
 		if c.Modules == nil {
 			c.Modules = map[string]*Module{}
