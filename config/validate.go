@@ -319,7 +319,9 @@ func (v *validator) target(path string, t *Target, c *Config, modules []string, 
 		}
 		key = targetKey{"domain", t.Domain}
 	default:
-		host, port, err := dnsname.SplitHostPort(t.Host)
+		// The reader /probe uses too: a plain host name or an IP
+		// address, with an optional port.
+		host, port, err := dnsname.SplitTarget(t.Host)
 		if err != nil {
 			v.errorf(path, "host", "%v", err)
 		} else {
@@ -367,18 +369,22 @@ func (v *validator) target(path string, t *Target, c *Config, modules []string, 
 }
 
 // checkDomain says what is wrong with a (lower-cased) mail domain, or "".
+// A domain target is read as /probe reads one (dnsname.SplitTarget): a
+// plain host name, whose last label is not all digits.
 func checkDomain(d string) string {
-	switch {
-	case dnsname.Valid(d):
-		if _, err := netip.ParseAddr(d); err == nil {
-			return fmt.Sprintf("%q is an IP address; use host to probe an address", d)
-		}
-		return ""
-	case !isASCII(d):
-		return fmt.Sprintf("must be a DNS name in ASCII, got %q (write internationalised names as xn--… A-labels)", d)
-	default:
-		return fmt.Sprintf("must be a DNS name like example.com, got %q", d)
+	if _, err := netip.ParseAddr(d); err == nil {
+		return fmt.Sprintf("%q is an IP address; use host to probe an address", d)
 	}
+	if !isASCII(d) {
+		return fmt.Sprintf("must be a DNS name in ASCII, got %.64q (write internationalised names as xn--… A-labels)", d)
+	}
+	if err := dnsname.CheckHost(d); err != nil {
+		return fmt.Sprintf("must be a DNS name like example.com, got %.64q: it %v", d, err)
+	}
+	if last := d[strings.LastIndexByte(d, '.')+1:]; strings.Trim(last, "0123456789") == "" {
+		return fmt.Sprintf("must be a DNS name like example.com, got %q: its last label is all digits, as no host name's is", d)
+	}
+	return ""
 }
 
 func isASCII(s string) bool {
