@@ -119,6 +119,10 @@ type Config struct {
 
 	// File is the path the config was loaded from ("" when built in code).
 	File string `yaml:"-"`
+	// TargetsListed is set by Parse when the file has a targets list, an
+	// empty one ("targets: []") included: a reload may remove every
+	// target only when the file says so.
+	TargetsListed bool `yaml:"-"`
 }
 
 // DNS configures the resolver used for MX and address lookups.
