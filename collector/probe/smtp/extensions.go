@@ -22,6 +22,19 @@ type Extensions struct {
 	Auth []string
 }
 
+// SizeSource is the EHLO reply whose SIZE the exporter reports, as a sender
+// goes by it: the one after STARTTLS when it advertised SIZE, else the one
+// before when it did; nil when neither did.
+func (r *Result) SizeSource() *Extensions {
+	switch {
+	case r.ExtensionsTLS != nil && r.ExtensionsTLS.SizeAdvertised:
+		return r.ExtensionsTLS
+	case r.Extensions != nil && r.Extensions.SizeAdvertised:
+		return r.Extensions
+	}
+	return nil
+}
+
 // Keyword is one advertised ESMTP keyword.
 type Keyword struct {
 	Name   string // upper-cased

@@ -97,6 +97,11 @@ const (
 	// FindingMiddleboxSTARTTLS: a masked keyword of STARTTLS's length where
 	// STARTTLS is missing: a middlebox removed it.
 	FindingMiddleboxSTARTTLS Finding = "middlebox_starttls_stripped"
+	// FindingSizeInvalid: the EHLO reply the size limit is taken from
+	// (Result.SizeSource) advertised SIZE with a parameter that is no byte
+	// count ("SIZE -5", "SIZE abc", beyond int64): senders learn no usable
+	// limit, which is not the same as the server declaring none.
+	FindingSizeInvalid Finding = "size_invalid"
 )
 
 // Findings lists every finding, for documentation and for exporting a
@@ -104,6 +109,7 @@ const (
 var Findings = []Finding{
 	FindingGreetingDelayed, FindingGreylisted, FindingSlowStep,
 	FindingMiddleboxBanner, FindingMiddleboxEHLO, FindingMiddleboxSTARTTLS,
+	FindingSizeInvalid,
 }
 
 // TLSFailureStage tells where an attempted STARTTLS failed.

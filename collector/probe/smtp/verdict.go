@@ -109,13 +109,18 @@ func (d *dialogue) find(f Finding, note string) {
 
 // findings lists what was found, in the order of Findings. Greylisting is
 // judged here, from the recipients as they stand at the end, so that an
-// out-of-step session (whose deferrals were withdrawn) does not claim it.
+// out-of-step session (whose deferrals were withdrawn) does not claim it;
+// an invalid SIZE too, once it is known which EHLO reply counts.
 func (d *dialogue) findings() []Finding {
 	for _, r := range d.res.Recipients {
 		if r.Deferred && looksGreylisted(r.Reply) {
 			d.find(FindingGreylisted, "greylisting: the server defers a configured mailbox, to accept it on a later try")
 			break
 		}
+	}
+	if ext := d.res.SizeSource(); ext != nil && ext.SizeInvalid {
+		params, _ := ext.Params("SIZE")
+		d.find(FindingSizeInvalid, `invalid SIZE value "`+escapeCap([]byte(params), quoteCap)+`": the server declares no usable message size limit`)
 	}
 	if d.found == 0 {
 		return nil
