@@ -168,7 +168,9 @@ func ServersFromResolvConf(path string) ([]string, error) {
 //     They are probed all the same.
 func (r *Resolver) Domain(ctx context.Context, domain string, opts Options) *Domain {
 	start := time.Now()
-	d := &Domain{Name: dnsname.Normalize(strings.TrimSpace(domain))}
+	// Nothing is trimmed: a name with whitespace is refused, not
+	// repaired into another name than the one the caller checked.
+	d := &Domain{Name: dnsname.Normalize(domain)}
 	if err := checkName(d.Name); err != nil {
 		d.Outcome, d.Err, d.MXSecurity = OutcomeError, err.Error(), r.unasked()
 		return d
@@ -279,7 +281,7 @@ func (r *Resolver) Host(ctx context.Context, name string, opts Options) Host {
 		}
 		return h
 	}
-	n := dnsname.Normalize(strings.TrimSpace(name))
+	n := dnsname.Normalize(name)
 	if err := checkName(n); err != nil {
 		return Host{Name: n, Outcome: OutcomeError, Err: err.Error(), Security: r.unasked()}
 	}
@@ -539,7 +541,16 @@ type reply struct {
 // one, no answer from the other" says more about the domain as servfail.
 // cd sets the CD bit (checking disabled), to tell a bogus answer from a
 // failed one.
+//
+// Every question passes dnsname.CheckQueryName first, whoever built the
+// name: a name with a backslash would be read by miekg/dns as an escape
+// and asked as other labels than the ones the caller checked (a /probe
+// target "x\.allowed.test" asked as "x.allowed" + "test"). Such a name is
+// an error and nothing is sent.
 func (r *Resolver) query(ctx context.Context, servers []string, name string, qtype uint16, cd bool) reply {
+	if err := dnsname.CheckQueryName(name); err != nil {
+		return reply{outcome: OutcomeError, err: "not asked: " + err.Error()}
+	}
 	var last reply
 	for _, srv := range servers {
 		for range r.attempts {
@@ -744,26 +755,19 @@ func rcodeString(rc int) string {
 	return fmt.Sprintf("RCODE%d", rc)
 }
 
-// checkName validates a normalised domain name before it is asked.
+// checkName validates a normalised domain name before it is asked, with
+// the rule every question passes (dnsname.CheckQueryName): dns.IsDomainName
+// would take escapes and spaces.
 func checkName(name string) error {
 	if name == "" {
 		return errors.New("empty name")
 	}
-	for i := 0; i < len(name); i++ {
-		if name[i] >= 0x80 {
-			return fmt.Errorf("%q is not ASCII: give its A-label (punycode) form", name)
-		}
-	}
-	if _, ok := dns.IsDomainName(name); !ok {
-		return fmt.Errorf("%q is not a valid domain name", name)
-	}
-	return nil
+	return dnsname.CheckQueryName(name)
 }
 
 // literalAddr recognises an IP address, bare or as an address literal of
 // RFC 5321 4.1.3 ("[192.0.2.1]", "[IPv6:2001:db8::1]", or "[2001:db8::1]").
 func literalAddr(s string) (netip.Addr, bool) {
-	s = strings.TrimSpace(s)
 	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
 		s = s[1 : len(s)-1]
 		if len(s) > 5 && strings.EqualFold(s[:5], "IPv6:") {
