@@ -31,7 +31,8 @@ func TestLoadGood(t *testing.T) {
 	plain.MTASTSRefresh = time.Minute
 	plain.AddressFamilies = []string{IPv6, IPv4}
 	want := &Config{
-		File: "testdata/good.yml",
+		File:          "testdata/good.yml",
+		TargetsListed: true,
 		DNS: DNS{
 			Resolvers:           []string{"192.0.2.53", "198.51.100.53:5353", "[2001:db8::53]:53"},
 			Timeout:             3 * time.Second,

@@ -357,12 +357,14 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 
 	var explicit []pair
 	var merged [][]pair
+	hasMerge := false
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := resolve(n.Content[i]), n.Content[i+1]
 		if !isMergeKey(k) {
 			explicit = append(explicit, pair{k, val})
 			continue
 		}
+		hasMerge = true
 		switch src := resolve(val); src.Kind {
 		case yaml.MappingNode:
 			merged = append(merged, d.pairs(src, path))
@@ -378,10 +380,14 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 			d.errorf(src.Line, path, "merge (<<) needs a mapping or a list of mappings, got %s", describe(src))
 		}
 	}
-	if len(merged) == 0 {
+	if !hasMerge {
 		// Not cached: listing n's own keys again costs no more than
 		// decoding them, and a cache entry per mapping of a large
 		// file is memory held until the end.
+		return explicit
+	}
+	if len(merged) == 0 {
+		d.merged[n] = explicit // the merge errors are reported once
 		return explicit
 	}
 	have := map[string]bool{}
@@ -401,6 +407,21 @@ func (d *decoder) pairs(n *yaml.Node, path string) []pair {
 	}
 	d.merged[n] = out
 	return out
+}
+
+// hasListKey reports whether mapping n has key, written in it rather than
+// merged in, with a list (an empty one too) for its value.
+func hasListKey(n *yaml.Node, key string) bool {
+	n = resolve(n)
+	if n.Kind != yaml.MappingNode {
+		return false
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := resolve(n.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
+			return resolve(n.Content[i+1]).Kind == yaml.SequenceNode
+		}
+	}
+	return false
 }
 
 func isMergeKey(k *yaml.Node) bool {

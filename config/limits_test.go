@@ -203,3 +203,35 @@ func TestLoadContextStopsDecoding(t *testing.T) {
 		t.Fatalf("LoadContext with an ended context: %v, want %v", err, context.Canceled)
 	}
 }
+
+func TestTargetsListed(t *testing.T) {
+	for _, tt := range []struct {
+		text   string
+		listed bool
+	}{
+		{"", false},
+		{"# truncated mid-save\n", false},
+		{"modules: {}\n", false},
+		{"targets:\n", false},
+		{"targets: []\n", true},
+		{"targets:\n  - domain: example.com\n", true},
+	} {
+		c, err := Parse([]byte(tt.text), "t.yml")
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tt.text, err)
+		}
+		if c.TargetsListed != tt.listed {
+			t.Errorf("Parse(%q).TargetsListed = %v, want %v", tt.text, c.TargetsListed, tt.listed)
+		}
+	}
+}
+
+func TestBadMergeReportedOnce(t *testing.T) {
+	// The module is decoded twice (its own key and the alias); the merge
+	// error of the one mapping is reported once.
+	_, err := Parse([]byte("modules:\n  a: &m {<<: 5, port: 25}\n  b: *m\n"), "m.yml")
+	var es Errors
+	if !errors.As(err, &es) || len(es) != 1 {
+		t.Fatalf("Parse: %v, want one error", err)
+	}
+}

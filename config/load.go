@@ -128,6 +128,7 @@ func parse(ctx context.Context, data []byte, file string) (*Config, error) {
 	}
 	if root != nil {
 		d.decode(root, "", reflect.ValueOf(c).Elem())
+		c.TargetsListed = hasListKey(root, "targets")
 	}
 	if d.cancelled() {
 		return nil, ctx.Err()
