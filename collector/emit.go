@@ -596,12 +596,14 @@ func (em *emitter) endpoint(asked *probe.Asked, taken time.Time, res *smtp.Resul
 			em.gauge(famExtension, bool01(last.Has(x)), x, afterTLS)
 		}
 	}
+	// An invalid SIZE is 0 here too, as no limit is: a gauge has no room
+	// for "unusable" that alerts and dashboards read safely (NaN would
+	// spoil every comparison), and a gauge of its own would cost every
+	// endpoint a series for a rare fault. The finding size_invalid, emitted
+	// only while it holds, tells the two apart.
 	var size int64
-	switch {
-	case res.ExtensionsTLS != nil && res.ExtensionsTLS.SizeAdvertised:
-		size = res.ExtensionsTLS.Size
-	case res.Extensions != nil && res.Extensions.SizeAdvertised:
-		size = res.Extensions.Size
+	if ext := res.SizeSource(); ext != nil {
+		size = ext.Size
 	}
 	em.gauge(famSizeLimit, float64(size))
 

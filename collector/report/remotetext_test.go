@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,13 +91,17 @@ func hostileReport(t *testing.T, sizeParam string) *probe.Report {
 	}
 }
 
-// unprintable finds a byte a terminal would act on, or one that is not
-// UTF-8, in a rendering; the colour rendering's own styles are taken out
-// first.
-func unprintable(out string) (string, bool) {
+// unstyled takes the colour rendering's own styles out.
+func unstyled(out string) string {
 	for _, s := range []safe{colours.sent, colours.ok, colours.warn, colours.bad, colours.note, colours.bold, colours.reset} {
 		out = strings.ReplaceAll(out, string(s), "")
 	}
+	return out
+}
+
+// unprintable finds a byte a terminal would act on, or one that is not
+// UTF-8, in a rendering without its styles.
+func unprintable(out string) (string, bool) {
 	if !utf8.ValidString(out) {
 		return "invalid UTF-8", true
 	}
@@ -117,7 +122,7 @@ func TestTextShowsRemoteTextEscaped(t *testing.T) {
 		if err := WriteText(&buf, rep, colour); err != nil {
 			t.Fatal(err)
 		}
-		out := buf.String()
+		out := unstyled(buf.String())
 		if at, bad := unprintable(out); bad {
 			t.Fatalf("colour %v: remote bytes reach the terminal near %q:\n%q", colour, at, out)
 		}
@@ -125,7 +130,8 @@ func TestTextShowsRemoteTextEscaped(t *testing.T) {
 			`X-HOSTILE \x1b[31mred\xfe`,                          // the extensions line
 			`S: 250-mx.hostile.test \x1b]0;pwned\x07greets \xff`, // the transcript
 			`S: 220 mx.hostile.test ESMTP \x1b[2J\xff`,
-			`invalid SIZE value "abc"`,
+			`SIZE limit: invalid SIZE value "abc"`,
+			`finding:    invalid SIZE value "abc": the server declares no usable message size limit`,
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("colour %v: report lacks %s:\n%s", colour, want, out)
@@ -160,6 +166,8 @@ func TestJSONKeepsRemoteTextExact(t *testing.T) {
 		t.Errorf("greeting: got %q, want %q", ext.Greeting, fffd(hostileGreeting))
 	case !ext.SizeAdvertised || !ext.SizeInvalid || ext.SizeBytes != 0:
 		t.Errorf("SIZE -5: got advertised %v, invalid %v, bytes %d; want true, true, 0", ext.SizeAdvertised, ext.SizeInvalid, ext.SizeBytes)
+	case !slices.Contains(doc.Hosts[0].Addresses[0].Findings, smtp.FindingSizeInvalid):
+		t.Errorf("findings %v lack size_invalid", doc.Hosts[0].Addresses[0].Findings)
 	}
 	var params string
 	for _, k := range ext.Keywords {

@@ -65,6 +65,12 @@ func FindingWords(r *smtp.Result, f smtp.Finding) string {
 		return "middlebox rewrites the session: EHLO keywords are masked as XXXX"
 	case smtp.FindingMiddleboxSTARTTLS:
 		return "middlebox rewrites the session: STARTTLS was removed from the EHLO reply"
+	case smtp.FindingSizeInvalid:
+		var params string
+		if ext := r.SizeSource(); ext != nil {
+			params, _ = ext.Params("SIZE")
+		}
+		return `invalid SIZE value "` + Printable(params) + `": the server declares no usable message size limit (RFC 1870 wants a byte count), which is not the same as declaring none`
 	}
 	return string(f)
 }

@@ -506,17 +506,15 @@ func recordClass(rr dane.RecordResult, s dane.Status) string {
 	return warn
 }
 
-// sizeFact is the advertised SIZE, after STARTTLS when there was a TLS
-// session (what a sender sees), with the exact byte count apart.
+// sizeFact is the advertised SIZE of the EHLO reply the metric takes it
+// from (smtp.Result.SizeSource: after STARTTLS when that reply advertised
+// it), with the exact byte count apart.
 func sizeFact(r *smtp.Result) (fact, string) {
-	ext := r.ExtensionsTLS
-	if ext == nil {
-		ext = r.Extensions
-	}
+	ext := r.SizeSource()
 	switch {
-	case ext == nil:
+	case r.Extensions == nil && r.ExtensionsTLS == nil:
 		return fact{"—", neutral}, ""
-	case !ext.SizeAdvertised:
+	case ext == nil:
 		return fact{"not advertised", neutral}, ""
 	case ext.SizeInvalid:
 		// Not "no fixed limit": the server declared something, and
