@@ -269,11 +269,30 @@ type ProbeAllow struct {
 	// Hosts are host-name patterns for host targets, with * standing for
 	// one label or part of one ("mx*.example.net", "*.example.org").
 	Hosts []string `yaml:"hosts"`
-	// Networks are CIDR prefixes for host targets given as IP addresses.
+	// Networks are CIDR prefixes for host targets given as IP addresses,
+	// and, as ResolvedAddresses says, for the addresses DNS gives.
 	Networks []string `yaml:"networks"`
 	// Ports a host target may name besides its module's port.
 	Ports []int `yaml:"ports"`
+	// ResolvedAddresses says which addresses /probe dials when a target
+	// it probes is a name looked up in DNS (an allowed domain's MX hosts,
+	// an allowed host name) and not a configured target: whoever controls
+	// that DNS would otherwise choose what the exporter connects to.
+	// Parse sets the default, ResolvedPublic.
+	ResolvedAddresses string `yaml:"resolved_addresses"`
 }
+
+// The values of probe_endpoint.allow.resolved_addresses.
+const (
+	// ResolvedPublic dials public addresses, and addresses in a
+	// special-purpose range (loopback, private, link-local, shared,
+	// documentation, …) only when they lie in allow.networks.
+	ResolvedPublic = "public"
+	// ResolvedNetworks dials only addresses in allow.networks.
+	ResolvedNetworks = "networks"
+	// ResolvedAny dials whatever DNS says, as before 0.2.0.
+	ResolvedAny = "any"
+)
 
 // Target is one thing to probe: a mail domain (MX lookup) or a host.
 type Target struct {

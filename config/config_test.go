@@ -89,6 +89,8 @@ func TestLoadGood(t *testing.T) {
 			Hosts:    []string{"mx*.example.com"},
 			Networks: []string{"192.0.2.0/24", "2001:db8::/32"},
 			Ports:    []int{587},
+
+			ResolvedAddresses: ResolvedPublic, // the default
 		}},
 	}
 	if !reflect.DeepEqual(c, want) {

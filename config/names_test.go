@@ -27,3 +27,24 @@ func TestTargetNames(t *testing.T) {
 		}
 	}
 }
+
+func TestResolvedAddresses(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                                   ResolvedPublic,
+		"    resolved_addresses: public\n":   ResolvedPublic,
+		"    resolved_addresses: networks\n": ResolvedNetworks,
+		"    resolved_addresses: any\n":      ResolvedAny,
+	} {
+		c, err := Parse([]byte("probe_endpoint:\n  allow:\n    domains: [example.org]\n"+in), "resolved.yml")
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if got := c.ProbeEndpoint.Allow.ResolvedAddresses; got != want {
+			t.Errorf("%q: resolved_addresses %q, want %q", in, got, want)
+		}
+	}
+	_, err := Parse([]byte("probe_endpoint:\n  allow:\n    resolved_addresses: private\n"), "resolved.yml")
+	if want := `resolved.yml:3: probe_endpoint.allow.resolved_addresses: must be public, networks or any, got "private"`; err == nil || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}

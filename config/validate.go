@@ -440,4 +440,11 @@ func (v *validator) probeAllow(base string, a *ProbeAllow) {
 			v.errorf(joinIndex(base+".ports", i), "", "must be a port from 1 to 65535, got %d", p)
 		}
 	}
+	switch a.ResolvedAddresses {
+	case "":
+		a.ResolvedAddresses = ResolvedPublic
+	case ResolvedPublic, ResolvedNetworks, ResolvedAny:
+	default:
+		v.errorf(base, "resolved_addresses", "must be %s, %s or %s, got %.64q", ResolvedPublic, ResolvedNetworks, ResolvedAny, a.ResolvedAddresses)
+	}
 }
