@@ -93,3 +93,29 @@ func TestDialogueThatWaitedSaysSo(t *testing.T) {
 		t.Fatalf("detail %q does not say that the dialogue waited for the address", res.Detail)
 	}
 }
+
+// lateGate hands the address over just as the probe's deadline passes: the
+// race a gate cannot rule out (a fake, to make the race certain).
+type lateGate struct{ released bool }
+
+func (g *lateGate) Acquire(ctx context.Context, _ string) (func(), error) {
+	<-ctx.Done()
+	return func() { g.released = true }, nil
+}
+
+// TestTurnAtTheDeadlineIsNotStarted: a dialogue whose turn comes as the
+// deadline passes does not dial (it used to, and ended connect_timeout),
+// and gives its turn back.
+func TestTurnAtTheDeadlineIsNotStarted(t *testing.T) {
+	gate := &lateGate{}
+	p := &probe.Prober{Gate: gate}
+	rep := p.Probe(context.Background(), probe.Target{Host: "127.0.0.1", Port: closedPort(t)},
+		probe.Settings{Timeout: 100 * time.Millisecond, SMTP: smtp.Options{EHLOName: "probe.example.net"}})
+	res := rep.Hosts[0].Results[0]
+	if res.Reason != smtp.ReasonNotStarted {
+		t.Fatalf("reason %q (%s), want %q", res.Reason, res.Detail, smtp.ReasonNotStarted)
+	}
+	if !gate.released {
+		t.Fatal("the turn was not given back")
+	}
+}

@@ -302,6 +302,11 @@ func (p *Prober) dial(ctx context.Context, host string, addr netip.Addr, opts sm
 	}
 	if p.Gate != nil {
 		release, err := p.Gate.Acquire(ctx, ip)
+		if err == nil && ctx.Err() != nil {
+			// The turn came as the deadline passed: still not started.
+			release()
+			err = ctx.Err()
+		}
 		if err != nil {
 			return notRun(host, ip, opts.Port, err, time.Since(waitStart))
 		}
