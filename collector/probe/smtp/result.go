@@ -44,6 +44,11 @@ const (
 	// the address or for a slot. Nothing was sent: the time went by in
 	// mx_exporter's own queue, not at the server.
 	ReasonNotStarted Reason = "not_started"
+	// ReasonAddressNotAllowed: the address was not dialled because the
+	// probe's settings refuse it (Settings.DialAllowed: /probe's
+	// probe_endpoint.allow.resolved_addresses). Nothing was sent; the
+	// address is what DNS gave, not a server that failed.
+	ReasonAddressNotAllowed Reason = "address_not_allowed"
 	// The DANE reasons (module dane: enforce): a DANE-validating sender
 	// defers mail. Result.DANE says which status and why.
 	ReasonDANEMismatch         Reason = "dane_mismatch"           // no usable TLSA record matches the presented chain (mismatch, TA not sent, digest mismatch)
@@ -65,7 +70,7 @@ var Reasons = []Reason{
 	ReasonStartTLSMissing, ReasonStartTLSFailed, ReasonTLSVerifyFailed,
 	ReasonMailRejected, ReasonRcptRejected, ReasonRcptDeferred, ReasonRelayOpen,
 	ReasonProtocolError, ReasonReplyTooLong, ReasonTimeout, ReasonConnectionClosed,
-	ReasonServiceClosing, ReasonSyncError, ReasonNotStarted,
+	ReasonServiceClosing, ReasonSyncError, ReasonNotStarted, ReasonAddressNotAllowed,
 	ReasonDANEMismatch, ReasonDANETLSABogus, ReasonDANETLSALookupFailed, ReasonDANEStartTLSMissing,
 	ReasonMTASTSUncovered, ReasonMTASTSTLSInvalid,
 }
