@@ -178,7 +178,9 @@ func TestJSONKeepsRemoteTextExact(t *testing.T) {
 	if params != fffd(hostileParams) {
 		t.Errorf("X-HOSTILE parameters: got %q, want %q", params, fffd(hostileParams))
 	}
-	if !bytes.Contains(b, []byte(`\u001b[31mred\ufffd`)) {
-		t.Errorf("JSON does not escape ESC as \\u001b:\n%s", b)
+	for _, want := range []string{`\u001b[31mred\ufffd`, `"lines":["ok \u001b[5mblink"]`} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("JSON lacks %s (the text as sent, ESC as \\u001b):\n%s", want, b)
+		}
 	}
 }
