@@ -157,21 +157,31 @@ func (p *Prober) getPolicy(ctx context.Context, sts *MTASTSReport, domain string
 // host h, looked up through the module's resolver (RFC 8461 section 3.3
 // leaves the lookup to the sender; a probe must see what its resolver
 // sees, not the system's).
+//
+// The policy host's addresses pass Settings.DialAllowed like the MX
+// hosts': an HTTPS fetch connects as a dialogue does.
 func fetchPolicyAt(ctx context.Context, domain string, h dnsmx.Host, s Settings, start time.Time) mtasts.State {
-	if len(h.Addrs) == 0 {
-		why := h.Err
-		if why == "" {
-			why = string(h.Outcome)
+	addrs, refused := allowedAddrs(h.Addrs, s.DialAllowed)
+	if len(addrs) == 0 {
+		detail := ""
+		if refused != nil {
+			detail = fmt.Sprintf("%s has no address this probe may dial (%v): the policy was not fetched", h.Name, refused)
+		} else {
+			why := h.Err
+			if why == "" {
+				why = string(h.Outcome)
+			}
+			detail = fmt.Sprintf("%s has no address (%s): there is nowhere to fetch the policy from", h.Name, why)
 		}
 		return mtasts.State{Fetch: mtasts.Fetch{
 			URL:      mtasts.PolicyURL(domain),
 			Start:    start,
 			Duration: time.Since(start),
 			Err:      mtasts.FetchNoAddress,
-			Detail:   fmt.Sprintf("%s has no address (%s): there is nowhere to fetch the policy from", h.Name, why),
+			Detail:   detail,
 		}}
 	}
-	return mtasts.FetchPolicy(ctx, mtasts.FetchOptions{Domain: domain, Addrs: h.Addrs, RootCAs: s.SMTP.RootCAs})
+	return mtasts.FetchPolicy(ctx, mtasts.FetchOptions{Domain: domain, Addrs: addrs, RootCAs: s.SMTP.RootCAs})
 }
 
 // judgeMTASTS reaches the domain's MTA-STS verdict as a sender would (RFC

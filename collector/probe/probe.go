@@ -50,6 +50,12 @@ type Settings struct {
 	// Detail is the module's metrics setting: carried into the report's
 	// Asked for its readers; the probe does the same either way.
 	Detail Detail
+	// DialAllowed, when set, is asked before the dialogue of each address
+	// and before an MTA-STS policy is fetched from one: an address it
+	// refuses is not connected to, and its result says why (reason
+	// address_not_allowed). /probe sets it from
+	// probe_endpoint.allow.resolved_addresses; nil dials every address.
+	DialAllowed func(netip.Addr) error
 }
 
 // Gate bounds concurrency. Acquire blocks until the address may be probed
@@ -243,7 +249,7 @@ func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
 		}
 		lookUpTLSA(ctx, resolver, rep, port)
 	}
-	p.dialAll(ctx, rep.Hosts, opts)
+	p.dialAll(ctx, rep.Hosts, opts, s.DialAllowed)
 	if policy != nil {
 		rep.MTASTS, rep.TLSRPT = policy.wait()
 		judgeMTASTS(rep)
@@ -258,14 +264,14 @@ func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
 
 // dialAll runs one dialogue per address of every host, maxParallelDialogues
 // at a time.
-func (p *Prober) dialAll(ctx context.Context, hosts []HostReport, opts smtp.Options) {
+func (p *Prober) dialAll(ctx context.Context, hosts []HostReport, opts smtp.Options, allowed func(netip.Addr) error) {
 	if len(hosts) == 1 && len(hosts[0].Addrs) == 1 {
 		// One address (a host target, most MX hosts): no goroutine to
 		// hand over to and wait for.
 		h := &hosts[0]
 		o := opts
 		o.DANE = h.dane
-		h.Results = []*smtp.Result{p.dial(ctx, h.Name, h.Addrs[0], o)}
+		h.Results = []*smtp.Result{p.dial(ctx, h.Name, h.Addrs[0], o, allowed)}
 		return
 	}
 	sem := make(chan struct{}, maxParallelDialogues)
@@ -287,15 +293,21 @@ func (p *Prober) dialAll(ctx context.Context, hosts []HostReport, opts smtp.Opti
 				defer func() { <-sem }()
 				o := opts
 				o.DANE = h.dane
-				h.Results[j] = p.dial(ctx, h.Name, addr, o)
+				h.Results[j] = p.dial(ctx, h.Name, addr, o, allowed)
 			}()
 		}
 	}
 	wg.Wait()
 }
 
-func (p *Prober) dial(ctx context.Context, host string, addr netip.Addr, opts smtp.Options) *smtp.Result {
+func (p *Prober) dial(ctx context.Context, host string, addr netip.Addr, opts smtp.Options, allowed func(netip.Addr) error) *smtp.Result {
 	ip := addr.String()
+	if allowed != nil {
+		// Before the gate: a refused address takes nobody's turn.
+		if err := allowed(addr); err != nil {
+			return notAllowed(host, ip, opts.Port, err)
+		}
+	}
 	waitStart := time.Now()
 	if err := ctx.Err(); err != nil {
 		return notRun(host, ip, opts.Port, err, 0)
