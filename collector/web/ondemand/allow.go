@@ -27,6 +27,7 @@ type Allowlist struct {
 	hosts      []string        // path.Match patterns, lower case
 	networks   []netip.Prefix
 	ports      []int
+	resolved   string // config.Resolved*: which addresses DNS gives are dialled (DialAllowed)
 }
 
 // NewAllowlist compiles the config's allow-list. The config is validated,
@@ -41,6 +42,7 @@ func NewAllowlist(cfg *config.Config) *Allowlist {
 	a.domains = slices.Clone(allow.Domains)
 	a.hosts = slices.Clone(allow.Hosts)
 	a.ports = slices.Clone(allow.Ports)
+	a.resolved = allow.ResolvedAddresses
 	for _, n := range allow.Networks {
 		if p, err := netip.ParsePrefix(n); err == nil {
 			a.networks = append(a.networks, p.Masked())

@@ -82,6 +82,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "refused: "+err.Error(), http.StatusForbidden)
 		return
 	}
+	settings.DialAllowed = gen.Allow.DialAllowed(target)
 	timeout := h.timeout(r, settings.Timeout)
 	settings.Timeout = timeout
 
