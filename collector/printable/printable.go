@@ -72,8 +72,16 @@ func String(s string) string {
 func Text(b []byte) []byte {
 	var out []byte // nil until the first escape: most pages need none
 	for i := 0; i < len(b); {
+		// ASCII, most of any page, without decoding (README, "/status").
+		if c := b[i]; c < utf8.RuneSelf && (c >= ' ' && c != 0x7f || c == '\n' || c == '\t') {
+			if out != nil {
+				out = append(out, c)
+			}
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRune(b[i:])
-		if r == '\n' || r == '\t' || !escaped(r, size) {
+		if !escaped(r, size) {
 			if out != nil {
 				out = append(out, b[i:i+size]...)
 			}

@@ -1,6 +1,7 @@
 package printable
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -73,5 +74,21 @@ func FuzzLine(f *testing.F) {
 		if !utf8.Valid(page) || strings.ContainsFunc(string(page), func(r rune) bool { return (r < ' ' && r != '\n' && r != '\t') || r == 0x7f }) {
 			t.Fatalf("Text(%q) = %q", b, page)
 		}
+		// One rule: where a page holds no newline or tab, it is String's.
+		if !bytes.ContainsAny(b, "\n\t") && string(page) != String(string(b)) {
+			t.Fatalf("Text(%q) = %q, String gives %q", b, page, String(string(b)))
+		}
 	})
+}
+
+// BenchmarkTextPage: the pass every /status page takes, over a page of the
+// size of the overview's first page (README, "/status").
+func BenchmarkTextPage(b *testing.B) {
+	row := []byte("<tr><td class=\"banner\"><code>220 mx1.example.test ESMTP Postfix é</code></td>\n\t<td>10 MiB</td></tr>\n")
+	page := bytes.Repeat(row, 900<<10/len(row))
+	b.SetBytes(int64(len(page)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = Text(page)
+	}
 }
