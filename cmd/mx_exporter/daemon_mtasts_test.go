@@ -19,7 +19,9 @@ func TestDaemonSharesMTASTSPolicies(t *testing.T) {
 	env := testenv.Require(t)
 	// Probes every 2 s; the policy refresh is the default hour.
 	modules := []testenv.Module{{Timeout: 2 * time.Second}}
-	allow := "probe_endpoint:\n  allow:\n    domains: [wildcard.sts.test]\n"
+	// The policy and MX hosts are on loopback, which /probe dials for an
+	// allowed domain only when allow.networks lists it.
+	allow := "probe_endpoint:\n  allow:\n    domains: [wildcard.sts.test]\n    networks: [127.0.0.0/8]\n"
 	d := startDaemon(t, env.Config(modules, "targets:\n  - domain: enforce.sts.test\n"+allow))
 
 	const enforce = `mx_mta_sts_policy_fetch_timestamp_seconds{domain="enforce.sts.test"}`

@@ -429,7 +429,9 @@ func TestDeployProbeShardingWithRealPrometheus(t *testing.T) {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	replicaCfg := env.Config(nil, "probe_endpoint:\n  allow:\n    domains: [test]\n")
+	// The test servers are on loopback, which /probe dials for an allowed
+	// domain only when allow.networks lists it.
+	replicaCfg := env.Config(nil, "probe_endpoint:\n  allow:\n    domains: [test]\n    networks: [127.0.0.0/8]\n")
 	for i := range modulus {
 		startDaemon(t, replicaCfg, fmt.Sprintf("--web.listen-address=127.0.0.1%d:%d", i, port))
 	}
