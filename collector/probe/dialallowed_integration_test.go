@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 	"sync/atomic"
 	"testing"
 
+	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 	"github.com/mx-exporter/mx_exporter/collector/testenv"
 )
@@ -63,5 +65,29 @@ func TestDialAllowedKeepsRefusedAddressesUndialled(t *testing.T) {
 	res = only(t, (&Prober{}).Probe(context.Background(), target, s))
 	if n := accepted.Load(); n == 0 || res.Reason == smtp.ReasonAddressNotAllowed {
 		t.Fatalf("control: %d connections, reason %q", n, res.Reason)
+	}
+}
+
+// The MTA-STS policy is fetched over HTTPS from addresses DNS gives, as a
+// dialogue connects: DialAllowed is asked there too. Against the real test
+// servers: nginx serves enforce.sts.test's policy on loopback.
+func TestDialAllowedCoversThePolicyFetch(t *testing.T) {
+	env := testenv.Require(t)
+	s := stsSettings(t, env, mtasts.ModeReport)
+	s.DialAllowed = func(a netip.Addr) error { return errors.New(a.String() + " is not for this probe") }
+	rep := (&Prober{}).Probe(context.Background(), Target{Domain: "enforce.sts.test"}, s)
+	if rep.MTASTS == nil || rep.MTASTS.Policy == nil {
+		t.Fatal("no MTA-STS report")
+	}
+	f := rep.MTASTS.Policy.Fetch
+	if f.Err != mtasts.FetchNoAddress || !strings.Contains(f.Detail, "has no address this probe may dial (127.0.4.") || f.Status != 0 {
+		t.Fatalf("fetch: err %q status %d detail %q; want no_address, nothing fetched", f.Err, f.Status, f.Detail)
+	}
+
+	// Control: without the check the policy is fetched.
+	s.DialAllowed = nil
+	rep = (&Prober{}).Probe(context.Background(), Target{Domain: "enforce.sts.test"}, s)
+	if f := rep.MTASTS.Policy.Fetch; f.Status != 200 {
+		t.Fatalf("control: fetch status %d err %q detail %q", f.Status, f.Err, f.Detail)
 	}
 }
