@@ -82,6 +82,7 @@ func TestProbeRefusesHugeTargetFast(t *testing.T) {
 	start := time.Now()
 	code, body := get(t, h, "target="+target, nil)
 	took := time.Since(start)
+	t.Logf("a %d-byte target: status %d in %s, an answer of %d bytes", len(target), code, took, len(body))
 	if code != http.StatusBadRequest || !strings.Contains(body, "is 900012 bytes long") {
 		t.Fatalf("status %d, body %.200q; want 400 saying how long the target is", code, body)
 	}
