@@ -43,6 +43,8 @@ type serveCommand struct {
 	telemetryPath *string
 	maxConcurrent *int
 	maxOnDemand   *int
+	writeTimeout  *time.Duration
+	idleTimeout   *time.Duration
 }
 
 func addServeCommand(app *kingpin.Application) *serveCommand {
@@ -52,6 +54,8 @@ func addServeCommand(app *kingpin.Application) *serveCommand {
 	c.telemetryPath = c.cmd.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 	c.maxConcurrent = c.cmd.Flag("probe.max-concurrent", "How many targets may be probed at once.").Default("64").Int()
 	c.maxOnDemand = c.cmd.Flag("probe.max-concurrent-ondemand", "How many /probe requests may probe at once, apart from the configured targets; beyond it /probe answers 503 at once.").Default(fmt.Sprint(ondemand.DefaultMaxConcurrent)).Int()
+	c.writeTimeout = c.cmd.Flag("web.write-timeout", "How long an HTTP answer may take once its request is read; /probe answers get their module's timeout on top.").Default("30s").Duration()
+	c.idleTimeout = c.cmd.Flag("web.idle-timeout", "How long an HTTP keep-alive connection may wait for its next request before it is closed.").Default("60s").Duration()
 	c.webFlags = kingpinflag.AddFlags(c.cmd, defaultListenAddress)
 	return c
 }
@@ -140,14 +144,7 @@ func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 		wg.Wait()
 		return exitFailure
 	}
-	server := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		// net/http's own complaints (a TLS handshake that failed, a
-		// client that spoke plain HTTP to the TLS port) go through slog
-		// like everything else, not to stderr in another format.
-		ErrorLog: slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn),
-	}
+	server := newHTTPServer(handler, httpLimits{writeTimeout: *c.writeTimeout, idleTimeout: *c.idleTimeout}, d.longestProbe, logger)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(server, c.webFlags, logger) }()
 
@@ -263,6 +260,16 @@ func (d *daemon) checkZones(ctx context.Context, interval func() time.Duration) 
 	}
 }
 
+// longestProbe is the longest a /probe may take with the config in force:
+// its module's timeout, or less when the scrape's is shorter.
+func (d *daemon) longestProbe() time.Duration {
+	var longest time.Duration
+	for _, s := range d.generation().Settings {
+		longest = max(longest, s.Timeout)
+	}
+	return longest
+}
+
 // generation is what /probe works with: the config in force.
 func (d *daemon) generation() *ondemand.Generation {
 	d.mu.RLock()
@@ -313,7 +320,7 @@ func (d *daemon) handler(telemetryPath string) (http.Handler, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle(telemetryPath, collector.NewExporter(d.store).Handler(self, d.logger))
+	mux.Handle(telemetryPath, getOrHead(collector.NewExporter(d.store).Handler(self, d.logger)))
 	mux.Handle("/probe", &ondemand.Handler{
 		Current: d.generation,
 		Prober:  &probe.Prober{Logger: d.logger, Gate: d.sched.OnDemandGate(), Policies: d.policies, Blocklists: d.blocklists},
@@ -323,10 +330,10 @@ func (d *daemon) handler(telemetryPath string) (http.Handler, error) {
 		MaxConcurrent: d.maxOnDemand,
 	})
 	statusPages := status.NewHandler(d.store, status.Options{Logger: d.logger})
-	mux.Handle("/status", statusPages)
-	mux.Handle("/status/", statusPages) // transcripts and reports
+	mux.Handle("/status", getOrHead(statusPages))
+	mux.Handle("/status/", getOrHead(statusPages)) // transcripts and reports
 	mux.HandleFunc("/-/reload", d.serveReload)
-	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Healthy\n") })
+	mux.Handle("/-/healthy", getOrHead(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Healthy\n") })))
 	if telemetryPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
 			Name:        "mx_exporter",
@@ -342,7 +349,7 @@ func (d *daemon) handler(telemetryPath string) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		mux.Handle("/", landing)
+		mux.Handle("/", getOrHead(landing))
 	}
 	return mux, nil
 }
