@@ -22,19 +22,17 @@ import (
 // its dialogues queued behind every /probe at the address and ended
 // "timeout"), and the requests beyond --probe.max-concurrent-ondemand are
 // answered 503 at once. 200 clients, as in issue 15: with 64, the old code
-// still got its scheduled dialogues through in time. With a cap above the
-// number of clients, the address gate's order alone (scheduled dialogues
-// first) keeps the verdict.
+// still got its scheduled dialogues through in time. Without the cap the
+// address gate still puts the scheduled dialogues first, but the CPU and
+// the DNS questions of 200 probes at once can delay a scheduled probe past
+// its deadline before it reaches the gate (it then ends not_started): the
+// cap is what keeps the verdict.
 func TestOnDemandLoadLeavesScheduledProbesAlone(t *testing.T) {
 	if testing.Short() {
 		t.Skip("seconds of load")
 	}
 	env := testenv.Require(t)
-	t.Run("capped", func(t *testing.T) { onDemandLoad(t, env, 4) })
-	t.Run("uncapped", func(t *testing.T) { onDemandLoad(t, env, 1000) })
-}
-
-func onDemandLoad(t *testing.T, env *testenv.Env, capOnDemand int) {
+	const capOnDemand = 4
 	d := startDaemon(t, testConfig(env, "  - domain: good.test\n"),
 		"--log.level=warn", fmt.Sprintf("--probe.max-concurrent-ondemand=%d", capOnDemand))
 
@@ -96,7 +94,8 @@ func onDemandLoad(t *testing.T, env *testenv.Env, capOnDemand int) {
 			}
 			fresh[ip] = true
 			if !v.success {
-				t.Errorf("the configured target's dialogue with %s failed under /probe load: %s", ip, v.failure)
+				_, rep := d.get(t, "/status/report?target=good.test")
+				t.Errorf("the configured target's dialogue with %s failed under /probe load: %s\n%s", ip, v.failure, rep)
 			}
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -107,7 +106,7 @@ func onDemandLoad(t *testing.T, env *testenv.Env, capOnDemand int) {
 	if len(fresh) != 2 {
 		t.Errorf("scheduled results taken during the load: %v, want both addresses of good.test", fresh)
 	}
-	if capOnDemand < clients && refused.Load() == 0 {
+	if refused.Load() == 0 {
 		t.Errorf("no /probe request was refused with %d clients and a cap of %d", clients, capOnDemand)
 	}
 	if ok.Load() == 0 {
