@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -39,7 +40,15 @@ type httpLimits struct {
 // when the open ones would take the file descriptors the probes and new
 // scrapes need. longestProbe is the longest a /probe may take with the
 // config in force.
-func newHTTPServer(handler http.Handler, limits httpLimits, longestProbe func() time.Duration, logger *slog.Logger) *http.Server {
+func newHTTPServer(handler http.Handler, limits httpLimits, longestProbe func() time.Duration, logger *slog.Logger) (*http.Server, error) {
+	// Zero would not mean "none": net/http takes a zero idle timeout
+	// from the read timeout, and a zero write deadline would be now.
+	if limits.writeTimeout <= 0 {
+		return nil, fmt.Errorf("--web.write-timeout must be positive, got %s", limits.writeTimeout)
+	}
+	if limits.idleTimeout <= 0 {
+		return nil, fmt.Errorf("--web.idle-timeout must be positive, got %s", limits.idleTimeout)
+	}
 	conns := newConnReclaimer(fileLimit() / 2)
 	return &http.Server{
 		Handler: &answerDeadlines{
@@ -59,7 +68,7 @@ func newHTTPServer(handler http.Handler, limits httpLimits, longestProbe func() 
 		// client that spoke plain HTTP to the TLS port) go through slog
 		// like everything else, not to stderr in another format.
 		ErrorLog: slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn),
-	}
+	}, nil
 }
 
 // answerDeadlines gives each request its deadline to be answered by: the

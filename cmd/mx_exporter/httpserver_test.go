@@ -91,7 +91,10 @@ func TestServerCutsOffAClientThatDoesNotRead(t *testing.T) {
 		}
 		handlerDone <- time.Since(start)
 	})
-	server := newHTTPServer(handler, httpLimits{writeTimeout: writeTimeout, idleTimeout: time.Minute}, func() time.Duration { return 0 }, slog.New(slog.DiscardHandler))
+	server, err := newHTTPServer(handler, httpLimits{writeTimeout: writeTimeout, idleTimeout: time.Minute}, func() time.Duration { return 0 }, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -265,4 +268,23 @@ func openFiles(t *testing.T, pid int) int {
 		t.Fatal(err)
 	}
 	return len(entries)
+}
+
+// TestDaemonRefusesNonPositiveHTTPTimeouts: zero is no "unlimited" for
+// these flags (a zero idle timeout would become the read timeout, a zero
+// write timeout would cut off every answer): the daemon refuses to start.
+func TestDaemonRefusesNonPositiveHTTPTimeouts(t *testing.T) {
+	env := testenv.Require(t)
+	cfgFile := t.TempDir() + "/mx_exporter.yml"
+	if err := os.WriteFile(cfgFile, []byte(testConfig(env, "  - domain: good.test\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, flag := range []string{"--web.write-timeout=0s", "--web.idle-timeout=0s", "--web.idle-timeout=-1s"} {
+		var stderr syncBuffer
+		code := run(context.Background(), []string{"--config.file=" + cfgFile, "--web.listen-address=" + freeAddr(t), flag}, io.Discard, &stderr)
+		name, _, _ := strings.Cut(strings.TrimPrefix(flag, "--"), "=")
+		if code != exitFailure || !strings.Contains(stderr.String(), name+" must be positive") {
+			t.Errorf("%s: exit status %d, log:\n%s", flag, code, stderr.String())
+		}
+	}
 }

@@ -144,7 +144,13 @@ func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 		wg.Wait()
 		return exitFailure
 	}
-	server := newHTTPServer(handler, httpLimits{writeTimeout: *c.writeTimeout, idleTimeout: *c.idleTimeout}, d.longestProbe, logger)
+	server, err := newHTTPServer(handler, httpLimits{writeTimeout: *c.writeTimeout, idleTimeout: *c.idleTimeout}, d.longestProbe, logger)
+	if err != nil {
+		logger.Error("cannot build HTTP server", "err", err)
+		cancel()
+		wg.Wait()
+		return exitFailure
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(server, c.webFlags, logger) }()
 
