@@ -54,9 +54,9 @@ func TestNotRunSaysWhyInWords(t *testing.T) {
 		waited time.Duration
 		want   string
 	}{
-		{context.DeadlineExceeded, 2500 * time.Millisecond, "not started: the probe's deadline passed after it waited 2.5s for its turn at the address or a free probe slot"},
-		{context.Canceled, 1500 * time.Microsecond, "not started: the probe was cancelled after it waited 1.5ms for its turn at the address or a free probe slot"},
-		{context.DeadlineExceeded, 0, "not started: the probe's deadline passed before its turn came"},
+		{context.DeadlineExceeded, 2500 * time.Millisecond, "the probe's deadline passed after it waited 2.5s for its turn at the address or a free probe slot"},
+		{context.Canceled, 1500 * time.Microsecond, "the probe was cancelled after it waited 1.5ms for its turn at the address or a free probe slot"},
+		{context.DeadlineExceeded, 0, "the probe's deadline passed before its turn came"},
 	} {
 		res := notRun("mx.test", "192.0.2.1", 25, c.err, c.waited)
 		if res.Detail != c.want {

@@ -355,7 +355,7 @@ func roundDuration(d time.Duration) time.Duration {
 // address or a slot. Its reason is not the server's timeout: nothing was
 // sent to the server.
 func notRun(host, ip string, port int, err error, waited time.Duration) *smtp.Result {
-	detail := "not started: " + notRunCause(err)
+	detail := notRunCause(err)
 	if waited > 0 {
 		detail += fmt.Sprintf(" after it waited %s for its turn at the address or a free probe slot", roundDuration(waited))
 	} else {
