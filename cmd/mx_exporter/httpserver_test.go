@@ -184,6 +184,11 @@ func TestDaemonAnswersUnderAnIdleConnectionFlood(t *testing.T) {
 		t.Fatalf("/metrics with %d idle connections: status %d after %s", flood, code, time.Since(start))
 	}
 	t.Logf("/metrics with %d idle connections answered in %s", flood, time.Since(start))
+	if open := stillOpen(conns); open == 0 {
+		t.Fatal("the server closed every idle connection at once: nothing is left to check the idle timeout with")
+	} else {
+		t.Logf("idle connections the server kept open: %d", open)
+	}
 
 	// The probes kept their file descriptors: a probe run after the
 	// flood still succeeds.
@@ -258,6 +263,21 @@ func scrape(t *testing.T, addr string, timeout time.Duration) (int, string) {
 		return 0, err.Error()
 	}
 	return resp.StatusCode, string(body)
+}
+
+// stillOpen counts the connections the other side has not closed.
+func stillOpen(conns []net.Conn) int {
+	n := 0
+	for _, c := range conns {
+		if c == nil {
+			continue
+		}
+		_ = c.SetReadDeadline(time.Now().Add(time.Millisecond))
+		if _, err := c.Read(make([]byte, 1)); errors.Is(err, os.ErrDeadlineExceeded) {
+			n++
+		}
+	}
+	return n
 }
 
 // openFiles counts a process' open file descriptors.
