@@ -308,3 +308,29 @@ func TestDaemonRefusesNonPositiveHTTPTimeouts(t *testing.T) {
 		}
 	}
 }
+
+// TestDaemonRefusesOversizedHeaders: headers beyond maxHeaderBytes get
+// 431, not a megabyte of buffer per connection as net/http's default
+// allows; ordinary ones pass.
+func TestDaemonRefusesOversizedHeaders(t *testing.T) {
+	env := testenv.Require(t)
+	d := startDaemon(t, testConfig(env, "  - domain: good.test\n"))
+	for _, tc := range []struct {
+		size int
+		want int
+	}{{1 << 10, http.StatusOK}, {64 << 10, http.StatusRequestHeaderFieldsTooLarge}} {
+		req, err := http.NewRequest(http.MethodGet, "http://"+d.addr+"/-/healthy", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Padding", strings.Repeat("x", tc.size))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%d bytes of headers: %v", tc.size, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%d bytes of headers: status %d, want %d", tc.size, resp.StatusCode, tc.want)
+		}
+	}
+}
