@@ -238,3 +238,59 @@ func TestReloadPicksUpRotatedCAFile(t *testing.T) {
 		return ok && v == "1"
 	})
 }
+
+// TestReloadRefusesToRemoveEveryTarget: a file caught empty or truncated
+// in the middle of a save would stop every probe. Such a reload is refused,
+// the metric says it failed and the running targets go on; a file that says
+// "targets: []" removes them.
+func TestReloadRefusesToRemoveEveryTarget(t *testing.T) {
+	env := testenv.Require(t)
+	d := startDaemon(t, testConfig(env, "  - domain: good.test\n"))
+	const good = `mx_target_success{domain="good.test"}`
+	waitFor(t, 15*time.Second, "good.test to be probed", func() bool {
+		_, body := d.get(t, "/metrics")
+		_, ok := metricValue(body, good)
+		return ok
+	})
+	for _, tt := range []struct{ name, text string }{
+		{"empty", ""},
+		{"comment only", "# mx_exporter.yml, half written\n"},
+		{"no targets key", env.Config(testModules, "")},
+		{"null targets", testConfig(env, "")},
+	} {
+		d.writeConfig(t, tt.text)
+		code, body := d.postReload(t)
+		if code != http.StatusInternalServerError || !strings.Contains(body, "would remove all 1 running ones") ||
+			!strings.Contains(body, `write "targets: []" to remove every target`) {
+			t.Errorf("%s: POST /-/reload: %d %q, want 500 and the refusal", tt.name, code, body)
+		}
+		_, metrics := d.get(t, "/metrics")
+		if v, _ := metricValue(metrics, "mx_exporter_config_last_reload_successful"); v != "0" {
+			t.Errorf("%s: mx_exporter_config_last_reload_successful %q after the refusal, want 0", tt.name, v)
+		}
+		if v, _ := metricValue(metrics, "mx_exporter_targets"); v != "1" {
+			t.Errorf("%s: mx_exporter_targets %q after the refusal, want 1 (the running config)", tt.name, v)
+		}
+	}
+	if !strings.Contains(d.logs.String(), "would remove all 1 running ones") {
+		t.Errorf("the refusal is not logged")
+	}
+
+	d.writeConfig(t, env.Config(testModules, "targets: []\n"))
+	if code, body := d.postReload(t); code != http.StatusOK {
+		t.Fatalf("POST /-/reload with targets: []: %d %q, want 200", code, body)
+	}
+	_, metrics := d.get(t, "/metrics")
+	if v, _ := metricValue(metrics, "mx_exporter_config_last_reload_successful"); v != "1" {
+		t.Errorf("mx_exporter_config_last_reload_successful %q after targets: [], want 1", v)
+	}
+	if v, _ := metricValue(metrics, "mx_exporter_targets"); v != "0" {
+		t.Errorf("mx_exporter_targets %q after targets: [], want 0", v)
+	}
+
+	// With no target running, a file without targets is no loss: accepted.
+	d.writeConfig(t, "")
+	if code, body := d.postReload(t); code != http.StatusOK {
+		t.Errorf("POST /-/reload of an empty file with no targets running: %d %q, want 200", code, body)
+	}
+}

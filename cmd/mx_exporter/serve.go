@@ -82,6 +82,9 @@ type daemon struct {
 	// zonesLoaded asks checkZones for a health check now: a config was
 	// loaded, with zones or a resolver that may be new.
 	zonesLoaded chan struct{}
+	// stopping ends when the daemon shuts down: a reload asked for over
+	// HTTP gives up then, as one asked for by SIGHUP does.
+	stopping context.Context
 	// maxOnDemand bounds the /probe requests that probe at once.
 	maxOnDemand int
 
@@ -109,7 +112,11 @@ func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 	// The first config is read before the scheduler exists: its dnsbl
 	// section says how long the blocklist checker the probers share
 	// keeps answers.
-	cfg, err := config.Load(d.configFile)
+	cfg, err := loadConfig(ctx, d.configFile)
+	if ctx.Err() != nil {
+		logger.Info("shutting down before the config was loaded")
+		return exitOK
+	}
 	if err == nil {
 		d.blocklists = dnsbl.NewChecker(cfg.DNSBL.CacheTTL, cfg.DNSBL.HealthInterval)
 		d.sched = scheduler.New(&probe.Prober{Logger: logger, Policies: d.policies, Blocklists: d.blocklists}, d.store, scheduler.Options{
@@ -127,6 +134,7 @@ func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	d.stopping = ctx
 	var wg sync.WaitGroup
 	wg.Go(func() { d.sched.Run(ctx) })
 	wg.Go(func() { d.checkZones(ctx, d.blocklists.HealthInterval) })
@@ -173,11 +181,20 @@ func (c *serveCommand) run(ctx context.Context, logger *slog.Logger) int {
 }
 
 // reload loads the config file and hands its targets to the scheduler. On
-// any error the running config stays in force.
-func (d *daemon) reload() error {
+// any error the running config stays in force, and so it does when the
+// file would remove every target without saying so (checkNotEmptying).
+// When ctx ends first, reload returns its error at once, and nothing is
+// applied or recorded: the daemon is shutting down.
+func (d *daemon) reload(ctx context.Context) error {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
-	cfg, err := config.Load(d.configFile)
+	cfg, err := loadConfig(ctx, d.configFile)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err == nil {
+		err = checkNotEmptying(d.configFile, d.sched.Stats().Jobs, cfg)
+	}
 	return d.apply(cfg, err)
 }
 
@@ -289,7 +306,7 @@ func (d *daemon) reloadOnSignal(ctx context.Context, hup <-chan os.Signal) {
 		case <-ctx.Done():
 			return
 		case <-hup:
-			_ = d.reload() // logged by reload
+			_ = d.reload(ctx) // logged by reload
 		}
 	}
 }
@@ -367,7 +384,12 @@ func (d *daemon) serveReload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "use POST to reload the configuration", http.StatusMethodNotAllowed)
 		return
 	}
-	if err := d.reload(); err != nil {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	if d.stopping != nil {
+		defer context.AfterFunc(d.stopping, cancel)()
+	}
+	if err := d.reload(ctx); err != nil {
 		http.Error(w, "config reload failed, the running config stays in force:\n"+err.Error(), http.StatusInternalServerError)
 		return
 	}
