@@ -55,7 +55,6 @@ func TestOnDemandLoadLeavesScheduledProbesAlone(t *testing.T) {
 	for range clients {
 		wg.Go(func() {
 			for time.Now().Before(stop) {
-				start := time.Now()
 				resp, err := client.Get("http://" + d.addr + "/probe?target=good.test")
 				if err != nil {
 					other.Add(1)
@@ -68,10 +67,11 @@ func TestOnDemandLoadLeavesScheduledProbesAlone(t *testing.T) {
 				case http.StatusOK:
 					ok.Add(1)
 				case http.StatusServiceUnavailable:
+					// That a refusal does not wait for a slot is
+					// TestProbeBeyondTheCapIsRefusedAtOnce's; timing it
+					// here, with 200 clients on a loaded CI machine, would
+					// only measure the machine.
 					refused.Add(1)
-					if took := time.Since(start); took > time.Second {
-						t.Errorf("a 503 took %v: it must not wait for a slot", took)
-					}
 					if !strings.Contains(string(body), "too many probes at once") {
 						t.Errorf("503 without the reason: %q", body)
 					}
