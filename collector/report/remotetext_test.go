@@ -1,11 +1,9 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -16,66 +14,23 @@ import (
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
+	"github.com/mx-exporter/mx_exporter/collector/testenv"
 )
 
-// What the hostile server below sends, as it sends it: an ESC sequence
-// that would clear the screen or retitle the terminal, a bell, and bytes
-// that are not UTF-8. A fake, because no real MTA can be made to send them.
+// The hostile server is testenv.HostileSMTP: ESC sequences, a bell and
+// bytes that are not UTF-8 in a well-formed dialogue.
 const (
-	hostileGreeting = "mx.hostile.test \x1b]0;pwned\x07greets \xff"
-	hostileParams   = "\x1b[31mred\xfe"
-	hostileRcpt     = "2.1.5 ok \x1b[5mblink"
+	hostileGreeting = testenv.HostileGreeting
+	hostileParams   = testenv.HostileParams
+	hostileRcpt     = testenv.HostileRcpt
 )
-
-// hostileSMTP serves one well-formed dialogue whose text is hostile, on a
-// loopback port, and says which port.
-func hostileSMTP(t *testing.T, sizeParam string) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				send := func(lines ...string) { c.Write([]byte(strings.Join(lines, "\r\n") + "\r\n")) }
-				send("220 mx.hostile.test ESMTP \x1b[2J\xff")
-				r := bufio.NewReader(c)
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					switch verb := strings.ToUpper(strings.Fields(line + " x")[0]); verb {
-					case "EHLO":
-						send("250-"+hostileGreeting, "250-X-HOSTILE "+hostileParams, "250-SIZE "+sizeParam, "250 PIPELINING")
-					case "RCPT":
-						send("250 " + hostileRcpt)
-					case "QUIT":
-						send("221 2.0.0 bye")
-						return
-					default:
-						send("250 2.0.0 ok")
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
-}
 
 func hostileReport(t *testing.T, sizeParam string) *probe.Report {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	r := smtp.Probe(ctx, "mx.hostile.test", "127.0.0.1", smtp.Options{
-		Port: hostileSMTP(t, sizeParam), EHLOName: "probe.test", Recipients: []string{"postmaster@hostile.test"},
+		Port: testenv.HostileSMTP(t, sizeParam), EHLOName: "probe.test", Recipients: []string{"postmaster@hostile.test"},
 		StartTLS: smtp.StartTLSOff,
 	})
 	if !r.Success || r.Extensions == nil {
