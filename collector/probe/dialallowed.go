@@ -3,7 +3,6 @@ package probe
 import (
 	"net/netip"
 	"slices"
-	"time"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe/smtp"
 )
@@ -11,14 +10,7 @@ import (
 // notAllowed is the result of an address Settings.DialAllowed refused:
 // nothing was sent, and the detail says why it was not dialled.
 func notAllowed(host, ip string, port int, why error) *smtp.Result {
-	return &smtp.Result{
-		Host:   host,
-		Addr:   ip,
-		Port:   port,
-		Start:  time.Now(),
-		Reason: smtp.ReasonAddressNotAllowed,
-		Detail: "not dialled: " + why.Error(),
-	}
+	return unstarted(host, ip, port, smtp.ReasonAddressNotAllowed, "not dialled: "+why.Error())
 }
 
 // allowedAddrs is addrs without those allowed refuses, and the first

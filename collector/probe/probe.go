@@ -265,13 +265,16 @@ func (p *Prober) Probe(ctx context.Context, target Target, s Settings) *Report {
 // dialAll runs one dialogue per address of every host, maxParallelDialogues
 // at a time.
 func (p *Prober) dialAll(ctx context.Context, hosts []HostReport, opts smtp.Options, allowed func(netip.Addr) error) {
+	dialOne := func(h *HostReport, j int) {
+		o := opts
+		o.DANE = h.dane
+		h.Results[j] = p.dial(ctx, h.Name, h.Addrs[j], o, allowed)
+	}
 	if len(hosts) == 1 && len(hosts[0].Addrs) == 1 {
 		// One address (a host target, most MX hosts): no goroutine to
 		// hand over to and wait for.
-		h := &hosts[0]
-		o := opts
-		o.DANE = h.dane
-		h.Results = []*smtp.Result{p.dial(ctx, h.Name, h.Addrs[0], o, allowed)}
+		hosts[0].Results = make([]*smtp.Result, 1)
+		dialOne(&hosts[0], 0)
 		return
 	}
 	sem := make(chan struct{}, maxParallelDialogues)
@@ -291,9 +294,7 @@ func (p *Prober) dialAll(ctx context.Context, hosts []HostReport, opts smtp.Opti
 					return
 				}
 				defer func() { <-sem }()
-				o := opts
-				o.DANE = h.dane
-				h.Results[j] = p.dial(ctx, h.Name, addr, o, allowed)
+				dialOne(h, j)
 			}()
 		}
 	}
@@ -361,14 +362,13 @@ func notRun(host, ip string, port int, err error, waited time.Duration) *smtp.Re
 	} else {
 		detail += " before its turn came"
 	}
-	return &smtp.Result{
-		Host:   host,
-		Addr:   ip,
-		Port:   port,
-		Start:  time.Now(),
-		Reason: smtp.ReasonNotStarted,
-		Detail: detail,
-	}
+	return unstarted(host, ip, port, smtp.ReasonNotStarted, detail)
+}
+
+// unstarted is the result of a dialogue that sent nothing: its reason is
+// why it never began.
+func unstarted(host, ip string, port int, reason smtp.Reason, detail string) *smtp.Result {
+	return &smtp.Result{Host: host, Addr: ip, Port: port, Start: time.Now(), Reason: reason, Detail: detail}
 }
 
 // notRunCause says in words why the wait for a slot ended.
