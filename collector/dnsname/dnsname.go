@@ -14,16 +14,15 @@ import "strings"
 // dot-separated labels of letters, digits and inner hyphens, at most 63
 // bytes each and 253 in all. No trailing dot, no underscores.
 func Valid(s string) bool {
-	if s == "" || len(s) > 253 {
+	if s == "" || len(s) > MaxNameLength {
 		return false
 	}
 	for label := range strings.SplitSeq(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+		if label == "" || len(label) > maxLabelLength || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
 		}
 		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			if !isLDH(label[i]) {
 				return false
 			}
 		}

@@ -224,7 +224,7 @@ func (r *Resolver) checkValidation(ctx context.Context) Validation {
 	shown := r.checkNameShown()
 	v := Validation{Trusted: true, CheckName: shown}
 	if shown != "." {
-		if err := checkName(shown); err != nil {
+		if err := dnsname.CheckQueryName(shown); err != nil {
 			v.Err = "self-check name: " + err.Error()
 			v.Checked = time.Now()
 			return v
@@ -301,10 +301,10 @@ func checkTLSABase(base string, port int) error {
 	if _, ok := literalAddr(base); ok {
 		return fmt.Errorf("%s is an IP address: it has no TLSA records", base)
 	}
-	if err := checkName(base); err != nil {
+	if err := dnsname.CheckQueryName(base); err != nil {
 		return err
 	}
-	if err := checkName(tlsaOwner(base, port)); err != nil {
+	if err := dnsname.CheckQueryName(tlsaOwner(base, port)); err != nil {
 		return errors.New("the TLSA name of " + base + " is too long for a domain name")
 	}
 	return nil

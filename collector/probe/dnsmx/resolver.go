@@ -171,7 +171,7 @@ func (r *Resolver) Domain(ctx context.Context, domain string, opts Options) *Dom
 	// Nothing is trimmed: a name with whitespace is refused, not
 	// repaired into another name than the one the caller checked.
 	d := &Domain{Name: dnsname.Normalize(domain)}
-	if err := checkName(d.Name); err != nil {
+	if err := dnsname.CheckQueryName(d.Name); err != nil {
 		d.Outcome, d.Err, d.MXSecurity = OutcomeError, err.Error(), r.unasked()
 		return d
 	}
@@ -282,7 +282,7 @@ func (r *Resolver) Host(ctx context.Context, name string, opts Options) Host {
 		return h
 	}
 	n := dnsname.Normalize(name)
-	if err := checkName(n); err != nil {
+	if err := dnsname.CheckQueryName(n); err != nil {
 		return Host{Name: n, Outcome: OutcomeError, Err: err.Error(), Security: r.unasked()}
 	}
 	return r.resolveHost(ctx, n, 0, nil, opts)
@@ -753,16 +753,6 @@ func rcodeString(rc int) string {
 		return s
 	}
 	return fmt.Sprintf("RCODE%d", rc)
-}
-
-// checkName validates a normalised domain name before it is asked, with
-// the rule every question passes (dnsname.CheckQueryName): dns.IsDomainName
-// would take escapes and spaces.
-func checkName(name string) error {
-	if name == "" {
-		return errors.New("empty name")
-	}
-	return dnsname.CheckQueryName(name)
 }
 
 // literalAddr recognises an IP address, bare or as an address literal of

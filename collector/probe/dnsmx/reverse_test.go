@@ -15,6 +15,7 @@ import (
 
 	"github.com/miekg/dns"
 
+	"github.com/mx-exporter/mx_exporter/collector/dnsname"
 	"github.com/mx-exporter/mx_exporter/collector/testenv/fakedns"
 )
 
@@ -137,7 +138,7 @@ func FuzzReverseName(f *testing.F) {
 		if got != want {
 			t.Fatalf("ReverseName(%s) = %q, which reads back as %s, want %s", addr, name, got, want)
 		}
-		if _, ok := dns.IsDomainName(name); !ok || checkName(name) != nil {
+		if _, ok := dns.IsDomainName(name); !ok || dnsname.CheckQueryName(name) != nil {
 			t.Fatalf("ReverseName(%s) = %q: not a valid domain name", addr, name)
 		}
 		if labels := ReversedLabels(addr); !strings.HasPrefix(name, labels+".") || strings.Count(name[len(labels):], ".") != 2 {

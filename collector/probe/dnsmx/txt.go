@@ -31,7 +31,7 @@ const (
 func (r *Resolver) TXT(ctx context.Context, name string) TXTLookup {
 	start := time.Now()
 	l := TXTLookup{Name: dnsname.Normalize(strings.TrimSpace(name))}
-	if err := checkName(l.Name); err != nil {
+	if err := dnsname.CheckQueryName(l.Name); err != nil {
 		l.Outcome, l.Err, l.Security = OutcomeError, err.Error(), r.unasked()
 		return l
 	}
