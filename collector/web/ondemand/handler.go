@@ -96,7 +96,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if n := h.inFlight.Add(1); n > int64(limit) {
 		h.inFlight.Add(-1)
 		w.Header().Set("Retry-After", "1")
-		http.Error(w, fmt.Sprintf("too many probes at once: %d /probe requests are in progress, the limit is %d (--probe.max-concurrent-ondemand); try again later", limit, limit), http.StatusServiceUnavailable)
+		http.Error(w, fmt.Sprintf("too many probes at once: the limit of %d /probe requests in progress (--probe.max-concurrent-ondemand) is reached; try again later", limit), http.StatusServiceUnavailable)
 		return
 	}
 	defer h.inFlight.Add(-1)
