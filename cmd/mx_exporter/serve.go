@@ -353,8 +353,9 @@ func (d *daemon) handler(telemetryPath string) (http.Handler, error) {
 		MaxConcurrent: d.maxOnDemand,
 	})
 	statusPages := status.NewHandler(d.store, status.Options{Logger: d.logger})
-	mux.Handle("/status", getOrHead(statusPages))
-	mux.Handle("/status/", getOrHead(statusPages)) // transcripts and reports
+	// The status pages answer GET and HEAD only on their own.
+	mux.Handle("/status", statusPages)
+	mux.Handle("/status/", statusPages) // transcripts and reports
 	mux.HandleFunc("/-/reload", d.serveReload)
 	mux.Handle("/-/healthy", getOrHead(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "Healthy\n") })))
 	if telemetryPath != "/" {
