@@ -166,6 +166,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -575,8 +576,19 @@ func checkValidating(ctx context.Context) error {
 
 var replyLine = regexp.MustCompile(`^([2-5][0-9][0-9])([ -])(.*)$`)
 
+// greetingCheckIP is the client address of the health check of a
+// postscreen listener. postscreen greets a client address that passed its
+// test moments before (tests pass it from 127.0.0.1 all the time) with
+// smtpd's one-line greeting (PASS OLD); the check hangs up inside the greet
+// wait, so from an address of its own it never passes and always sees the
+// multi-line greeting.
+var greetingCheckIP = netip.MustParseAddr("127.0.0.254")
+
 func checkGreeting(ctx context.Context, l Listener) error {
 	var d net.Dialer
+	if l.Multiline {
+		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(greetingCheckIP, 0))
+	}
 	c, err := d.DialContext(ctx, "tcp", l.Addr)
 	if err != nil {
 		return err
