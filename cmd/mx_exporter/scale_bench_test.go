@@ -309,10 +309,11 @@ func (d inProcess) cpuTime(t testing.TB) time.Duration {
 
 // daemonProcess is mx_exporter started as a child process.
 type daemonProcess struct {
-	addr string
-	cmd  *exec.Cmd
-	logs *syncBuffer
-	done chan error
+	addr    string
+	cfgFile string
+	cmd     *exec.Cmd
+	logs    *syncBuffer
+	done    chan error
 }
 
 func (d *daemonProcess) address() string { return d.addr }
@@ -386,7 +387,7 @@ func startDaemonProcess(t testing.TB, binary, config string, extraArgs ...string
 	if err := os.WriteFile(cfgFile, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemonProcess{addr: freeAddr(t), logs: &syncBuffer{}, done: make(chan error, 1)}
+	d := &daemonProcess{addr: freeAddr(t), cfgFile: cfgFile, logs: &syncBuffer{}, done: make(chan error, 1)}
 	args := append([]string{"--config.file=" + cfgFile, "--web.listen-address=" + d.addr}, extraArgs...)
 	d.cmd = exec.Command(binary, args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
