@@ -404,21 +404,5 @@ func startDaemonProcess(t testing.TB, binary, config string, extraArgs ...string
 // its /proc status file.
 func peakRSS(t testing.TB, statusFile string) int64 {
 	t.Helper()
-	f, err := os.Open(statusFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatalf("no VmHWM in %s", statusFile)
-	return 0
+	return procStatusKB(t, statusFile, "VmHWM:") << 10
 }

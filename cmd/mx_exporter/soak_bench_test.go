@@ -48,11 +48,11 @@ func BenchmarkSoak(b *testing.B) {
 
 	hostile := []int{
 		testenv.HostileSMTP(b, "abc"),
-		fakeSMTP(b, serveSilent),
-		fakeSMTP(b, serveFlood),
-		fakeSMTP(b, serveDribble),
-		fakeSMTP(b, func(c net.Conn) {}),
-		fakeSMTP(b, serveOutOfStep),
+		testenv.FakeSMTP(b, serveSilent),
+		testenv.FakeSMTP(b, serveFlood),
+		testenv.FakeSMTP(b, serveDribble),
+		testenv.FakeSMTP(b, func(c net.Conn) {}),
+		testenv.FakeSMTP(b, serveOutOfStep),
 	}
 	config := func(scale int) string {
 		var t strings.Builder
@@ -170,7 +170,7 @@ type soakSample struct {
 func sampleDaemon(t testing.TB, d *daemonProcess, at time.Duration) soakSample {
 	t.Helper()
 	pid := d.cmd.Process.Pid
-	s := soakSample{at: at, rss: float64(procStatusKB(t, pid, "VmRSS:")) / 1024}
+	s := soakSample{at: at, rss: float64(procStatusKB(t, fmt.Sprintf("/proc/%d/status", pid), "VmRSS:")) / 1024}
 	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	if err != nil {
 		t.Fatal(err)
@@ -224,10 +224,10 @@ func selfSeries(t testing.TB, addr string, names ...string) map[string]float64 {
 	return got
 }
 
-// procStatusKB reads a "kB" field of /proc/PID/status.
-func procStatusKB(t testing.TB, pid int, field string) int64 {
+// procStatusKB reads a "kB" field of a /proc status file.
+func procStatusKB(t testing.TB, statusFile, field string) int64 {
 	t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	f, err := os.Open(statusFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +242,7 @@ func procStatusKB(t testing.TB, pid int, field string) int64 {
 			return kb
 		}
 	}
-	t.Fatalf("no %s in /proc/%d/status", field, pid)
+	t.Fatalf("no %s in %s", field, statusFile)
 	return 0
 }
 
@@ -352,30 +352,6 @@ func writeSoakCSV(t testing.TB, samples []soakSample) {
 	if err := os.WriteFile(filepath.Clean(path), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// fakeSMTP serves each connection to a loopback port with serve, until
-// the benchmark ends.
-func fakeSMTP(t testing.TB, serve func(net.Conn)) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				serve(c)
-			}()
-		}
-	}()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // serveSilent never speaks: the probe must end at its timeout.

@@ -25,6 +25,14 @@ const (
 // made to send such text; it stops with the test.
 func HostileSMTP(t testing.TB, sizeParam string) int {
 	t.Helper()
+	return FakeSMTP(t, func(c net.Conn) { serveHostile(c, sizeParam) })
+}
+
+// FakeSMTP serves each connection to a loopback port it returns with
+// serve, which need not close it, until the test ends: for servers that
+// do what no real MTA can be made to do.
+func FakeSMTP(t testing.TB, serve func(net.Conn)) int {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +44,10 @@ func HostileSMTP(t testing.TB, sizeParam string) int {
 			if err != nil {
 				return
 			}
-			go serveHostile(c, sizeParam)
+			go func() {
+				defer c.Close()
+				serve(c)
+			}()
 		}
 	}()
 	return ln.Addr().(*net.TCPAddr).Port
