@@ -208,7 +208,7 @@ func (s *Scheduler) dispatchDue(ctx context.Context) time.Duration {
 		pctx, cancel := context.WithCancel(ctx)
 		e.running, e.cancel = true, cancel
 		s.probes.Add(1)
-		go s.probe(pctx, e, e.job, planned)
+		go s.probe(pctx, cancel, e, e.job, planned)
 	}
 	return time.Hour
 }
@@ -236,10 +236,13 @@ func (s *Scheduler) jitter(interval time.Duration) time.Duration {
 }
 
 // probe runs job, the entry's job as it was at dispatch: a reload may
-// replace e.job meanwhile.
-func (s *Scheduler) probe(ctx context.Context, e *entry, job Job, planned time.Time) {
+// replace e.job meanwhile. It cancels ctx when done: until then ctx is
+// one of the run context's children, and a daemon dispatches probes
+// without end.
+func (s *Scheduler) probe(ctx context.Context, cancel context.CancelFunc, e *entry, job Job, planned time.Time) {
 	defer s.probes.Done()
 	defer func() {
+		cancel()
 		s.mu.Lock()
 		e.running, e.cancel = false, nil
 		s.mu.Unlock()

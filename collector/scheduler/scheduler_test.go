@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -197,5 +198,97 @@ func TestUpdateKeepsUnchangedJobs(t *testing.T) {
 	s.mu.Lock()
 	if st.Len() != 0 || s.queue.Len() != 1 {
 		t.Fatalf("after removing a.test and b.test: %d results, %d queued; want 0 and 1", st.Len(), s.queue.Len())
+	}
+}
+
+// runContext is a run context that counts the children registered with it
+// (context.WithCancel registers through AfterFunc when a parent has one)
+// and not yet released.
+type runContext struct {
+	context.Context
+	done chan struct{}
+
+	mu       sync.Mutex
+	children map[int]func()
+	nextID   int
+}
+
+func (c *runContext) Done() <-chan struct{} { return c.done }
+
+func (c *runContext) Err() error {
+	select {
+	case <-c.done:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+
+func (c *runContext) AfterFunc(f func()) (stop func() bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := c.nextID
+	c.nextID++
+	c.children[id] = f
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		_, ok := c.children[id]
+		delete(c.children, id)
+		return ok
+	}
+}
+
+func (c *runContext) live() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.children)
+}
+
+func (c *runContext) cancel() {
+	close(c.done)
+	c.mu.Lock()
+	fs := c.children
+	c.children = nil
+	c.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+}
+
+// A probe's context is released when the probe ends: a daemon runs
+// probes without end under one run context, and a child left registered
+// with it is memory that never comes back.
+func TestProbesReleaseTheirContext(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close() // refused: every probe ends at once
+
+	s := New(&probe.Prober{}, store.New(), Options{MaxJitter: -1})
+	s.Update([]Job{{
+		Key: store.Key("127.0.0.1", "default"), Name: "127.0.0.1", Module: "default",
+		Target:   probe.Target{Host: "127.0.0.1", Port: port},
+		Settings: probe.Settings{Timeout: time.Second},
+		Interval: 5 * time.Millisecond,
+	}})
+	run := &runContext{Context: context.Background(), done: make(chan struct{}), children: map[int]func(){}}
+	ran := make(chan struct{})
+	go func() { s.Run(run); close(ran) }()
+	defer func() { run.cancel(); <-ran }()
+
+	const probes = 40
+	deadline := time.Now().Add(20 * time.Second)
+	for s.Stats().ProbesFailure+s.Stats().ProbesSuccess < probes {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d probes in 20s", s.Stats().ProbesFailure)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// One job: at most its one probe in flight holds a child.
+	if n := run.live(); n > 1 {
+		t.Fatalf("after %d probes of one job, %d probe contexts still registered with the run context, want at most 1", probes, n)
 	}
 }
