@@ -200,6 +200,16 @@ func TestDANEDetails(t *testing.T) {
 		if d := only(t, rep).DANE; d == nil || d.Status != dane.StatusNotChecked {
 			t.Fatalf("DANE %+v, want not_checked", d)
 		}
+		// nsd's missing AD bit is no evidence of an unsigned zone: while
+		// the self-check fails, no state is claimed.
+		if rep.DNS.MXSecurity != dnsmx.SecurityUnchecked {
+			t.Errorf("MX RRset %s, want unchecked while the self-check fails", rep.DNS.MXSecurity)
+		}
+		for _, h := range rep.Hosts {
+			if h.Security != dnsmx.SecurityUnchecked {
+				t.Errorf("addresses of %s %s, want unchecked while the self-check fails", h.Name, h.Security)
+			}
+		}
 	})
 	t.Run("off", func(t *testing.T) {
 		rep := probeDANE(t, "mismatch.dnssec.test", daneSettings(t, env, dane.ModeOff, true))

@@ -37,7 +37,9 @@ const (
 //
 // Without it every Security the resolver reports is SecurityUnchecked: the
 // AD bit of a resolver nobody vouched for is a claim, not a validation (RFC
-// 3655 section 1.1: used only when the resolver is explicitly trusted).
+// 3655 section 1.1: used only when the resolver is explicitly trusted). With
+// it, the states are SecurityUnchecked too while the last self-check
+// (Validation) fails.
 func (r *Resolver) EnableValidation(checkName string) {
 	name := strings.TrimSpace(checkName)
 	if name == "" {
@@ -48,10 +50,29 @@ func (r *Resolver) EnableValidation(checkName string) {
 	r.valRefresh, r.valRetry = validationRefresh, validationRetry
 }
 
+// believesAD reports whether the AD bit of answers means anything now:
+// dns.trust_ad is on, and the last self-check, if one ran, passed. A
+// resolver that failed its check would have its missing AD bit read as
+// insecure and its SERVFAILs as bogus, claims the check just disproved.
+//
+// A lookup does not run the check itself: the engine asks Validation
+// before a probe's lookups, and the check is shared between probes. Before
+// any check has run (a resolver used on its own, as in tests), the config's
+// word stands.
+func (r *Resolver) believesAD() bool {
+	if !r.trustAD {
+		return false
+	}
+	c := &r.val
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.have || c.last.Validating
+}
+
 // answerSecurity is the state of a NOERROR or NXDOMAIN reply, by its AD bit.
 func (r *Resolver) answerSecurity(ad bool) Security {
 	switch {
-	case !r.trustAD:
+	case !r.believesAD():
 		return SecurityUnchecked
 	case ad:
 		return SecuritySecure
@@ -62,7 +83,7 @@ func (r *Resolver) answerSecurity(ad bool) Security {
 // unasked is the state of a lookup that failed without an answer to judge:
 // a name refused before asking, a broken CNAME chain.
 func (r *Resolver) unasked() Security {
-	if !r.trustAD {
+	if !r.believesAD() {
 		return SecurityUnchecked
 	}
 	return SecurityUnknown
@@ -75,7 +96,7 @@ func (r *Resolver) unasked() Security {
 // the data in the first case only (RFC 4035 section 3.2.2). The outcome
 // stays servfail: that is what a sending MTA sees.
 func (r *Resolver) failureSecurity(ctx context.Context, rep reply, name string, qtype uint16) (Security, string) {
-	if !r.trustAD {
+	if !r.believesAD() {
 		return SecurityUnchecked, rep.err
 	}
 	if rep.outcome != OutcomeServFail {

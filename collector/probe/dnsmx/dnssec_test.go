@@ -191,6 +191,48 @@ func TestSecurityUnchecked(t *testing.T) {
 	}
 }
 
+// TestSecurityAfterFailedCheck: while the self-check fails, a missing AD bit
+// is no evidence of an unsigned zone nor a SERVFAIL of a bogus one: every
+// state is unchecked, and no CD query is sent. A passed check brings the
+// states back.
+func TestSecurityAfterFailedCheck(t *testing.T) {
+	z := newSecZone(t, "")
+	r := trusted(t, "sig.fake", fakedns.Serve(t, z))
+	r.valRetry = 0
+	ctx := testCtx(t, 10*time.Second)
+	z.NoAD.Store(true)
+	if v := r.Validation(ctx); v.Validating {
+		t.Fatalf("self-check passed without AD: %+v", v)
+	}
+	for domain, want := range map[string]string{
+		"sig.fake":       "answer mx=unchecked [mx.sig.fake answer unchecked]",
+		"plain.fake":     "answer mx=unchecked [mx.plain.fake answer unchecked]",
+		"badmx.sig.fake": "servfail mx=unchecked",
+		"no name..fake":  "error mx=unchecked",
+	} {
+		if got := secSummary(r.Domain(ctx, domain, Options{IgnoreSpecialAddresses: true})); got != want {
+			t.Errorf("Domain(%s): want %s, got %s", domain, want, got)
+		}
+	}
+	if h := r.Host(ctx, "mx.sig.fake", Options{IgnoreSpecialAddresses: true}); h.Security != SecurityUnchecked {
+		t.Errorf("Host: want unchecked, got %s", h.Security)
+	}
+	if l := r.TLSA(ctx, Host{Name: "bad.sig.fake"}, 25); l.Security != SecurityUnchecked {
+		t.Errorf("TLSA: want unchecked, got %s", l.Security)
+	}
+	if got := z.Total("cd "); got != 0 {
+		t.Errorf("%d CD queries while the self-check fails", got)
+	}
+
+	z.NoAD.Store(false)
+	if v := r.Validation(ctx); !v.Validating {
+		t.Fatalf("self-check failed with AD back: %+v", v)
+	}
+	if got, want := secSummary(r.Domain(ctx, "sig.fake", Options{IgnoreSpecialAddresses: true})), "answer mx=secure [mx.sig.fake answer secure]"; got != want {
+		t.Errorf("after a passed check: want %s, got %s", want, got)
+	}
+}
+
 // TestSecurityFailures: no answer at all is unknown, never insecure.
 func TestSecurityFailures(t *testing.T) {
 	quiet, _ := fakedns.Silent(t)
