@@ -94,6 +94,9 @@ func TestDANEScenarios(t *testing.T) {
 		{"nostarttls.dnssec.test", dane.ModeReport, dane.StatusStartTLSMissing, smtp.ReasonNone, false, true},
 		{"secure.dnssec.test", dane.ModeEnforce, dane.StatusNoTLSA, smtp.ReasonNone, false, true},
 		{"unsigned.test", dane.ModeEnforce, dane.StatusInsecure, smtp.ReasonNone, false, true},
+		// Secure addresses, the TLSA RRset insecure (a CNAME into
+		// unsigned.test) and of the next key: ignored, not a mismatch.
+		{"insecuretlsa.dnssec.test", dane.ModeEnforce, dane.StatusInsecure, smtp.ReasonNone, false, true},
 		{"expired.dnssec.test", dane.ModeEnforce, dane.StatusPass, smtp.ReasonNone, false, true},
 		{"cnametlsa.dnssec.test", dane.ModeEnforce, dane.StatusPass, smtp.ReasonNone, false, true},
 		{"alias.dnssec.test", dane.ModeEnforce, dane.StatusPass, smtp.ReasonNone, false, true},
@@ -153,6 +156,25 @@ func TestDANEDetails(t *testing.T) {
 		}
 		if rep.Hosts[0].TLSA != nil {
 			t.Fatalf("TLSA looked up for a host with insecure addresses: %+v", rep.Hosts[0].TLSA)
+		}
+	})
+	t.Run("insecure TLSA", func(t *testing.T) {
+		// The host's addresses are secure, so the TLSA RRset is asked;
+		// it lies behind a CNAME into the unsigned zone: no AD, and a
+		// sender ignores it (RFC 7672 section 2.2.2) rather than match
+		// its record, which names a key no server presents.
+		rep := probeDANE(t, "insecuretlsa.dnssec.test", s)
+		h, r := rep.Hosts[0], only(t, rep)
+		if rep.DNS.MXSecurity != dnsmx.SecuritySecure || h.Security != dnsmx.SecuritySecure {
+			t.Fatalf("MX %s, addresses %s; want both secure", rep.DNS.MXSecurity, h.Security)
+		}
+		l := h.TLSA
+		if l == nil || l.Outcome != dnsmx.OutcomeAnswer || l.Security != dnsmx.SecurityInsecure || len(l.Records) != 1 ||
+			l.Name != "_25._tcp.insecuretlsa.unsigned.test" {
+			t.Fatalf("TLSA lookup %+v: want one insecure record at _25._tcp.insecuretlsa.unsigned.test", l)
+		}
+		if r.DANE == nil || r.DANE.Status != dane.StatusInsecure || r.DANE.Result != nil || !r.Success || !rep.Success() {
+			t.Fatalf("DANE %+v, success %v; want insecure, nothing judged, success", r.DANE, r.Success)
 		}
 	})
 	t.Run("alias", func(t *testing.T) {

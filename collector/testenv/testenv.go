@@ -46,8 +46,8 @@
 // "test." and "unsigned.test." without. Every TLSA record is computed at `up` from the
 // test keys; "served key" is the key of the certificates Postfix presents (the SANs of
 // the unexpired one include mx.chain.test, mx.unsigned.test and every mx.*.dnssec.test
-// name with an address but mx.expired's), "next key" a second key no server uses. Each
-// domain has one MX, mx.<domain> unless said otherwise:
+// name with an address but mx.expired's and mx.insecuretlsa's), "next key" a second key
+// no server uses. Each domain has one MX, mx.<domain> unless said otherwise:
 //
 //	ee.dnssec.test        127.0.1.7: TLSA 3 1 1 of the served key (DANE-EE match)
 //	rollover.dnssec.test  127.0.1.7: 3 1 1 of the served key and 3 1 1 of the next key
@@ -71,6 +71,9 @@
 //	                      from the validator, the data with CD
 //	bogusaddr.dnssec.test 127.0.1.7: 3 1 1 of the served key, the RRSIG of the host's A RRset
 //	                      tampered with (SERVFAIL, the data with CD)
+//	insecuretlsa.dnssec.test 127.0.1.7: _25._tcp.mx.insecuretlsa is a CNAME to
+//	                      _25._tcp.insecuretlsa.unsigned.test, 3 1 1 of the next key: a TLSA RRset
+//	                      that is insecure though the host's addresses are secure (ignored)
 //	unsigned.test         127.0.1.7: 3 1 1 of the served key in an unsigned zone (insecure: no AD)
 //
 // MTA-STS and TLS-RPT (RFC 8461, RFC 8460; see .ci/testenv.d/nginx.conf and mta-sts/):
