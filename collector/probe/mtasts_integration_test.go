@@ -327,3 +327,54 @@ func TestMTASTSCacheThroughTheEngine(t *testing.T) {
 		t.Fatalf("second probe: %s, id %q; want pass with the same policy", second.Status, second.Policy.ID)
 	}
 }
+
+// TestMTASTSCachePerVerification: two modules share one Prober.Policies
+// and probe the same domain, one verifying with the test CA, one with the
+// system roots (which do not hold it). A policy fetched under one module's
+// roots says nothing of whether the other's verify the policy host: each
+// module gets its own fetch and its own verdict, whichever probes first.
+func TestMTASTSCachePerVerification(t *testing.T) {
+	env := testenv.Require(t)
+	env.LogOnFailure(t)
+	withCA := stsSettings(t, env, mtasts.ModeEnforce)
+	systemRoots := withCA
+	systemRoots.SMTP.RootCAs = nil
+	check := func(t *testing.T, name string, sts *MTASTSReport, verified bool) {
+		t.Helper()
+		if sts == nil || sts.Policy == nil || sts.Policy.Fetch.TLS == nil {
+			t.Fatalf("%s: MTA-STS %+v, want a fetch with its certificate", name, sts)
+		}
+		st := sts.Policy
+		if verified {
+			if st.Cached || st.Fetch.Err != "" || !st.Fetch.TLS.Verified || sts.Status != mtasts.StatusPass {
+				t.Fatalf("%s: %s, fetch error %q, cached %v, certificate verified %v; want its own fetch, verified, pass",
+					name, sts.Status, st.Fetch.Err, st.Cached, st.Fetch.TLS.Verified)
+			}
+			return
+		}
+		if st.Cached || st.Fetch.Err != mtasts.FetchTLSVerify || st.Fetch.TLS.Verified || sts.Status != mtasts.StatusUnfetchable {
+			t.Fatalf("%s: %s, fetch error %q, cached %v, certificate verified %v; want its own fetch failing %s, unfetchable",
+				name, sts.Status, st.Fetch.Err, st.Cached, st.Fetch.TLS.Verified, mtasts.FetchTLSVerify)
+		}
+	}
+	for _, caFirst := range []bool{true, false} {
+		t.Run(map[bool]string{true: "test CA first", false: "system roots first"}[caFirst], func(t *testing.T) {
+			p := &Prober{Policies: mtasts.NewCache()}
+			if caFirst {
+				check(t, "test CA", probeSTS(t, p, "enforce.sts.test", withCA).MTASTS, true)
+				check(t, "system roots", probeSTS(t, p, "enforce.sts.test", systemRoots).MTASTS, false)
+			} else {
+				check(t, "system roots", probeSTS(t, p, "enforce.sts.test", systemRoots).MTASTS, false)
+				check(t, "test CA", probeSTS(t, p, "enforce.sts.test", withCA).MTASTS, true)
+			}
+			// Each module's entry stays its own: the next probes are
+			// served from the cache with the same verdicts.
+			if sts := probeSTS(t, p, "enforce.sts.test", withCA).MTASTS; !sts.Policy.Cached || sts.Status != mtasts.StatusPass {
+				t.Fatalf("test CA again: %s, cached %v; want pass from the cache", sts.Status, sts.Policy.Cached)
+			}
+			if sts := probeSTS(t, p, "enforce.sts.test", systemRoots).MTASTS; !sts.Policy.Cached || sts.Status != mtasts.StatusUnfetchable {
+				t.Fatalf("system roots again: %s, cached %v; want unfetchable from the cache", sts.Status, sts.Policy.Cached)
+			}
+		})
+	}
+}

@@ -160,3 +160,24 @@ func TestMTASTSLookupEndsWithTheProbe(t *testing.T) {
 		t.Fatalf("MTASTS %+v, want policy_unfetchable after a policy host lookup that timed out", sts)
 	}
 }
+
+// TestMTASTSSharedFetchOutlivesTheProbe: with the daemon's policy cache, a
+// probe whose deadline passes while the policy host's lookup hangs ends at
+// its deadline, with a timeout that is not cached: the fetch is every
+// probe's and goes on under the module's fetch timeout.
+func TestMTASTSSharedFetchOutlivesTheProbe(t *testing.T) {
+	_, r := startCountingDNS(t, fakeZone+`_mta-sts.fake.test. 60 IN TXT "v=STSv1; id=fake1"`+"\n", "mta-sts.fake.test.")
+	s := fakeSettings(r, mtasts.ModeEnforce, 25)
+	s.Timeout = 300 * time.Millisecond
+	s.MTASTSFetchTimeout = time.Minute
+	p := &Prober{Policies: mtasts.NewCache()}
+	start := time.Now()
+	rep := p.Probe(context.Background(), Target{Domain: "fake.test"}, s)
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("probe took %v with a deadline of %v", took, s.Timeout)
+	}
+	sts := rep.MTASTS
+	if sts == nil || sts.Status != mtasts.StatusUnfetchable || sts.Policy == nil || sts.Policy.Fetch.Err != mtasts.FetchTimeout || sts.Policy.Cached {
+		t.Fatalf("MTASTS %+v, want policy_unfetchable with this probe's own timeout", sts)
+	}
+}

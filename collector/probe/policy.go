@@ -143,7 +143,7 @@ func (p *Prober) getPolicy(ctx context.Context, sts *MTASTSReport, domain string
 	}
 	var st mtasts.State
 	if p.Policies != nil {
-		st = p.Policies.Policy(ctx, domain, id, s.MTASTSRefresh, fetch)
+		st = p.Policies.Policy(ctx, policyRequest(domain, id, s), fetch)
 	} else {
 		st = fetch(ctx)
 	}
@@ -151,6 +151,39 @@ func (p *Prober) getPolicy(ctx context.Context, sts *MTASTSReport, domain string
 	sts.PolicyHost = host
 	mu.Unlock()
 	sts.Policy = &st
+}
+
+// policyRoute is how a probe finds and reaches a policy host, for the
+// cache's key: its resolver (another one may answer otherwise, and a
+// reload brings a new one), and whether the addresses it may dial are
+// restricted (/probe's resolved_addresses: one allow-list per config load,
+// as the resolver is). A fetch refused every address by the restriction
+// must not stand for the scheduler's probes, which dial them.
+type policyRoute struct {
+	resolver   *dnsmx.Resolver
+	restricted bool
+}
+
+// policyRequest is what the cache is asked for a probe with settings s: an
+// entry of its own per CA pool and route, its module's refresh, and a
+// fetch deadline from the module's timeout rather than this probe's, since
+// the fetch serves every probe of the key (a /probe cut short by its scrape
+// timeout would otherwise leave a timeout cached for the others).
+func policyRequest(domain, id string, s Settings) mtasts.Request {
+	timeout := s.MTASTSFetchTimeout
+	if timeout <= 0 {
+		timeout = s.Timeout
+	}
+	return mtasts.Request{
+		Key: mtasts.Key{
+			Domain:  domain,
+			RootCAs: s.SMTP.RootCAs,
+			Route:   policyRoute{resolver: s.Resolver, restricted: s.DialAllowed != nil},
+		},
+		ID:      id,
+		Refresh: s.MTASTSRefresh,
+		Timeout: timeout,
+	}
 }
 
 // fetchPolicyAt fetches domain's policy from the addresses of its policy

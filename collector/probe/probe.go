@@ -35,6 +35,12 @@ type Settings struct {
 	// policy is reused (Prober.Policies) before it is fetched again.
 	MTASTS        mtasts.Mode
 	MTASTSRefresh time.Duration
+	// MTASTSFetchTimeout bounds a policy fetch made through
+	// Prober.Policies. Such a fetch is every waiting probe's, not only
+	// the one that started it, so it is not cut when that probe ends:
+	// the module's timeout, which /probe does not shorten to its
+	// scrape timeout as it does Timeout. 0 means Timeout.
+	MTASTSFetchTimeout time.Duration
 	// ReverseDNS turns on the PTR and forward-confirmation lookups of every
 	// probed address (module key reverse_dns, default on).
 	ReverseDNS bool

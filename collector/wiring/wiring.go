@@ -27,7 +27,10 @@ func ModuleSettings(m *config.Module) (probe.Settings, error) {
 		DANE:          dane.Mode(m.DANE),
 		MTASTS:        mtasts.Mode(m.MTASTS),
 		MTASTSRefresh: m.MTASTSRefresh,
-		ReverseDNS:    m.ReverseDNS,
+		// Not the target's timeout, which Jobs sets: a shared fetch is
+		// the module's, whichever target's probe starts it.
+		MTASTSFetchTimeout: m.Timeout,
+		ReverseDNS:         m.ReverseDNS,
 		Detail: probe.Detail{
 			AllExtensions:  m.Metrics.AllExtensions,
 			EnhancedStatus: m.Metrics.EnhancedStatus,

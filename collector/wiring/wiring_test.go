@@ -165,6 +165,34 @@ targets:
 	}
 }
 
+// TestModuleSettingsPolicyFetchTimeout: a shared policy fetch is bounded
+// by the module's timeout, not by the target's, which Jobs puts in
+// Timeout for the probe itself.
+func TestModuleSettingsPolicyFetchTimeout(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+modules:
+  slow: {timeout: 20s}
+targets:
+  - domain: example.com
+    module: slow
+    timeout: 5s
+`), "wiring.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, err := Settings(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := Jobs(cfg, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || jobs[0].Settings.Timeout != 5*time.Second || jobs[0].Settings.MTASTSFetchTimeout != 20*time.Second {
+		t.Fatalf("jobs %+v: want Timeout 5s (the target's) and MTASTSFetchTimeout 20s (the module's)", jobs)
+	}
+}
+
 // TestJobsFingerprintMTASTS: a reload that changes a module's MTA-STS keys
 // changes its jobs' fingerprints, so that the scheduler runs them with the
 // new settings.

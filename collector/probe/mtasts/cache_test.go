@@ -3,6 +3,7 @@ package mtasts
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,11 @@ func fetcherOf(body *string) (func(context.Context) State, *atomic.Int32) {
 	}, &calls
 }
 
+// req asks for domain's policy under id with no more than the domain as key.
+func req(domain, id string, refresh time.Duration) Request {
+	return Request{Key: Key{Domain: domain}, ID: id, Refresh: refresh}
+}
+
 const testingPolicy = "version: STSv1\nmode: testing\nmx: a.test\nmax_age: 86400\n"
 
 func TestCacheRefreshAndID(t *testing.T) {
@@ -80,7 +86,7 @@ func TestCacheRefreshAndID(t *testing.T) {
 	for _, s := range steps {
 		clock.advance(s.advance)
 		body = s.body
-		st := c.Policy(ctx, testDomain, s.id, refresh, fetch)
+		st := c.Policy(ctx, req(testDomain, s.id, refresh), fetch)
 		if got := calls.Load(); got != s.calls {
 			t.Fatalf("%s: %d fetches, want %d", s.name, got, s.calls)
 		}
@@ -103,20 +109,20 @@ func TestCacheFailure(t *testing.T) {
 	ctx := t.Context()
 	const refresh = time.Hour
 
-	c.Policy(ctx, testDomain, "id1", refresh, fetch)
+	c.Policy(ctx, req(testDomain, "id1", refresh), fetch)
 	clock.advance(refresh)
 	body = ""
-	st := c.Policy(ctx, testDomain, "id1", refresh, fetch)
+	st := c.Policy(ctx, req(testDomain, "id1", refresh), fetch)
 	if st.Fetch.Err != FetchConnect || st.Valid || st.Policy != nil || st.Cached {
 		t.Fatalf("State = %+v, want the new failure, not the valid policy cached before", st)
 	}
 	clock.advance(failureKeep - time.Second)
-	if st := c.Policy(ctx, testDomain, "id1", refresh, fetch); !st.Cached || st.Fetch.Err != FetchConnect || calls.Load() != 2 {
+	if st := c.Policy(ctx, req(testDomain, "id1", refresh), fetch); !st.Cached || st.Fetch.Err != FetchConnect || calls.Load() != 2 {
 		t.Fatalf("State = %+v after %d fetches, want the failure from the cache", st, calls.Load())
 	}
 	clock.advance(time.Second)
 	body = testingPolicy
-	st = c.Policy(ctx, testDomain, "id1", refresh, fetch)
+	st = c.Policy(ctx, req(testDomain, "id1", refresh), fetch)
 	if calls.Load() != 3 || st.Cached || !st.Valid {
 		t.Fatalf("State = %+v after %d fetches, want a failure kept only %v, then a fresh fetch", st, calls.Load(), failureKeep)
 	}
@@ -143,10 +149,10 @@ func TestCacheSharesConcurrentFetches(t *testing.T) {
 	}
 	results := make([]State, callers)
 	var done sync.WaitGroup
-	done.Go(func() { results[0] = c.Policy(t.Context(), testDomain, "id1", time.Hour, fetch) })
+	done.Go(func() { results[0] = c.Policy(t.Context(), req(testDomain, "id1", time.Hour), fetch) })
 	<-started
 	for i := 1; i < callers; i++ {
-		done.Go(func() { results[i] = c.Policy(t.Context(), testDomain, "id1", time.Hour, fetch) })
+		done.Go(func() { results[i] = c.Policy(t.Context(), req(testDomain, "id1", time.Hour), fetch) })
 	}
 	waiting.Wait() // every other caller waits for the one fetch
 	close(release)
@@ -178,11 +184,11 @@ func TestCacheWaiterDeadline(t *testing.T) {
 		return State{Fetch: Fetch{Err: FetchStatus}}
 	}
 	var done sync.WaitGroup
-	done.Go(func() { c.Policy(t.Context(), testDomain, "id1", time.Hour, fetch) })
+	done.Go(func() { c.Policy(t.Context(), req(testDomain, "id1", time.Hour), fetch) })
 	<-started
 	ctx, cancel := context.WithCancel(t.Context())
 	c.onWait = cancel // the waiter's probe ends as it starts waiting
-	st := c.Policy(ctx, testDomain, "id1", time.Hour, fetch)
+	st := c.Policy(ctx, req(testDomain, "id1", time.Hour), fetch)
 	close(release)
 	done.Wait()
 	if st.Fetch.Err != FetchTimeout || st.ID != "id1" || st.Valid {
@@ -204,10 +210,10 @@ func TestCacheWaitsThenFetchesForAnotherID(t *testing.T) {
 		return State{Policy: &p, Valid: true}
 	}
 	var done sync.WaitGroup
-	done.Go(func() { c.Policy(t.Context(), testDomain, "old", time.Hour, fetch) })
+	done.Go(func() { c.Policy(t.Context(), req(testDomain, "old", time.Hour), fetch) })
 	<-started
 	c.onWait = func() { close(release) }
-	st := c.Policy(t.Context(), testDomain, "new", time.Hour, fetch)
+	st := c.Policy(t.Context(), req(testDomain, "new", time.Hour), fetch)
 	done.Wait()
 	if calls.Load() != 2 || st.ID != "new" || st.Cached {
 		t.Fatalf("State = %+v after %d fetches, want its own fetch for the new id", st, calls.Load())
@@ -221,7 +227,7 @@ func TestCachePanickingFetchReleasesWaiters(t *testing.T) {
 	var done sync.WaitGroup
 	done.Go(func() {
 		defer func() { _ = recover() }()
-		c.Policy(t.Context(), testDomain, "id1", time.Hour, func(context.Context) State {
+		c.Policy(t.Context(), req(testDomain, "id1", time.Hour), func(context.Context) State {
 			close(started)
 			<-release
 			panic("fetch bug")
@@ -229,7 +235,7 @@ func TestCachePanickingFetchReleasesWaiters(t *testing.T) {
 	})
 	<-started
 	c.onWait = func() { close(release) }
-	st := c.Policy(t.Context(), testDomain, "id1", time.Hour, func(context.Context) State { return State{} })
+	st := c.Policy(t.Context(), req(testDomain, "id1", time.Hour), func(context.Context) State { return State{} })
 	done.Wait()
 	if st.Fetch.Err != FetchTimeout || st.Valid {
 		t.Fatalf("State = %+v, want the waiter released with a failure", st)
@@ -242,17 +248,17 @@ func TestCacheEviction(t *testing.T) {
 	fetch, _ := fetcherOf(&body)
 	ctx := t.Context()
 	const refresh = time.Hour
-	c.Policy(ctx, "a.test", "id1", refresh, fetch)
-	c.Policy(ctx, "b.test", "id1", refresh, fetch)
+	c.Policy(ctx, req("a.test", "id1", refresh), fetch)
+	c.Policy(ctx, req("b.test", "id1", refresh), fetch)
 	clock.advance(2*refresh - time.Minute)
-	c.Policy(ctx, "b.test", "id1", refresh, fetch)
+	c.Policy(ctx, req("b.test", "id1", refresh), fetch)
 	clock.advance(2 * time.Minute) // a.test unused for 2h01m, b.test for 2m
-	c.Policy(ctx, "c.test", "id1", refresh, fetch)
+	c.Policy(ctx, req("c.test", "id1", refresh), fetch)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var domains []string
-	for d := range c.entries {
-		domains = append(domains, d)
+	for k := range c.entries {
+		domains = append(domains, k.Domain)
 	}
 	slices.Sort(domains)
 	if !slices.Equal(domains, []string{"b.test", "c.test"}) {
@@ -266,9 +272,9 @@ func TestCacheDoesNotShareSlices(t *testing.T) {
 		p, defects := ParsePolicy([]byte("version: STSv1\nmode: enforce\nmx: a.test\nmax_age: 60\n"))
 		return State{Policy: &p, Defects: defects, Valid: true}
 	}
-	st := c.Policy(t.Context(), testDomain, "id1", time.Hour, fetch)
+	st := c.Policy(t.Context(), req(testDomain, "id1", time.Hour), fetch)
 	st.Defects[0] = DefectLineInvalid
-	again := c.Policy(t.Context(), testDomain, "id1", time.Hour, fetch)
+	again := c.Policy(t.Context(), req(testDomain, "id1", time.Hour), fetch)
 	if !slices.Equal(again.Defects, []Defect{DefectMaxAgeShort}) {
 		t.Fatalf("Defects = %v after a caller changed its copy, want [%s]", again.Defects, DefectMaxAgeShort)
 	}
@@ -278,8 +284,105 @@ func TestCacheZeroValue(t *testing.T) {
 	var c Cache
 	body := validEnforce
 	fetch, calls := fetcherOf(&body)
-	c.Policy(t.Context(), testDomain, "id1", time.Hour, fetch)
-	if st := c.Policy(t.Context(), testDomain, "id1", time.Hour, fetch); !st.Cached || calls.Load() != 1 {
+	c.Policy(t.Context(), req(testDomain, "id1", time.Hour), fetch)
+	if st := c.Policy(t.Context(), req(testDomain, "id1", time.Hour), fetch); !st.Cached || calls.Load() != 1 {
 		t.Fatalf("State = %+v after %d fetches, want a zero Cache to cache", st, calls.Load())
+	}
+}
+
+// TestCacheCancelledCallerDoesNotPoison: the probe that starts a fetch
+// ends (a /probe request cancelled, or a short scrape timeout) while the
+// fetch goes on. The fetch is every caller's, not that probe's: it runs to
+// its end, and the next caller is served its policy, not a timeout.
+func TestCacheCancelledCallerDoesNotPoison(t *testing.T) {
+	c, _ := newTestCache()
+	ctx, cancel := context.WithCancel(t.Context())
+	release := make(chan struct{})
+	var calls atomic.Int32
+	fetch := func(fctx context.Context) State {
+		calls.Add(1)
+		cancel() // the first caller's probe ends while its fetch runs
+		select {
+		case <-fctx.Done():
+			return State{Fetch: Fetch{Err: FetchTimeout, Detail: "cancelled with the probe that started it"}}
+		case <-release:
+		}
+		p, defects := ParsePolicy([]byte(validEnforce))
+		return State{Policy: &p, Defects: defects, Valid: true, Digest: sha256.Sum256([]byte(validEnforce))}
+	}
+	first := c.Policy(ctx, req(testDomain, "id1", time.Hour), fetch)
+	if first.Fetch.Err != FetchTimeout || first.Valid {
+		t.Fatalf("first caller: State = %+v, want a timeout (its own deadline passed)", first)
+	}
+	close(release)
+	again := c.Policy(t.Context(), req(testDomain, "id1", time.Hour), fetch)
+	if !again.Valid || again.Fetch.Err != "" || calls.Load() != 1 {
+		t.Fatalf("next caller: State = %+v after %d fetches, want the policy of the one fetch, not the first caller's timeout", again, calls.Load())
+	}
+}
+
+// TestCacheKeyedByVerification: callers that verify the policy host
+// against other roots, or reach it another way, never share an entry; a
+// caller with the same key does.
+func TestCacheKeyedByVerification(t *testing.T) {
+	c, _ := newTestCache()
+	body := validEnforce
+	fetch, calls := fetcherOf(&body)
+	testCA, otherCA := x509.NewCertPool(), x509.NewCertPool()
+	type route struct{ restricted bool }
+	steps := []struct {
+		name  string
+		key   Key
+		calls int32
+	}{
+		{"system roots", Key{Domain: testDomain}, 1},
+		{"a module's CA", Key{Domain: testDomain, RootCAs: testCA}, 2},
+		{"another module's CA", Key{Domain: testDomain, RootCAs: otherCA}, 3},
+		{"the first CA again", Key{Domain: testDomain, RootCAs: testCA}, 3},
+		{"a restricted route", Key{Domain: testDomain, RootCAs: testCA, Route: route{true}}, 4},
+		{"the same route again", Key{Domain: testDomain, RootCAs: testCA, Route: route{true}}, 4},
+		{"system roots again", Key{Domain: testDomain}, 4},
+	}
+	before := int32(0)
+	for _, s := range steps {
+		st := c.Policy(t.Context(), Request{Key: s.key, ID: "id1", Refresh: time.Hour}, fetch)
+		got := calls.Load()
+		if got != s.calls || st.Cached != (got == before) || !st.Valid {
+			t.Fatalf("%s: %d fetches, State cached %v valid %v; want %d fetches, cached %v, valid",
+				s.name, got, st.Cached, st.Valid, s.calls, got == before)
+		}
+		before = got
+	}
+}
+
+// TestCacheRefreshPerCaller: a policy is at most as old as each caller's
+// own refresh allows: a caller with a short refresh fetches anew without
+// shortening the refresh of the callers with a long one.
+func TestCacheRefreshPerCaller(t *testing.T) {
+	c, clock := newTestCache()
+	body := validEnforce
+	fetch, calls := fetcherOf(&body)
+	long := req(testDomain, "id1", time.Hour)
+	short := req(testDomain, "id1", 5*time.Minute)
+	steps := []struct {
+		name    string
+		advance time.Duration
+		req     Request
+		calls   int32
+		cached  bool
+	}{
+		{"long refresh fetches", 0, long, 1, false},
+		{"short refresh served while fresh for it", time.Minute, short, 1, true},
+		{"long refresh still served", 9 * time.Minute, long, 1, true},
+		{"short refresh passed", 0, short, 2, false},
+		{"long refresh gets the newer fetch", time.Minute, long, 2, true},
+	}
+	for _, s := range steps {
+		clock.advance(s.advance)
+		st := c.Policy(t.Context(), s.req, fetch)
+		if got := calls.Load(); got != s.calls || st.Cached != s.cached || !st.Valid {
+			t.Fatalf("%s: %d fetches, State cached %v valid %v; want %d fetches, cached %v, valid",
+				s.name, got, st.Cached, st.Valid, s.calls, s.cached)
+		}
 	}
 }
