@@ -40,6 +40,12 @@ func (c *countSink) series(f fam, _ float64, _ []string) {
 // (no trusted resolver), reverse DNS confirmed, no MTA-STS policy and no
 // TLS-RPT record published. It returns the sink and the endpoints emitted.
 func budgetEntry(d probe.Detail) (*countSink, int) {
+	return budgetEntryWith(d, nil)
+}
+
+// budgetEntryWith is budgetEntry with each MX host changed by change first,
+// when it is not nil.
+func budgetEntryWith(d probe.Detail, change func(*probe.HostReport)) (*countSink, int) {
 	var hosts []probe.HostReport
 	for i, ip := range []string{"192.0.2.10", "192.0.2.20"} {
 		name := fmt.Sprintf("mx%d.example.org", i+1)
@@ -49,6 +55,9 @@ func budgetEntry(d probe.Detail) (*countSink, int) {
 		h.Reverse = []*rdns.Check{{Name: name, Status: rdns.StatusConfirmed}}
 		h.Names = []*rdns.Names{{MX: name, PTR: []string{name}, Banner: name, EHLO: name, Agree: true}}
 		h.Parity = probe.ParityIPv4Only
+		if change != nil {
+			change(&h)
+		}
 		hosts = append(hosts, h)
 	}
 	r := domainReport("example.org", t0, &dnsmx.Domain{Outcome: dnsmx.OutcomeAnswer}, hosts...)
@@ -104,4 +113,33 @@ func TestSeriesBudget(t *testing.T) {
 	}
 	all, _ := budgetEntry(probe.Detail{AllExtensions: true, EnhancedStatus: true, AllSteps: true})
 	t.Logf("everything opted in:\n%s", all.table())
+}
+
+// TestSeriesBudgetDANE: with dns.trust_ad on and a secure TLSA RRset whose
+// record matches, DANE adds the record counts, the matched count and
+// rollover readiness to each address: the README's "Series per endpoint"
+// table says so.
+func TestSeriesBudgetDANE(t *testing.T) {
+	base, _ := budgetEntry(probe.Detail{})
+	rec := dane.TLSA{Usage: dane.DANEEE, Selector: dane.SelectorSPKI, MatchingType: dane.MatchSHA256, Data: make([]byte, 32)}
+	c, n := budgetEntryWith(probe.Detail{}, func(h *probe.HostReport) {
+		h.Security = dnsmx.SecuritySecure
+		h.TLSA = &dnsmx.TLSALookup{Outcome: dnsmx.OutcomeAnswer, Security: dnsmx.SecuritySecure, Records: []dane.TLSA{rec}}
+		h.Results[0].DANE = &dane.Check{Mode: dane.ModeEnforce, Status: dane.StatusPass, Result: &dane.Result{
+			Records: []dane.RecordResult{{Record: rec, Outcome: dane.Matched}},
+		}}
+	})
+	if n != 2 {
+		t.Fatalf("endpoints = %d, want 2", n)
+	}
+	t.Logf("DANE passing:\n%s", c.table())
+	want := map[string]int{"mx_dane_tlsa_records": 2, "mx_dane_tlsa_usable_records": 2, "mx_dane_tlsa_matched_records": 2, "mx_dane_rollover_ready": 2}
+	for name, n := range want {
+		if c.byFam[name] != n {
+			t.Errorf("%s: %d series, want %d", name, c.byFam[name], n)
+		}
+	}
+	if got := (c.total() - base.total()) / 2; got != len(want) {
+		t.Errorf("DANE adds %d series per address, want %d:\n%s", got, len(want), c.table())
+	}
 }
