@@ -157,6 +157,15 @@ func daneReport() *probe.Report {
 	insecureHost := daneHost("mx8.unsigned.test", 80, nil, insecure)
 	insecureHost.Security = dnsmx.SecurityInsecure
 
+	// mx9's addresses are secure, but its TLSA name is an alias into an
+	// unsigned zone: the records are ignored, not judged.
+	insecureTLSA := tlsResult("mx9.dane.test", "192.0.2.69")
+	insecureTLSA.DANE = enforced("mx9.dane.test", dane.StatusInsecure,
+		"TLSA lookup of _25._tcp.mx9.unsigned.test: answered without DNSSEC validation (insecure): DANE does not apply", nil)
+	insecureTLSA.DANE.TLSAName = "_25._tcp.mx9.unsigned.test"
+	insecureTLSALookup := &dnsmx.TLSALookup{BaseDomain: "mx9.dane.test", Name: "_25._tcp.mx9.unsigned.test", Outcome: dnsmx.OutcomeAnswer, Rcode: "NOERROR",
+		Security: dnsmx.SecurityInsecure, Records: []dane.TLSA{eeNext}, Duration: msec(2)}
+
 	mx3 := daneHost("mx3.dane.test", 30, taLookup, taNotSent)
 	mx3.CNAME = "mail.hosting.test"
 	return &probe.Report{
@@ -174,6 +183,7 @@ func daneReport() *probe.Report {
 			daneHost("mx6.dane.test", 60, secureLookup("mx6.dane.test", pkixEE, shortDigest), noUsable),
 			daneHost("mx7.dane.test", 70, secureLookup("mx7.dane.test", eeCurrent, ee512), digest),
 			insecureHost,
+			daneHost("mx9.dane.test", 90, insecureTLSALookup, insecureTLSA),
 		},
 	}
 }
@@ -226,7 +236,12 @@ func TestWriteTextDANEGolden(t *testing.T) {
 			"DANE:       DIGEST MISMATCH:",
 			"the SHA2-256 and SHA2-512 records of 3 1 disagree",
 			"DANE:       insecure: the address records of mx8.unsigned.test are insecure",
-			"DEGRADED dane.test: 4 of 9 addresses failed DANE; delivery works through MX 10 mx1.dane.test",
+			"DNSSEC: TLSA records secure (DNSSEC-validated)",
+			"DNSSEC: TLSA records BOGUS: DNSSEC validation failed",
+			"DNSSEC: the denial of TLSA records secure (DNSSEC-validated)",
+			"DANE:       insecure: TLSA lookup of _25._tcp.mx9.unsigned.test: answered without DNSSEC validation (insecure)",
+			"DNSSEC: TLSA records insecure (not DNSSEC-signed)",
+			"DEGRADED dane.test: 4 of 10 addresses failed DANE; delivery works through MX 10 mx1.dane.test",
 		}},
 		{"plain.test.txt", notCheckedReport(), []string{
 			"DNSSEC not checked: no validating resolver (dns.trust_ad is off, so the AD bit is not believed)",

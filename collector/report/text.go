@@ -316,16 +316,20 @@ func (t *textWriter) security(what string, s dnsmx.Security) {
 	if w == "" {
 		return
 	}
-	var style safe
+	t.printf("  DNSSEC: %s%s%s\n", t.securityStyle(s), w, t.p.reset)
+}
+
+// securityStyle is the colour of a DNSSEC state.
+func (t *textWriter) securityStyle(s dnsmx.Security) safe {
 	switch s {
 	case dnsmx.SecuritySecure:
-		style = t.p.ok
+		return t.p.ok
 	case dnsmx.SecurityBogus:
-		style = t.p.bad
+		return t.p.bad
 	case dnsmx.SecurityUnknown:
-		style = t.p.warn
+		return t.p.warn
 	}
-	t.printf("  DNSSEC: %s%s%s\n", style, w, t.p.reset)
+	return ""
 }
 
 // dane is the address's DANE block: the verdict and what it means for the
@@ -356,6 +360,9 @@ func (t *textWriter) dane(h *probe.HostReport, r *smtp.Result) {
 	}
 	if w := TLSANameWords(c, h.Name, r.Port); w != "" {
 		t.printf("                %s\n", w)
+	}
+	if w := TLSASecurityWords(h.TLSA); w != "" {
+		t.printf("                DNSSEC: %s%s%s\n", t.securityStyle(h.TLSA.Security), w, p.reset)
 	}
 	if res := c.Result; res != nil {
 		for _, rr := range res.Records {

@@ -100,6 +100,21 @@ func SecurityWords(what string, s dnsmx.Security) string {
 	return ""
 }
 
+// TLSASecurityWords says whether the TLSA RRset of l, or its denial, was
+// DNSSEC-validated: only a secure one is DANE (RFC 7672 section 2.2), so a
+// reader of the DANE block needs it said. "" when l is nil or its state is
+// not known.
+func TLSASecurityWords(l *dnsmx.TLSALookup) string {
+	if l == nil {
+		return ""
+	}
+	what := "TLSA records"
+	if l.Outcome == dnsmx.OutcomeNoData || l.Outcome == dnsmx.OutcomeNXDomain {
+		what = "the denial of TLSA records"
+	}
+	return SecurityWords(what, l.Security)
+}
+
 // ResolverWords says whether the DNSSEC states of a report can be
 // believed: whether the resolver is trusted, and whether it passed its
 // self-check.
