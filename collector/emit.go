@@ -73,7 +73,7 @@ func emit(en *store.Entry, s sink) (endpoints int) {
 			em.rcpts = append(em.rcpts, recipient{rc, clean(rc)})
 		}
 	}
-	ipv6Hosts := 0
+	ipv6Hosts, covered, uncovered := 0, 0, 0
 	for _, h := range r.Hosts {
 		name := clean(dnsname.Normalize(h.Name))
 		if name == "" || em.seen(name, "") {
@@ -103,6 +103,11 @@ func emit(en *store.Entry, s sink) (endpoints int) {
 		}
 		if h.MTASTS != nil {
 			em.gauge(famMTASTSCovered, bool01(h.MTASTS.Covered))
+			if h.MTASTS.Covered {
+				covered++
+			} else {
+				uncovered++
+			}
 		}
 		if slices.Contains(probe.Parities, h.Parity) {
 			em.gauge(famIPParity, 1, string(h.Parity))
@@ -140,6 +145,10 @@ func emit(en *store.Entry, s sink) (endpoints int) {
 	if r.DNS != nil { // a domain target: its MX hosts
 		s.subject(domain, "", "")
 		em.gauge(famIPv6MXHosts, float64(ipv6Hosts))
+		if coverageJudged(r.MTASTS) {
+			em.gauge(famMTASTSMXHosts, float64(covered), mxCovered)
+			em.gauge(famMTASTSMXHosts, float64(uncovered), mxUncovered)
+		}
 	}
 	return endpoints
 }
@@ -393,6 +402,29 @@ func (em *emitter) dane(c *dane.Check, l *dnsmx.TLSALookup) {
 	if usable > 0 {
 		em.gauge(famDANERollover, bool01(c.Result.Rollover.Ready))
 	}
+}
+
+// The values of mx_mta_sts_mx_hosts' coverage label.
+const (
+	mxCovered   = "covered"
+	mxUncovered = "uncovered"
+)
+
+// coverageJudged reports whether the verdict came from the policy's mx
+// patterns (a valid policy in mode enforce or testing): only then has every
+// MX host a coverage. Both counts are emitted then, 0 included, so that
+// "how many MX hosts does the policy leave out" is one selector rather
+// than a count over mx_mta_sts_mx_covered, which returns nothing where
+// every host is covered.
+func coverageJudged(m *probe.MTASTSReport) bool {
+	if m == nil {
+		return false
+	}
+	switch m.Status {
+	case mtasts.StatusPass, mtasts.StatusMXUncovered, mtasts.StatusMXTLSInvalid:
+		return true
+	}
+	return false
 }
 
 // mtaSTS emits a domain's MTA-STS series: the TXT record's when its lookup

@@ -13,6 +13,7 @@ const (
 	labelCipher     = "cipher"
 	labelCode       = "code"
 	labelCommand    = "command"
+	labelCoverage   = "coverage"
 	labelDefect     = "defect"
 	labelDomain     = "domain"
 	labelError      = "error"
@@ -150,6 +151,7 @@ var (
 	famMTASTSHostExpiry   = gauge("mx_mta_sts_policy_host_cert_expiry_timestamp_seconds", "Unix time when the certificate chain of the policy host mta-sts.<domain> expires (the earliest expiry in it); absent when no TLS handshake completed,"+cachedPolicy, labelDomain)
 	famMTASTSHostVerified = gauge("mx_mta_sts_policy_host_cert_verified", "1 when the policy host's certificate verified for mta-sts.<domain> against the module's CA pool, else 0 (senders then fetch no policy); absent when no TLS handshake completed,"+cachedPolicy, labelDomain)
 	famMTASTSCovered      = gauge("mx_mta_sts_mx_covered", "1 when the MX host matches an mx pattern of the policy, 0 when it matches none (MTA-STS senders refuse to deliver to it under mode enforce); present for the MX hosts of a valid policy in mode enforce or testing,"+cachedTarget, labelDomain, labelMX)
+	famMTASTSMXHosts      = gauge("mx_mta_sts_mx_hosts", "Number of MX hosts the policy covers (coverage covered) and leaves out (coverage uncovered: MTA-STS senders refuse to deliver to them under mode enforce), one series each; present for a valid policy in mode enforce or testing,"+cachedTarget, labelCoverage, labelDomain)
 	famMTASTSTLS          = gauge("mx_mta_sts_tls_status_info", "Whether the TLS of a covered MX address satisfies the policy (valid; starttls_missing, starttls_failed, certificate_invalid, tls_version_too_old: MTA-STS senders refuse it under mode enforce; not_reached: the dialogue ended before STARTTLS), always 1,"+cachedEndpoint, labelDomain, labelIP, labelMX, labelStatus)
 	famMTASTSStatus       = gauge("mx_mta_sts_status_info", "The domain's MTA-STS verdict as a sender reaches it (no_policy, txt_lookup_failed, txt_invalid, policy_unfetchable, policy_invalid, mode_none, pass, mx_uncovered, mx_tls_invalid), always 1,"+cachedTarget, labelDomain, labelStatus)
 	famMTASTSFailure      = gauge("mx_mta_sts_failure", "1 when MTA-STS senders refuse mail to some MX of the domain (an enforce policy with status mx_uncovered or mx_tls_invalid), else 0,"+cachedTarget, labelDomain)
