@@ -178,6 +178,20 @@ type Query struct {
 	Expr string // with the variables substituted
 }
 
+// fallback is the "or vector(0)" of a stat panel's count, which makes the
+// panel show 0 rather than "No data" when nothing is counted. PromQL
+// keywords and function names are case-insensitive.
+var fallback = regexp.MustCompile(`(?i)\s*\bor\s+vector\s*\(\s*0\s*\)`)
+
+// WithoutFallback returns the expression with its "or vector(0)" removed,
+// and whether it had one. With the fallback the query returns a series
+// whatever its selectors match, a misspelt metric or label included, so
+// only the expression without it shows that they match anything.
+func (q Query) WithoutFallback() (string, bool) {
+	out := fallback.ReplaceAllString(q.Expr, "")
+	return out, out != q.Expr
+}
+
 // DashboardQueries returns every PromQL expression of the Grafana dashboard
 // in file (deploy/grafana/mx_exporter.json), ready to run against a
 // Prometheus: the panels' targets and the query variables, with the

@@ -166,3 +166,21 @@ func TestDashboardVariableSubstitution(t *testing.T) {
 		}
 	}
 }
+
+func TestQueryWithoutFallback(t *testing.T) {
+	for _, tt := range []struct {
+		in, want string
+		had      bool
+	}{
+		{`count(x == 1) or vector(0)`, `count(x == 1)`, true},
+		{"(count(a == 1) or vector(0))\n+\n(count(b == 1) OR vector( 0 ))", "(count(a == 1))\n+\n(count(b == 1))", true},
+		{`count(a == 1 or b == 1) or vector(0)`, `count(a == 1 or b == 1)`, true},
+		{`count(x) or vector(1)`, `count(x) or vector(1)`, false},
+		{`sum(mx_probe_success)`, `sum(mx_probe_success)`, false},
+	} {
+		got, had := Query{Expr: tt.in}.WithoutFallback()
+		if got != tt.want || had != tt.had {
+			t.Errorf("WithoutFallback(%q) = %q, %v; want %q, %v", tt.in, got, had, tt.want, tt.had)
+		}
+	}
+}
