@@ -93,3 +93,46 @@ func TestDaemonSharesMTASTSPolicies(t *testing.T) {
 		t.Fatalf("the daemon logged a panic:\n%s", d.logs.String())
 	}
 }
+
+// TestDaemonMTASTSPolicyPerCA: two modules probe the same domain, one with
+// the test CA as tls.ca_file, one with the system roots (which do not hold
+// it). The daemon's one policy cache keeps a policy per CA: each module's
+// policy_host_cert_verified and verdict are its own, whichever fetched
+// first (the background probes of one, then /probe of the other).
+func TestDaemonMTASTSPolicyPerCA(t *testing.T) {
+	env := testenv.Require(t)
+	// A module like the test config's, without tls.ca_file: the system roots.
+	systemRoots := "  systemroots:\n    ehlo: probe.mx-exporter.test\n    interval: 2s\n    timeout: 2s\n    ignore_special_addresses: true\n"
+	want := map[string]struct{ verified, status string }{
+		"withca":      {"1", "pass"},
+		"systemroots": {"0", "policy_unfetchable"},
+	}
+	for _, order := range [][2]string{{"withca", "systemroots"}, {"systemroots", "withca"}} {
+		background, ondemand := order[0], order[1]
+		t.Run(background+" first", func(t *testing.T) {
+			d := startDaemon(t, env.Config([]testenv.Module{{Name: "withca"}},
+				systemRoots+"targets:\n  - domain: enforce.sts.test\n    module: "+background+"\n"))
+			check := func(path, module string) {
+				t.Helper()
+				code, body := d.get(t, path)
+				if code != http.StatusOK {
+					t.Fatalf("GET %s: status %d\n%s", path, code, body)
+				}
+				verified, _ := metricValue(body, `mx_mta_sts_policy_host_cert_verified{domain="enforce.sts.test"}`)
+				_, status := metricValue(body, `mx_mta_sts_status_info{domain="enforce.sts.test",status="`+want[module].status+`"}`)
+				if verified != want[module].verified || !status {
+					t.Fatalf("GET %s (module %s): policy_host_cert_verified %q, status %s present %v; want %s and the status\n%s",
+						path, module, verified, want[module].status, status, want[module].verified, body)
+				}
+			}
+			waitFor(t, 15*time.Second, "the background probe's policy fetch", func() bool {
+				_, body := d.get(t, "/metrics")
+				_, ok := metricValue(body, `mx_mta_sts_policy_fetch_timestamp_seconds{domain="enforce.sts.test"}`)
+				return ok
+			})
+			check("/metrics", background)
+			check("/probe?target=enforce.sts.test&module="+ondemand, ondemand)
+			check("/metrics", background)
+		})
+	}
+}

@@ -153,36 +153,30 @@ func (p *Prober) getPolicy(ctx context.Context, sts *MTASTSReport, domain string
 	sts.Policy = &st
 }
 
-// policyRoute is how a probe finds and reaches a policy host, for the
-// cache's key: its resolver (another one may answer otherwise, and a
-// reload brings a new one), and whether the addresses it may dial are
-// restricted (/probe's resolved_addresses: one allow-list per config load,
-// as the resolver is). A fetch refused every address by the restriction
-// must not stand for the scheduler's probes, which dial them.
-type policyRoute struct {
-	resolver   *dnsmx.Resolver
-	restricted bool
-}
-
 // policyRequest is what the cache is asked for a probe with settings s: an
-// entry of its own per CA pool and route, its module's refresh, and a
-// fetch deadline from the module's timeout rather than this probe's, since
-// the fetch serves every probe of the key (a /probe cut short by its scrape
-// timeout would otherwise leave a timeout cached for the others).
+// entry of its own per CA pool, its module's refresh, and a fetch deadline
+// from the module's timeout rather than this probe's, since the fetch
+// serves every probe of the key (a /probe cut short by its scrape timeout
+// would otherwise leave a timeout cached for the others).
+//
+// The resolver is not part of the key: one serves every module of a config
+// load, and the TXT id, looked up anew by every probe, still decides when
+// a policy is fetched again.
 func policyRequest(domain, id string, s Settings) mtasts.Request {
 	timeout := s.MTASTSFetchTimeout
 	if timeout <= 0 {
 		timeout = s.Timeout
 	}
+	key := mtasts.Key{Domain: domain, CAs: s.RootCAsID}
+	if s.RootCAsID == "" {
+		key.Pool = s.SMTP.RootCAs
+	}
 	return mtasts.Request{
-		Key: mtasts.Key{
-			Domain:  domain,
-			RootCAs: s.SMTP.RootCAs,
-			Route:   policyRoute{resolver: s.Resolver, restricted: s.DialAllowed != nil},
-		},
-		ID:      id,
-		Refresh: s.MTASTSRefresh,
-		Timeout: timeout,
+		Key:        key,
+		ID:         id,
+		Refresh:    s.MTASTSRefresh,
+		Timeout:    timeout,
+		Restricted: s.DialAllowed != nil,
 	}
 }
 
@@ -212,9 +206,11 @@ func fetchPolicyAt(ctx context.Context, domain string, h dnsmx.Host, s Settings,
 			Duration: time.Since(start),
 			Err:      mtasts.FetchNoAddress,
 			Detail:   detail,
-		}}
+		}, Narrowed: refused != nil}
 	}
-	return mtasts.FetchPolicy(ctx, mtasts.FetchOptions{Domain: domain, Addrs: addrs, RootCAs: s.SMTP.RootCAs})
+	st := mtasts.FetchPolicy(ctx, mtasts.FetchOptions{Domain: domain, Addrs: addrs, RootCAs: s.SMTP.RootCAs})
+	st.Narrowed = refused != nil
+	return st
 }
 
 // judgeMTASTS reaches the domain's MTA-STS verdict as a sender would (RFC

@@ -41,6 +41,11 @@ type Settings struct {
 	// the module's timeout, which /probe does not shorten to its
 	// scrape timeout as it does Timeout. 0 means Timeout.
 	MTASTSFetchTimeout time.Duration
+	// RootCAsID names SMTP.RootCAs by content (the CA file and a digest
+	// of it), for the MTA-STS policy cache: modules, and config loads,
+	// with the same CA file share their policies, others never do. Empty:
+	// the pool's identity stands for it.
+	RootCAsID string
 	// ReverseDNS turns on the PTR and forward-confirmation lookups of every
 	// probed address (module key reverse_dns, default on).
 	ReverseDNS bool

@@ -3,6 +3,8 @@ package wiring
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 	"github.com/mx-exporter/mx_exporter/collector/testenv"
+	"github.com/mx-exporter/mx_exporter/collector/testenv/testcert"
 	"github.com/mx-exporter/mx_exporter/config"
 )
 
@@ -540,4 +543,52 @@ func nameOfLen(n int) string {
 		}
 	}
 	return b.String()
+}
+
+// TestModuleSettingsRootCAsID: the MTA-STS policy cache tells modules'
+// trust apart by RootCAsID: the same CA file gives the same identity, in
+// two modules and in two config loads; another file, or the same file with
+// other content, another; no CA file none (the system roots).
+func TestModuleSettingsRootCAsID(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.pem"), filepath.Join(dir, "b.pem")
+	writeCA := func(path, name string) {
+		t.Helper()
+		ca := testcert.New(testcert.Options{CommonName: name, CA: true}, nil)
+		if err := os.WriteFile(path, ca.CertPEM(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeCA(a, "CA a")
+	writeCA(b, "CA b")
+	load := func() map[string]probe.Settings {
+		t.Helper()
+		cfg, err := config.Parse([]byte(`
+modules:
+  a1: {tls: {ca_file: a.pem}}
+  a2: {tls: {ca_file: a.pem}}
+  b: {tls: {ca_file: b.pem}}
+`), filepath.Join(dir, "wiring.yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		settings, err := Settings(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return settings
+	}
+	first := load()
+	id := func(s map[string]probe.Settings, module string) string { return s[module].RootCAsID }
+	if id(first, "default") != "" || id(first, "a1") == "" || id(first, "a1") != id(first, "a2") || id(first, "a1") == id(first, "b") {
+		t.Fatalf("RootCAsID default %q, a1 %q, a2 %q, b %q; want none, then a1 = a2 != b",
+			id(first, "default"), id(first, "a1"), id(first, "a2"), id(first, "b"))
+	}
+	if again := load(); id(again, "a1") != id(first, "a1") {
+		t.Fatalf("RootCAsID of a1 %q after another load, want %q as before", id(again, "a1"), id(first, "a1"))
+	}
+	writeCA(a, "CA a, renewed")
+	if renewed := load(); id(renewed, "a1") == id(first, "a1") {
+		t.Fatalf("RootCAsID of a1 %q after a.pem changed, want another than before", id(renewed, "a1"))
+	}
 }

@@ -42,17 +42,13 @@ type Cache struct {
 // differently must not share an entry.
 type Key struct {
 	Domain string
-	// RootCAs is the pool the policy host's certificate is verified
-	// against (nil: the system pool), by identity: the daemon loads each
-	// module's tls.ca_file once per config load, so one pool stands for
-	// one module's trust. Holding the pointer keeps the pool alive while
-	// the entry is, so that no other pool is ever taken for it.
-	RootCAs *x509.CertPool
-	// Route is how the caller finds and reaches the policy host: its
-	// resolver and the addresses it may dial, as a comparable value (a
-	// pointer, or a struct of pointers and plain values; Policy panics on
-	// one that cannot be compared). nil when every caller goes the same way.
-	Route any
+	// CAs names the pool the policy host's certificate is verified
+	// against by its content (the daemon: the module's tls.ca_file and a
+	// digest of it), so that modules and config loads with the same CA
+	// file share an entry. Empty: Pool by identity, and with Pool nil the
+	// system roots.
+	CAs  string
+	Pool *x509.CertPool
 }
 
 // Request is one caller's question to Policy.
@@ -68,6 +64,11 @@ type Request struct {
 	// the caller if need be (other callers may wait for it), so it is not
 	// cut by the caller's context; 0 means defaultFetchTimeout.
 	Timeout time.Duration
+	// Restricted says that the caller may not dial every address (its
+	// fetch may come back Narrowed). It may take another restricted
+	// caller's Narrowed fetch that it waited for; an unrestricted caller
+	// fetches for itself instead.
+	Restricted bool
 }
 
 // cacheEntry is one key's policy.
@@ -124,6 +125,8 @@ func NewCache() *Cache { return &Cache{} }
 //     at most until its own ctx ends, and then gets a timeout State that
 //     is not cached. A caller that waited for another's fetch gets its
 //     State with Cached set (its own fetch did not run).
+//   - A Narrowed fetch is not kept: it is the State of the caller that
+//     started it, and of the restricted callers that waited for it.
 //   - fetch should leave State.ID empty; Policy sets it to the id.
 //
 // The returned State shares Policy and Fetch.TLS with the cache: callers
@@ -157,6 +160,9 @@ func (c *Cache) Policy(ctx context.Context, req Request, fetch func(context.Cont
 			case <-fl.done:
 				if fl.id != req.ID {
 					continue // fetched for another id: look again
+				}
+				if fl.st.Narrowed && !req.Restricted {
+					continue // another's restriction decided it: fetch for this caller
 				}
 				st := fl.st.clone()
 				st.Cached = true
@@ -226,7 +232,9 @@ func (c *Cache) run(ctx context.Context, req Request, e *cacheEntry, fl *flight,
 	st := fetch(fctx)
 	c.mu.Lock()
 	st.ID, st.Cached = fl.id, false
-	st = e.record(st, c.clock())
+	if !st.Narrowed {
+		st = e.record(st, c.clock())
+	}
 	fl.st = st
 	e.flight = nil
 	close(fl.done)

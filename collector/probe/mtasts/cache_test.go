@@ -322,26 +322,27 @@ func TestCacheCancelledCallerDoesNotPoison(t *testing.T) {
 }
 
 // TestCacheKeyedByVerification: callers that verify the policy host
-// against other roots, or reach it another way, never share an entry; a
-// caller with the same key does.
+// against other roots never share an entry; callers with the same roots,
+// named by content or by pool, do.
 func TestCacheKeyedByVerification(t *testing.T) {
 	c, _ := newTestCache()
 	body := validEnforce
 	fetch, calls := fetcherOf(&body)
-	testCA, otherCA := x509.NewCertPool(), x509.NewCertPool()
-	type route struct{ restricted bool }
+	pool, otherPool := x509.NewCertPool(), x509.NewCertPool()
 	steps := []struct {
 		name  string
 		key   Key
 		calls int32
 	}{
 		{"system roots", Key{Domain: testDomain}, 1},
-		{"a module's CA", Key{Domain: testDomain, RootCAs: testCA}, 2},
-		{"another module's CA", Key{Domain: testDomain, RootCAs: otherCA}, 3},
-		{"the first CA again", Key{Domain: testDomain, RootCAs: testCA}, 3},
-		{"a restricted route", Key{Domain: testDomain, RootCAs: testCA, Route: route{true}}, 4},
-		{"the same route again", Key{Domain: testDomain, RootCAs: testCA, Route: route{true}}, 4},
-		{"system roots again", Key{Domain: testDomain}, 4},
+		{"a module's CA file", Key{Domain: testDomain, CAs: "/etc/a.pem sha256:01"}, 2},
+		{"another CA file", Key{Domain: testDomain, CAs: "/etc/b.pem sha256:02"}, 3},
+		{"the first CA file again", Key{Domain: testDomain, CAs: "/etc/a.pem sha256:01"}, 3},
+		{"the same file, changed", Key{Domain: testDomain, CAs: "/etc/a.pem sha256:03"}, 4},
+		{"a pool", Key{Domain: testDomain, Pool: pool}, 5},
+		{"another pool", Key{Domain: testDomain, Pool: otherPool}, 6},
+		{"the first pool again", Key{Domain: testDomain, Pool: pool}, 6},
+		{"system roots again", Key{Domain: testDomain}, 6},
 	}
 	before := int32(0)
 	for _, s := range steps {
@@ -352,6 +353,51 @@ func TestCacheKeyedByVerification(t *testing.T) {
 				s.name, got, st.Cached, st.Valid, s.calls, got == before)
 		}
 		before = got
+	}
+}
+
+// TestCacheNarrowedFetch: a fetch that the caller's dial restriction
+// narrowed says nothing of the policy host: it is not kept, and a caller
+// without the restriction that waited for it fetches for itself, while a
+// restricted one takes it.
+func TestCacheNarrowedFetch(t *testing.T) {
+	c, _ := newTestCache()
+	narrowed := State{Fetch: Fetch{Err: FetchNoAddress, Detail: "no address this probe may dial"}, Narrowed: true}
+	var calls atomic.Int32
+	started := make(chan struct{})
+	release := make(chan struct{})
+	fetch := func(context.Context) State {
+		if calls.Add(1) == 1 {
+			close(started)
+			<-release
+			return narrowed
+		}
+		p, defects := ParsePolicy([]byte(validEnforce))
+		return State{Policy: &p, Defects: defects, Valid: true}
+	}
+	restricted := req(testDomain, "id1", time.Hour)
+	restricted.Restricted = true
+	var waiting sync.WaitGroup
+	waiting.Add(2)
+	c.onWait = waiting.Done
+	var first, other State
+	var done sync.WaitGroup
+	done.Go(func() { first = c.Policy(t.Context(), restricted, fetch) })
+	<-started
+	done.Go(func() { other = c.Policy(t.Context(), restricted, fetch) })
+	var free State
+	done.Go(func() { free = c.Policy(t.Context(), req(testDomain, "id1", time.Hour), fetch) })
+	waiting.Wait()
+	close(release)
+	done.Wait()
+	if first.Fetch.Err != FetchNoAddress || first.Cached || other.Fetch.Err != FetchNoAddress || !other.Cached {
+		t.Fatalf("restricted callers: %+v and %+v, want the narrowed fetch for both", first, other)
+	}
+	if !free.Valid || free.Cached || calls.Load() != 2 {
+		t.Fatalf("unrestricted caller: %+v after %d fetches, want a fetch of its own", free, calls.Load())
+	}
+	if st := c.Policy(t.Context(), restricted, fetch); !st.Valid || !st.Cached || calls.Load() != 2 {
+		t.Fatalf("restricted caller after: %+v after %d fetches, want the unrestricted fetch from the cache (it dials nothing)", st, calls.Load())
 	}
 }
 

@@ -169,6 +169,11 @@ type State struct {
 	// Cached is true when this State was served from the cache rather than
 	// fetched for this probe.
 	Cached bool
+	// Narrowed is set by a fetch that left out an address of the policy
+	// host because the caller may not dial it (/probe's
+	// resolved_addresses): its outcome is that caller's, not the policy
+	// host's, and the Cache keeps it for no other caller.
+	Narrowed bool
 }
 
 // FetchOptions say where and how to fetch a domain's policy.
