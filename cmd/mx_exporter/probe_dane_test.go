@@ -214,3 +214,54 @@ targets:
 		return s == "1" && v == "0"
 	})
 }
+
+// TestStatusPageDANE: /status says, in each address's DANE block, whether
+// the TLSA RRset or its denial was DNSSEC-secure, as the validating unbound
+// found it: a match (ee), a TLSA RRset whose signature was tampered with
+// (bogus), a signed zone without TLSA records (secure).
+func TestStatusPageDANE(t *testing.T) {
+	env := testenv.Require(t)
+	d := startDaemon(t, env.ValidatingConfig(nil, "targets:\n  - domain: ee.dnssec.test\n  - domain: bogus.dnssec.test\n  - domain: secure.dnssec.test\n"))
+	want := map[string]string{
+		"mx.ee.dnssec.test":     `<span class="badge good" data-dane="pass">pass</span>`,
+		"mx.bogus.dnssec.test":  `<span class="badge bad" data-dane="tlsa_bogus">TLSA BOGUS</span>`,
+		"mx.secure.dnssec.test": `data-dane="no_tlsa"`,
+	}
+	var page string
+	waitFor(t, 15*time.Second, "/status to show the DANE verdict of every target", func() bool {
+		code, body := d.get(t, "/status")
+		page = body
+		if code != http.StatusOK {
+			return false
+		}
+		for mx, badge := range want {
+			if !strings.Contains(addressRow(body, mx), badge) {
+				return false
+			}
+		}
+		return true
+	})
+	for mx, line := range map[string]string{
+		"mx.ee.dnssec.test":     `<div class="detail dnssec good">DNSSEC: TLSA records secure (DNSSEC-validated)</div>`,
+		"mx.bogus.dnssec.test":  `<div class="detail dnssec bad">DNSSEC: TLSA records BOGUS: DNSSEC validation failed, validating resolvers answer SERVFAIL</div>`,
+		"mx.secure.dnssec.test": `<div class="detail dnssec good">DNSSEC: the denial of TLSA records secure (DNSSEC-validated)</div>`,
+	} {
+		if row := addressRow(page, mx); !strings.Contains(row, line) {
+			t.Errorf("the /status row of %s lacks %s:\n%s", mx, line, row)
+		}
+	}
+}
+
+// addressRow is the table row of the first address of MX host mx on the
+// /status page, "" when there is none.
+func addressRow(page, mx string) string {
+	i := strings.Index(page, `data-mx="`+mx+`"`)
+	if i < 0 {
+		return ""
+	}
+	row := page[i:]
+	if end := strings.Index(row, "</tr>"); end >= 0 {
+		row = row[:end]
+	}
+	return row
+}

@@ -34,8 +34,8 @@ func tlsaLookup(host string, records ...dane.TLSA) *dnsmx.TLSALookup {
 // daneStore holds a signed domain behind a validating resolver (a match
 // with the next key published, on an expired certificate on one address;
 // a renewed key that no longer matches, in an RRset longer than the probe
-// judges; a bogus TLSA RRset whose detail is hostile) and a domain
-// without DANE.
+// judges; a bogus TLSA RRset whose detail is hostile; a secure denial; an
+// insecure TLSA RRset) and a domain without DANE.
 func daneStore() *store.Store {
 	check := func(host string, s dane.Status, detail string, res *dane.Result) *dane.Check {
 		return &dane.Check{Mode: dane.ModeEnforce, Status: s, Detail: detail, TLSAName: "_25._tcp." + host, BaseDomain: host, Result: res}
@@ -72,7 +72,19 @@ func daneStore() *store.Store {
 	b.DANE = check("mx3.signed.example", dane.StatusTLSABogus, "TLSA lookup of _25._tcp.mx3.signed.example: "+hostileDetail, nil)
 	b.DANE.TLSAName, b.DANE.BaseDomain = "_25._tcp.<b>mx3</b>.signed.example", "<b>mx3</b>.signed.example"
 
-	hosts := []probe.HostReport{mx1, mx2, mx3}
+	// Two lookups that are not DANE and no failure, each with its DNSSEC
+	// state to say why: a secure denial of TLSA records, and a TLSA alias
+	// into an unsigned zone.
+	mx4 := domainHost("mx4.signed.example", 40, "192.0.2.85")
+	mx4.TLSA = &dnsmx.TLSALookup{BaseDomain: "mx4.signed.example", Name: "_25._tcp.mx4.signed.example", Outcome: dnsmx.OutcomeNoData,
+		Rcode: "NOERROR", Security: dnsmx.SecuritySecure}
+	mx4.Results[0].DANE = check("mx4.signed.example", dane.StatusNoTLSA, "", nil)
+	mx5 := domainHost("mx5.signed.example", 50, "192.0.2.86")
+	mx5.TLSA = tlsaLookup("mx5.signed.example", currentKey)
+	mx5.TLSA.Security = dnsmx.SecurityInsecure
+	mx5.Results[0].DANE = check("mx5.signed.example", dane.StatusInsecure, "", nil)
+
+	hosts := []probe.HostReport{mx1, mx2, mx3, mx4, mx5}
 	for i := range hosts {
 		hosts[i].Security = dnsmx.SecuritySecure
 	}
@@ -99,6 +111,29 @@ func section(t *testing.T, body, target string) string {
 	}
 	s := body[i:]
 	return s[:strings.Index(s, "</section>")]
+}
+
+// addressRows are the table rows of the addresses of MX host mx in a
+// target's section.
+func addressRows(t *testing.T, section, mx string) []string {
+	t.Helper()
+	var rows []string
+	for rest := section; ; {
+		i := strings.Index(rest, `data-mx="`+mx+`"`)
+		if i < 0 {
+			break
+		}
+		rest = rest[i:]
+		end := strings.Index(rest, "</tr>")
+		if end < 0 {
+			t.Fatalf("the row of %s does not end", mx)
+		}
+		rows, rest = append(rows, rest[:end]), rest[end:]
+	}
+	if len(rows) == 0 {
+		t.Fatalf("no row for %s", mx)
+	}
+	return rows
 }
 
 func TestDANEOnTheOverview(t *testing.T) {
@@ -134,6 +169,22 @@ func TestDANEOnTheOverview(t *testing.T) {
 			t.Errorf("signed.example lacks %s", want)
 		}
 	}
+	// Each address's DANE block says whether its TLSA RRset, or the denial
+	// of one, was DNSSEC-secure, in the words of the text report.
+	for _, tc := range []struct{ mx, want string }{
+		{"mx1.signed.example", `<div class="detail dnssec good">DNSSEC: TLSA records secure (DNSSEC-validated)</div>`},
+		{"mx2.signed.example", `<div class="detail dnssec good">DNSSEC: TLSA records secure (DNSSEC-validated)</div>`},
+		{"mx3.signed.example", `<div class="detail dnssec bad">DNSSEC: TLSA records BOGUS: DNSSEC validation failed, validating resolvers answer SERVFAIL</div>`},
+		{"mx4.signed.example", `<div class="detail dnssec good">DNSSEC: the denial of TLSA records secure (DNSSEC-validated)</div>`},
+		{"mx5.signed.example", `<div class="detail dnssec neutral">DNSSEC: TLSA records insecure (not DNSSEC-signed)</div>`},
+	} {
+		rows := addressRows(t, signed, tc.mx)
+		for _, r := range rows {
+			if got := strings.Count(r, "DNSSEC: "); !strings.Contains(r, tc.want) || got != 2 {
+				t.Errorf("the row of %s shows %d DNSSEC lines, want its addresses' and %s:\n%s", tc.mx, got, tc.want, r)
+			}
+		}
+	}
 	if good := section(t, body, "good.example"); strings.Contains(good, "DANE") || strings.Contains(good, "DNSSEC") {
 		t.Errorf("a target whose module does not look at DANE shows DANE or DNSSEC:\n%s", good)
 	}
@@ -149,6 +200,7 @@ func TestDANEOnTheTranscriptPage(t *testing.T) {
 	for _, want := range []string{
 		`<dt>DNSSEC</dt><dd class="dnssec good">addresses secure (DNSSEC-validated)</dd>`,
 		`<dt>DANE</dt><dd class="dane"><span class="badge bad" data-dane="mismatch">MISMATCH</span>`,
+		`<div class="detail dnssec good">DNSSEC: TLSA records secure (DNSSEC-validated)</div>`,
 		`none of 1 usable TLSA records matches the presented chain`,
 		`3 1 1 1212121212121212…`,
 		`rollover NOT ready`,

@@ -134,9 +134,12 @@ type daneView struct {
 	Detail      string
 	Consequence string // what a failure means for the probe; "" for none
 	TLSA        string // the TLSA name and base domain, when they are not the host's own
-	Records     []recordView
-	Notes       []fact // digest disagreement, a pass on an expired certificate
-	Rollover    fact   // Text "" when no record is usable or no chain was judged
+	// DNSSEC is the state of the TLSA RRset or its denial: only a secure
+	// one is DANE (RFC 7672 section 2.2). Text "" when no lookup was made.
+	DNSSEC   fact
+	Records  []recordView
+	Notes    []fact // digest disagreement, a pass on an expired certificate
+	Rollover fact   // Text "" when no record is usable or no chain was judged
 }
 
 // recordView is one TLSA record and what became of it.
@@ -410,16 +413,30 @@ func newRow(r *smtp.Result, now time.Time) rowView {
 
 // securityFact is a DNSSEC state in words; Text "" when nothing is known.
 func securityFact(what string, s dnsmx.Security) fact {
-	class := neutral
+	return fact{report.SecurityWords(what, s), securityClass(s)}
+}
+
+// tlsaSecurityFact is the DNSSEC state of a TLSA lookup in the words of the
+// text report; Text "" when l is nil or its state is not known.
+func tlsaSecurityFact(l *dnsmx.TLSALookup) fact {
+	w := report.TLSASecurityWords(l)
+	if w == "" {
+		return fact{}
+	}
+	return fact{w, securityClass(l.Security)}
+}
+
+// securityClass colours a DNSSEC state as the text report does.
+func securityClass(s dnsmx.Security) string {
 	switch s {
 	case dnsmx.SecuritySecure:
-		class = good
+		return good
 	case dnsmx.SecurityBogus:
-		class = bad
+		return bad
 	case dnsmx.SecurityUnknown:
-		class = warn
+		return warn
 	}
-	return fact{report.SecurityWords(what, s), class}
+	return neutral
 }
 
 // newDANEView is the DANE outcome of the dialogue r with an address of h:
@@ -444,6 +461,7 @@ func newDANEView(h *probe.HostReport, r *smtp.Result) *daneView {
 		v.Class = good
 	}
 	v.TLSA = report.TLSANameWords(c, h.Name, r.Port)
+	v.DNSSEC = tlsaSecurityFact(h.TLSA)
 	record := func(rec dane.TLSA, words, class string) {
 		v.Records = append(v.Records, recordView{
 			Short: report.TLSAShort(rec), Params: report.TLSAParams(rec), Data: report.TLSAData(rec), Words: words, Class: class,
