@@ -52,6 +52,7 @@ const dnssecTargets = `  - domain: ee.dnssec.test
   - domain: mismatch.dnssec.test
   - domain: ta.dnssec.test
   - domain: notls.dnssec.test
+  - domain: nostarttls.dnssec.test
   - domain: bogus.dnssec.test
   - domain: bogusmx.dnssec.test
   - domain: bogusaddr.dnssec.test
@@ -293,7 +294,11 @@ func TestAlertsFireAgainstTestServers(t *testing.T) {
 		{"TLSA names another key", "MXDANETLSAMismatch", `domain="mismatch.dnssec.test", mx="mx.mismatch.dnssec.test", verdict="mismatch"`},
 		{"DANE-TA anchor not sent", "MXDANETLSAMismatch", `domain="ta.dnssec.test", verdict="ta_not_sent"`},
 		{"TLSA RRset bogus", "MXDANETLSABogus", `domain="bogus.dnssec.test", mx="mx.bogus.dnssec.test"`},
-		{"TLSA published, STARTTLS refused", "MXDANEStartTLSMissing", `domain="notls.dnssec.test", mx="mx.notls.dnssec.test"`},
+		{"TLSA published, STARTTLS refused", "MXDANEStartTLSMissing", `domain="notls.dnssec.test", mx="mx.notls.dnssec.test", verdict="tls_failed"`},
+		// The other half of the rule: STARTTLS not even offered, which is
+		// what a firewall stripping it or a host rebuilt without TLS looks
+		// like.
+		{"TLSA published, STARTTLS not offered", "MXDANEStartTLSMissing", `domain="nostarttls.dnssec.test", mx="mx.nostarttls.dnssec.test", ip="127.0.1.2", verdict="starttls_missing"`},
 		{"only the served key published", "MXDANENotRolloverReady", `domain="ee.dnssec.test", mx="mx.ee.dnssec.test"`},
 		{"MX RRset bogus", "MXDNSSECBogus", `domain="bogusmx.dnssec.test", state="bogus"`},
 		{"MX host's A RRset bogus", "MXDNSSECBogus", `domain="bogusaddr.dnssec.test", mx="mx.bogusaddr.dnssec.test", state="bogus"`},
