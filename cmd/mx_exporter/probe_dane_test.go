@@ -221,11 +221,14 @@ targets:
 // (bogus), a signed zone without TLSA records (secure).
 func TestStatusPageDANE(t *testing.T) {
 	env := testenv.Require(t)
-	d := startDaemon(t, env.ValidatingConfig(nil, "targets:\n  - domain: ee.dnssec.test\n  - domain: bogus.dnssec.test\n  - domain: secure.dnssec.test\n"))
+	d := startDaemon(t, env.ValidatingConfig(nil, "targets:\n  - domain: ee.dnssec.test\n  - domain: bogus.dnssec.test\n  - domain: secure.dnssec.test\n  - domain: insecuretlsa.dnssec.test\n"))
 	want := map[string]string{
 		"mx.ee.dnssec.test":     `<span class="badge good" data-dane="pass">pass</span>`,
 		"mx.bogus.dnssec.test":  `<span class="badge bad" data-dane="tlsa_bogus">TLSA BOGUS</span>`,
 		"mx.secure.dnssec.test": `data-dane="no_tlsa"`,
+		// The TLSA RRset is insecure (a CNAME into an unsigned zone):
+		// DANE does not apply.
+		"mx.insecuretlsa.dnssec.test": `data-dane="insecure"`,
 	}
 	var page string
 	waitFor(t, 15*time.Second, "/status to show the DANE verdict of every target", func() bool {
@@ -242,9 +245,10 @@ func TestStatusPageDANE(t *testing.T) {
 		return true
 	})
 	for mx, line := range map[string]string{
-		"mx.ee.dnssec.test":     `<div class="detail dnssec good">DNSSEC: TLSA records secure (DNSSEC-validated)</div>`,
-		"mx.bogus.dnssec.test":  `<div class="detail dnssec bad">DNSSEC: TLSA records BOGUS: DNSSEC validation failed, validating resolvers answer SERVFAIL</div>`,
-		"mx.secure.dnssec.test": `<div class="detail dnssec good">DNSSEC: the denial of TLSA records secure (DNSSEC-validated)</div>`,
+		"mx.ee.dnssec.test":           `<div class="detail dnssec good">DNSSEC: TLSA records secure (DNSSEC-validated)</div>`,
+		"mx.bogus.dnssec.test":        `<div class="detail dnssec bad">DNSSEC: TLSA records BOGUS: DNSSEC validation failed, validating resolvers answer SERVFAIL</div>`,
+		"mx.secure.dnssec.test":       `<div class="detail dnssec good">DNSSEC: the denial of TLSA records secure (DNSSEC-validated)</div>`,
+		"mx.insecuretlsa.dnssec.test": `DNSSEC: TLSA records insecure (not DNSSEC-signed)</div>`,
 	} {
 		if row := addressRow(page, mx); !strings.Contains(row, line) {
 			t.Errorf("the /status row of %s lacks %s:\n%s", mx, line, row)
