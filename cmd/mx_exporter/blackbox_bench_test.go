@@ -265,7 +265,7 @@ func startBlackbox(t testing.TB, binary, config string) cpuMeter {
 		t.Fatal(err)
 	}
 	addr := freeAddr(t)
-	logs := &syncBuffer{}
+	logs := &testenv.LockedBuffer{}
 	cmd := exec.Command(binary, "--config.file="+cfgFile, "--web.listen-address="+addr, "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -56,25 +55,8 @@ type runningDaemon struct {
 	configFile string
 	stop       context.CancelFunc
 	done       chan int
-	logs       *syncBuffer
+	logs       *testenv.LockedBuffer
 	stopOnce   sync.Once
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func startDaemon(t testing.TB, config string, extraArgs ...string) *runningDaemon {
@@ -93,7 +75,7 @@ func launchDaemon(t testing.TB, config string, extraArgs ...string) *runningDaem
 	if err := os.WriteFile(cfgFile, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &runningDaemon{addr: freeAddr(t), configFile: cfgFile, done: make(chan int, 1), logs: &syncBuffer{}}
+	d := &runningDaemon{addr: freeAddr(t), configFile: cfgFile, done: make(chan int, 1), logs: &testenv.LockedBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.stop = cancel
 	args := append([]string{"--config.file=" + cfgFile, "--web.listen-address=" + d.addr}, extraArgs...)
@@ -242,7 +224,7 @@ func TestDaemonRefusesABadConfigAtStart(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte("modules:\n  default:\n    starttls: sometimes\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
+	var stderr testenv.LockedBuffer
 	code := run(context.Background(), []string{"--config.file=" + cfgFile, "--web.listen-address=" + freeAddr(t)}, io.Discard, &stderr)
 	if code != exitFailure {
 		t.Fatalf("exit status %d, want %d", code, exitFailure)

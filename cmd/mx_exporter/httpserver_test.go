@@ -224,7 +224,7 @@ func startLimitedDaemon(t *testing.T, prlimit string, files int, binary, config 
 	if err := os.WriteFile(cfgFile, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemonProcess{addr: freeAddr(t), logs: &syncBuffer{}, done: make(chan error, 1)}
+	d := &daemonProcess{addr: freeAddr(t), logs: &testenv.LockedBuffer{}, done: make(chan error, 1)}
 	args := append([]string{fmt.Sprintf("--nofile=%d", files), binary, "--config.file=" + cfgFile, "--web.listen-address=" + d.addr}, extraArgs...)
 	d.cmd = exec.Command(prlimit, args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs
@@ -300,7 +300,7 @@ func TestDaemonRefusesNonPositiveHTTPTimeouts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, flag := range []string{"--web.write-timeout=0s", "--web.idle-timeout=0s", "--web.idle-timeout=-1s"} {
-		var stderr syncBuffer
+		var stderr testenv.LockedBuffer
 		code := run(context.Background(), []string{"--config.file=" + cfgFile, "--web.listen-address=" + freeAddr(t), flag}, io.Discard, &stderr)
 		name, _, _ := strings.Cut(strings.TrimPrefix(flag, "--"), "=")
 		if code != exitFailure || !strings.Contains(stderr.String(), name+" must be positive") {

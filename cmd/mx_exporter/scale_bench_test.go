@@ -312,7 +312,7 @@ type daemonProcess struct {
 	addr    string
 	cfgFile string
 	cmd     *exec.Cmd
-	logs    *syncBuffer
+	logs    *testenv.LockedBuffer
 	done    chan error
 }
 
@@ -387,7 +387,7 @@ func startDaemonProcess(t testing.TB, binary, config string, extraArgs ...string
 	if err := os.WriteFile(cfgFile, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := &daemonProcess{addr: freeAddr(t), cfgFile: cfgFile, logs: &syncBuffer{}, done: make(chan error, 1)}
+	d := &daemonProcess{addr: freeAddr(t), cfgFile: cfgFile, logs: &testenv.LockedBuffer{}, done: make(chan error, 1)}
 	args := append([]string{"--config.file=" + cfgFile, "--web.listen-address=" + d.addr}, extraArgs...)
 	d.cmd = exec.Command(binary, args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.logs, d.logs

@@ -43,13 +43,13 @@ func writeSlowConfig(t *testing.T, path string) {
 type exporterProcess struct {
 	cmd  *exec.Cmd
 	addr string
-	logs *syncBuffer
+	logs *testenv.LockedBuffer
 	done chan error
 }
 
 func startExporterProcess(t *testing.T, bin, configFile string) *exporterProcess {
 	t.Helper()
-	p := &exporterProcess{addr: freeAddr(t), logs: &syncBuffer{}, done: make(chan error, 1)}
+	p := &exporterProcess{addr: freeAddr(t), logs: &testenv.LockedBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(bin, "--config.file="+configFile, "--web.listen-address="+p.addr)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {

@@ -50,7 +50,7 @@ func artifactDir(t *testing.T) string {
 // newBrowser starts a headless Chromium that can reach nothing but this
 // machine's loopback: no Google services, no DNS (every name fails to
 // resolve), and every non-loopback URL goes to a proxy that is not there.
-func newBrowser(t *testing.T, execPath string) (context.Context, *syncBuffer) {
+func newBrowser(t *testing.T, execPath string) (context.Context, *testenv.LockedBuffer) {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(execPath),
@@ -70,7 +70,7 @@ func newBrowser(t *testing.T, execPath string) (context.Context, *syncBuffer) {
 		chromedp.WindowSize(1366, 900),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	browserLog := &syncBuffer{}
+	browserLog := &testenv.LockedBuffer{}
 	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithErrorf(func(format string, args ...any) {
 		fmt.Fprintf(browserLog, format+"\n", args...)
 	}))

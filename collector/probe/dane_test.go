@@ -12,6 +12,7 @@ import (
 
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
+	"github.com/mx-exporter/mx_exporter/collector/testenv"
 	"github.com/mx-exporter/mx_exporter/collector/testenv/fakedns"
 )
 
@@ -70,26 +71,8 @@ func TestDecide(t *testing.T) {
 }
 
 // logLines are the lines of buf that say msg.
-func logLines(buf *syncBuffer, msg string) int {
+func logLines(buf *testenv.LockedBuffer, msg string) int {
 	return strings.Count(buf.String(), "msg=\""+msg+"\"")
-}
-
-// syncBuffer is a bytes.Buffer the probes of a test may log to at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestValidationLoggedOnce: a trusted resolver that fails its self-check is
@@ -110,7 +93,7 @@ nullmx.sig.fake. MX  0 .
 	// The bubble's clock lets the failed check's retry interval pass at
 	// once; the fake server stays outside it.
 	synctest.Test(t, func(t *testing.T) {
-		var buf syncBuffer
+		var buf testenv.LockedBuffer
 		p := &Prober{Logger: slog.New(slog.NewTextHandler(&buf, nil))}
 		r, err := dnsmx.NewResolver([]string{srv}, time.Second, 1)
 		if err != nil {

@@ -80,7 +80,7 @@ func StartTool(t testing.TB, tool Tool) string {
 	addr := FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, tool.Args(dir, addr)...)
-	out := &lockedBuffer{}
+	out := &LockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
@@ -133,20 +133,20 @@ func describeFiles(files map[string]string) string {
 	return b.String()
 }
 
-// lockedBuffer collects a process's output, which it writes from another
-// goroutine while the test may read it.
-type lockedBuffer struct {
+// LockedBuffer collects output written from other goroutines (a process's,
+// a daemon's or probes' logs) while the test may read it.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
