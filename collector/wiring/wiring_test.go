@@ -15,6 +15,7 @@ import (
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsbl"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dnsmx"
 	"github.com/mx-exporter/mx_exporter/collector/probe/mtasts"
+	"github.com/mx-exporter/mx_exporter/collector/scheduler"
 	"github.com/mx-exporter/mx_exporter/collector/store"
 	"github.com/mx-exporter/mx_exporter/collector/testenv"
 	"github.com/mx-exporter/mx_exporter/collector/testenv/testcert"
@@ -172,25 +173,14 @@ targets:
 // by the module's timeout, not by the target's, which Jobs puts in
 // Timeout for the probe itself.
 func TestModuleSettingsPolicyFetchTimeout(t *testing.T) {
-	cfg, err := config.Parse([]byte(`
+	jobs := jobsOf(t, `
 modules:
   slow: {timeout: 20s}
 targets:
   - domain: example.com
     module: slow
     timeout: 5s
-`), "wiring.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	settings, err := Settings(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jobs, err := Jobs(cfg, settings)
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	if len(jobs) != 1 || jobs[0].Settings.Timeout != 5*time.Second || jobs[0].Settings.MTASTSFetchTimeout != 20*time.Second {
 		t.Fatalf("jobs %+v: want Timeout 5s (the target's) and MTASTSFetchTimeout 20s (the module's)", jobs)
 	}
@@ -202,18 +192,7 @@ targets:
 func TestJobsFingerprintMTASTS(t *testing.T) {
 	fingerprint := func(module string) string {
 		t.Helper()
-		cfg, err := config.Parse([]byte("modules: {default: "+module+"}\ntargets: [{domain: example.com}]\n"), "wiring.yml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		settings, err := Settings(cfg, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		jobs, err := Jobs(cfg, settings)
-		if err != nil {
-			t.Fatal(err)
-		}
+		jobs := jobsOf(t, "modules: {default: "+module+"}\ntargets: [{domain: example.com}]\n")
 		return jobs[0].Fingerprint
 	}
 	base := fingerprint("{}")
@@ -279,18 +258,7 @@ func TestResolverValidation(t *testing.T) {
 func TestJobsFingerprintDNSSEC(t *testing.T) {
 	fingerprint := func(dns string) string {
 		t.Helper()
-		cfg, err := config.Parse([]byte(dns+"targets: [{domain: example.com}]\n"), "wiring.yml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		settings, err := Settings(cfg, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		jobs, err := Jobs(cfg, settings)
-		if err != nil {
-			t.Fatal(err)
-		}
+		jobs := jobsOf(t, dns+"targets: [{domain: example.com}]\n")
 		return jobs[0].Fingerprint
 	}
 	base := fingerprint("dns: {resolvers: [127.0.0.1]}\n")
@@ -456,18 +424,7 @@ targets:
 func TestJobsFingerprintDNSBL(t *testing.T) {
 	fingerprint := func(section string) string {
 		t.Helper()
-		cfg, err := config.Parse([]byte(section+"targets: [{domain: example.com}]\n"), "wiring.yml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		settings, err := Settings(cfg, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		jobs, err := Jobs(cfg, settings)
-		if err != nil {
-			t.Fatal(err)
-		}
+		jobs := jobsOf(t, section+"targets: [{domain: example.com}]\n")
 		return jobs[0].Fingerprint
 	}
 	base := fingerprint("dnsbl: {zones: [bl.test]}\n")
@@ -591,4 +548,23 @@ modules:
 	if renewed := load(); id(renewed, "a1") == id(first, "a1") {
 		t.Fatalf("RootCAsID of a1 %q after a.pem changed, want another than before", id(renewed, "a1"))
 	}
+}
+
+// jobsOf parses text as a config file and makes its jobs, failing the test
+// on any error.
+func jobsOf(t *testing.T, text string) []scheduler.Job {
+	t.Helper()
+	cfg, err := config.Parse([]byte(text), "wiring.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, err := Settings(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, err := Jobs(cfg, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jobs
 }
