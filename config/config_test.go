@@ -97,12 +97,12 @@ func TestLoadGood(t *testing.T) {
 		t.Fatalf("Load(good.yml):\n got %s\nwant %s", dump(c), dump(want))
 	}
 
-	pool, err := c.Modules["default"].LoadRootCAs()
-	if err != nil || pool == nil {
-		t.Errorf("LoadRootCAs() = %v, %v; want a pool", pool, err)
+	pool, id, err := c.Modules["default"].LoadRootCAs()
+	if err != nil || pool == nil || id == "" {
+		t.Errorf("LoadRootCAs() = %v, %q, %v; want a pool and its id", pool, id, err)
 	}
-	if pool, err := plain.LoadRootCAs(); pool != nil || err != nil {
-		t.Errorf("LoadRootCAs() without ca_file = %v, %v; want nil, nil (system roots)", pool, err)
+	if pool, id, err := plain.LoadRootCAs(); pool != nil || id != "" || err != nil {
+		t.Errorf("LoadRootCAs() without ca_file = %v, %q, %v; want nil, \"\", nil (system roots)", pool, id, err)
 	}
 	for i, want := range []struct {
 		host string

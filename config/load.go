@@ -2,7 +2,9 @@ package config
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -219,15 +221,27 @@ func (t *Target) HostPort() (host string, port int) {
 	return host, port
 }
 
-// LoadRootCAs reads tls.ca_file. It returns nil and no error when none is
-// set: a nil pool in tls.Config means the system roots. Parse has checked
-// the file already; the pool is not kept in the Module so that a config
-// stays plain data. Call it once per loaded config, not once per probe.
-func (m *Module) LoadRootCAs() (*x509.CertPool, error) {
+// LoadRootCAs reads tls.ca_file once: the pool, and id, which names the
+// file by its path and the SHA-256 of the content the pool was made from
+// (the MTA-STS policy cache keys on it, so that a file replaced before a
+// reload does not find the policies judged under the old one). It returns
+// nil, "" and no error when none is set: a nil pool in tls.Config means the
+// system roots. Parse has checked the file already; the pool is not kept in
+// the Module so that a config stays plain data. Call it once per loaded
+// config, not once per probe.
+func (m *Module) LoadRootCAs() (pool *x509.CertPool, id string, err error) {
 	if m.TLS.CAFile == "" {
-		return nil, nil
+		return nil, "", nil
 	}
-	return loadCertPool(m.TLS.CAFile)
+	data, err := os.ReadFile(m.TLS.CAFile)
+	if err != nil {
+		return nil, "", err
+	}
+	if pool, err = parseCertPool(m.TLS.CAFile, data); err != nil {
+		return nil, "", err
+	}
+	sum := sha256.Sum256(data)
+	return pool, m.TLS.CAFile + " sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
 // loadCertPool parses every certificate of a PEM bundle. Unlike
@@ -238,6 +252,11 @@ func loadCertPool(path string) (*x509.CertPool, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseCertPool(path, data)
+}
+
+// parseCertPool is loadCertPool of data already read from path.
+func parseCertPool(path string, data []byte) (*x509.CertPool, error) {
 	pool := x509.NewCertPool()
 	n := 0
 	for rest := data; ; {

@@ -5,10 +5,8 @@ package wiring
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/mx-exporter/mx_exporter/collector/probe"
 	"github.com/mx-exporter/mx_exporter/collector/probe/dane"
@@ -60,22 +58,11 @@ func ModuleSettings(m *config.Module) (probe.Settings, error) {
 	for _, f := range m.AddressFamilies {
 		s.DNS.Families = append(s.DNS.Families, dnsmx.Family(f))
 	}
-	pool, err := m.LoadRootCAs()
+	pool, id, err := m.LoadRootCAs()
 	if err != nil {
 		return probe.Settings{}, fmt.Errorf("tls.ca_file: %w", err)
 	}
-	s.SMTP.RootCAs = pool
-	if m.TLS.CAFile != "" {
-		// Read again for its digest rather than trusting the path: a CA
-		// file replaced before a reload must not find the policies
-		// judged under the old one.
-		data, err := os.ReadFile(m.TLS.CAFile)
-		if err != nil {
-			return probe.Settings{}, fmt.Errorf("tls.ca_file: %w", err)
-		}
-		sum := sha256.Sum256(data)
-		s.RootCAsID = m.TLS.CAFile + " sha256:" + hex.EncodeToString(sum[:])
-	}
+	s.SMTP.RootCAs, s.RootCAsID = pool, id
 	return s, nil
 }
 
