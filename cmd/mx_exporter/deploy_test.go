@@ -173,17 +173,12 @@ func promAPI(t *testing.T, base, path string, v any) {
 	}
 }
 
-// fallbackOnly names the dashboard queries whose expression without its
-// "or vector(0)" may find nothing in the test environment, and why. Every
-// other stat panel counts something the test servers provide.
-var fallbackOnly = map[string]string{}
-
 // TestDashboardQueriesAgainstPrometheus evaluates every PromQL expression
 // of the dashboard, variables substituted, against a real Prometheus that
 // scrapes the daemon probing the test servers: each must be valid and
 // return at least one series. A stat panel's "or vector(0)" returns one
 // whatever the rest matches, so the expression without it must return one
-// too, unless fallbackOnly says why it cannot.
+// too: every stat panel counts something the test servers provide.
 func TestDashboardQueriesAgainstPrometheus(t *testing.T) {
 	queries, err := deploy.DashboardQueries(testenv.RepoFile("deploy", "grafana", "mx_exporter.json"))
 	if err != nil {
@@ -199,18 +194,13 @@ func TestDashboardQueriesAgainstPrometheus(t *testing.T) {
 				return len(query(t, s.prom, q.Expr)) > 0
 			})
 			bare, had := q.WithoutFallback()
-			if _, skip := fallbackOnly[q.Name]; !had || skip {
+			if !had {
 				return
 			}
 			waitFor(t, 20*time.Second, fmt.Sprintf("%s (the panel's query without its or vector(0)) to return a series", bare), func() bool {
 				return len(query(t, s.prom, bare)) > 0
 			})
 		})
-	}
-	for name := range fallbackOnly {
-		if !slices.ContainsFunc(queries, func(q deploy.Query) bool { return q.Name == name }) {
-			t.Errorf("fallbackOnly names %q, which is no query of the dashboard", name)
-		}
 	}
 }
 
